@@ -1,0 +1,24 @@
+"""Test helpers: a local Cognito on loopback, pools and users on it, real test tokens.
+
+``LocalCognito`` runs moto server (the ``local`` extra); ``CognitoAdmin`` creates
+pools, app clients, users and groups; ``TokenIssuer`` mints RS256 tokens shaped like
+Cognito's with a throw-away key; ``totp`` computes one-time codes. The pytest plugin
+:mod:`acognito.testing.plugin` exposes them as fixtures.
+"""
+
+from ._server import LocalCognito, LocalCognitoError
+from .admin import DEFAULT_PASSWORD, AppClient, CognitoAdmin, LocalPool
+from .issuer import TokenIssuer
+from .totp import MOTO_TOTP_SECRET, totp
+
+__all__ = [
+    "DEFAULT_PASSWORD",
+    "MOTO_TOTP_SECRET",
+    "AppClient",
+    "CognitoAdmin",
+    "LocalCognito",
+    "LocalCognitoError",
+    "LocalPool",
+    "TokenIssuer",
+    "totp",
+]

@@ -1,0 +1,199 @@
+"""Launch moto server on loopback as a local Cognito user-pool endpoint."""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from types import TracebackType
+from typing import Any
+
+from acognito.errors import ConfigurationError
+
+__all__ = ["LocalCognito", "LocalCognitoError"]
+
+
+class LocalCognitoError(ConfigurationError):
+    """The local Cognito emulator could not be started or reached."""
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+_LIVE: set[LocalCognito] = set()
+
+
+@atexit.register
+def _stop_all() -> None:  # pragma: no cover - interpreter shutdown safety net
+    for server in list(_LIVE):
+        server.stop()
+
+
+class LocalCognito:
+    """A moto server process on ``127.0.0.1`` speaking the Cognito user-pool API.
+
+    ``with LocalCognito() as local:`` starts it on a free port, waits until it answers
+    and stops it (terminate, then kill) on exit, whatever happened in between. It needs
+    the ``local`` extra (``pip install acognito[local]``).
+
+    ``enable_totp`` makes the emulator check TOTP codes (its fixed secret is
+    :data:`acognito.testing.MOTO_TOTP_SECRET`).
+    """
+
+    host = "127.0.0.1"
+
+    def __init__(
+        self,
+        *,
+        port: int | None = None,
+        region: str = "us-east-1",
+        enable_totp: bool = True,
+        startup_timeout: float = 30.0,
+    ) -> None:
+        self.region = region
+        self._port = port
+        self._enable_totp = enable_totp
+        self._startup_timeout = startup_timeout
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._log: Any = None
+
+    @property
+    def port(self) -> int:
+        if self._port is None or self._proc is None:
+            raise LocalCognitoError("the local Cognito server is not running")
+        return self._port
+
+    @property
+    def endpoint_url(self) -> str:
+        """``http://127.0.0.1:PORT``: pass it as ``endpoint_url`` to :class:`AsyncCognito`."""
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def running(self) -> bool:
+        return self._proc is not None and self._proc.poll() is None
+
+    def client_kwargs(self) -> dict[str, str]:
+        """Keyword arguments that point an :class:`AsyncCognito` at this server."""
+        return {
+            "endpoint_url": self.endpoint_url,
+            "user_pool_region": self.region,
+            "access_key": "testing",
+            "secret_key": "testing",  # noqa: S105 - the emulator accepts any credentials
+        }
+
+    def start(self) -> LocalCognito:
+        """Start the server (blocking; at most ``startup_timeout`` seconds)."""
+        if self.running:
+            return self
+        try:
+            import moto.server  # noqa: F401
+        except ImportError as exc:
+            raise LocalCognitoError(
+                "the local Cognito needs moto's server: pip install 'acognito[local]'"
+            ) from exc
+        attempts = 1 if self._port is not None else 3
+        last: Exception | None = None
+        for _ in range(attempts):
+            port = self._port if self._port is not None else _free_port()
+            try:
+                self._spawn(port)
+                return self
+            except LocalCognitoError as exc:
+                last = exc
+                self.stop()
+        assert last is not None
+        raise last
+
+    def _spawn(self, port: int) -> None:
+        env = dict(os.environ)
+        if self._enable_totp:
+            env["MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP"] = "true"
+        # The server itself needs no AWS account; keep real credentials out of it.
+        for key in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
+            env.pop(key, None)
+        self._log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in stop()
+        self._proc = subprocess.Popen(  # noqa: S603 - fixed argv, our own interpreter
+            [sys.executable, "-m", "moto.server", "-H", self.host, "-p", str(port)],
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=env,
+            start_new_session=True,
+        )
+        self._port = port
+        _LIVE.add(self)
+        deadline = time.monotonic() + self._startup_timeout
+        url = f"http://{self.host}:{port}/moto-api/"
+        # Only our own process prints this once it holds the port; another server
+        # already answering on it must not pass for ours.
+        bound = f"Running on http://{self.host}:{port}"
+        while time.monotonic() < deadline:
+            if self._proc.poll() is not None:
+                raise LocalCognitoError(
+                    f"moto server exited with code {self._proc.returncode}: {self._tail()}"
+                )
+            if bound not in self._tail():
+                time.sleep(0.05)
+                continue
+            try:
+                with urllib.request.urlopen(url, timeout=1) as resp:  # noqa: S310 - loopback
+                    if resp.status == 200:
+                        return
+            except (urllib.error.URLError, OSError):
+                time.sleep(0.05)
+        raise LocalCognitoError(f"moto server did not answer on port {port}: {self._tail()}")
+
+    def _tail(self) -> str:
+        if self._log is None:
+            return ""
+        self._log.seek(0)
+        data: bytes = self._log.read()
+        return data.decode("utf-8", "replace")[-2000:]
+
+    def reset(self) -> None:
+        """Forget every pool, user and client (``POST /moto-api/reset``)."""
+        req = urllib.request.Request(f"{self.endpoint_url}/moto-api/reset", method="POST")
+        with urllib.request.urlopen(req, timeout=10):  # noqa: S310 - loopback
+            pass
+
+    def stop(self) -> None:
+        """Stop the server and wait for the process to end. Safe to call twice."""
+        proc, self._proc = self._proc, None
+        _LIVE.discard(self)
+        if proc is not None and proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=5)
+        if self._log is not None:
+            with contextlib.suppress(OSError):
+                self._log.close()
+            self._log = None
+
+    def __enter__(self) -> LocalCognito:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        where = f"{self.host}:{self._port}" if self.running else "stopped"
+        return f"LocalCognito({where}, region={self.region!r})"

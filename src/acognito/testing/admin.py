@@ -1,0 +1,241 @@
+"""Set up pools, app clients, users and groups on a local Cognito, for tests."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any
+
+from acognito._idp import IdpClient
+from acognito._secret import secret_hash
+from acognito.errors import ConfigurationError
+
+__all__ = ["AppClient", "CognitoAdmin", "LocalPool"]
+
+DEFAULT_PASSWORD = "Corr3ct-Horse-Battery!"  # noqa: S105 - a test fixture value
+
+_ALL_FLOWS = [
+    "ALLOW_USER_SRP_AUTH",
+    "ALLOW_USER_PASSWORD_AUTH",
+    "ALLOW_ADMIN_USER_PASSWORD_AUTH",
+    "ALLOW_CUSTOM_AUTH",
+    "ALLOW_REFRESH_TOKEN_AUTH",
+]
+
+
+@dataclass(frozen=True)
+class AppClient:
+    """An app client of a local pool. The secret never appears in ``repr()``."""
+
+    client_id: str
+    client_secret: str | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
+class LocalPool:
+    """A user pool on a local Cognito with a public and a confidential app client."""
+
+    user_pool_id: str
+    region: str
+    endpoint_url: str
+    public_client: AppClient
+    secret_client: AppClient
+    username_attributes: tuple[str, ...] = ()
+
+    def cognito_kwargs(self, *, secret: bool = False) -> dict[str, Any]:
+        """Arguments for ``AsyncCognito(**kwargs)`` bound to this pool and one client."""
+        client = self.secret_client if secret else self.public_client
+        kwargs: dict[str, Any] = {
+            "user_pool_id": self.user_pool_id,
+            "client_id": client.client_id,
+            "user_pool_region": self.region,
+            "endpoint_url": self.endpoint_url,
+            "access_key": "testing",
+            "secret_key": "testing",  # noqa: S106 - the emulator accepts any credentials
+        }
+        if client.client_secret is not None:
+            kwargs["client_secret"] = client.client_secret
+        return kwargs
+
+    @property
+    def jwks_url(self) -> str:
+        return f"{self.endpoint_url}/{self.user_pool_id}/.well-known/jwks.json"
+
+
+class CognitoAdmin:
+    """Administrative helper over a local Cognito endpoint (moto server or a test server).
+
+    ``async with CognitoAdmin(endpoint_url) as admin:`` then ``await admin.create_pool()``.
+    """
+
+    def __init__(self, endpoint_url: str, *, region: str = "us-east-1") -> None:
+        self.endpoint_url = endpoint_url
+        self.region = region
+        self.idp = IdpClient(
+            region=region,
+            endpoint_url=endpoint_url,
+            access_key="testing",
+            secret_key="testing",  # noqa: S106
+        )
+
+    async def __aenter__(self) -> CognitoAdmin:
+        await self.idp.open()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.idp.close()
+
+    async def create_pool(
+        self,
+        *,
+        name: str | None = None,
+        username_attributes: Sequence[str] = (),
+        alias_attributes: Sequence[str] = (),
+        mfa: str = "OFF",
+        custom_attributes: Sequence[str] = (),
+        device_tracking: bool = False,
+    ) -> str:
+        """Create a user pool and return its id. ``mfa`` is OFF, OPTIONAL or ON."""
+        params: dict[str, Any] = {
+            "PoolName": name or f"pool-{uuid.uuid4().hex[:8]}",
+            "MfaConfiguration": mfa,
+            "Schema": [
+                {"Name": "email", "AttributeDataType": "String", "Mutable": True},
+                {"Name": "given_name", "AttributeDataType": "String", "Mutable": True},
+                {"Name": "family_name", "AttributeDataType": "String", "Mutable": True},
+                *(
+                    {"Name": attr, "AttributeDataType": "String", "Mutable": True}
+                    for attr in custom_attributes
+                ),
+            ],
+        }
+        if username_attributes:
+            params["UsernameAttributes"] = list(username_attributes)
+        if alias_attributes:
+            params["AliasAttributes"] = list(alias_attributes)
+        if mfa != "OFF":
+            params["EnabledMfas"] = ["SOFTWARE_TOKEN_MFA"]
+        if device_tracking:
+            params["DeviceConfiguration"] = {
+                "ChallengeRequiredOnNewDevice": True,
+                "DeviceOnlyRememberedOnUserPrompt": False,
+            }
+        pool = await self.idp.call("create_user_pool", **params)
+        pool_id: str = pool["UserPool"]["Id"]
+        if mfa != "OFF":
+            await self.idp.call(
+                "set_user_pool_mfa_config",
+                UserPoolId=pool_id,
+                SoftwareTokenMfaConfiguration={"Enabled": True},
+                MfaConfiguration=mfa,
+            )
+        return pool_id
+
+    async def create_client(
+        self,
+        user_pool_id: str,
+        *,
+        secret: bool = False,
+        name: str | None = None,
+        flows: Sequence[str] = _ALL_FLOWS,
+        **extra: Any,
+    ) -> AppClient:
+        """Create an app client, confidential when ``secret`` is true."""
+        resp = await self.idp.call(
+            "create_user_pool_client",
+            UserPoolId=user_pool_id,
+            ClientName=name or f"client-{uuid.uuid4().hex[:8]}",
+            GenerateSecret=secret,
+            ExplicitAuthFlows=list(flows),
+            **extra,
+        )
+        client = resp["UserPoolClient"]
+        return AppClient(client["ClientId"], client.get("ClientSecret"))
+
+    async def create_local_pool(
+        self, *, username_attributes: Sequence[str] = (), **pool_options: Any
+    ) -> LocalPool:
+        """A pool with a public and a confidential client, ready for sign-ins."""
+        pool_id = await self.create_pool(username_attributes=username_attributes, **pool_options)
+        public = await self.create_client(pool_id)
+        confidential = await self.create_client(pool_id, secret=True)
+        return LocalPool(
+            user_pool_id=pool_id,
+            region=self.region,
+            endpoint_url=self.endpoint_url,
+            public_client=public,
+            secret_client=confidential,
+            username_attributes=tuple(username_attributes),
+        )
+
+    async def create_user(
+        self,
+        user_pool_id: str,
+        username: str,
+        password: str = DEFAULT_PASSWORD,
+        *,
+        attributes: Mapping[str, str] | None = None,
+        confirmed: bool = True,
+    ) -> str:
+        """Create a user with a permanent password (or FORCE_CHANGE_PASSWORD when not
+        ``confirmed``) and return the pool's user name for it (the ``sub`` when the pool
+        signs in by email)."""
+        attrs = dict(attributes or {})
+        resp = await self.idp.call(
+            "admin_create_user",
+            UserPoolId=user_pool_id,
+            Username=username,
+            TemporaryPassword=password,
+            UserAttributes=[{"Name": k, "Value": v} for k, v in attrs.items()],
+            MessageAction="SUPPRESS",
+        )
+        if confirmed:
+            await self.idp.call(
+                "admin_set_user_password",
+                UserPoolId=user_pool_id,
+                Username=username,
+                Password=password,
+                Permanent=True,
+            )
+        pool_username: str = resp["User"]["Username"]
+        return pool_username
+
+    async def create_group(
+        self,
+        user_pool_id: str,
+        name: str,
+        *,
+        description: str | None = None,
+        precedence: int | None = None,
+    ) -> None:
+        params: dict[str, Any] = {"UserPoolId": user_pool_id, "GroupName": name}
+        if description is not None:
+            params["Description"] = description
+        if precedence is not None:
+            params["Precedence"] = precedence
+        await self.idp.call("create_group", **params)
+
+    async def add_to_group(self, user_pool_id: str, username: str, group: str) -> None:
+        await self.idp.call(
+            "admin_add_user_to_group", UserPoolId=user_pool_id, Username=username, GroupName=group
+        )
+
+    async def forgot_password_code(self, client_id: str, username: str,
+                                   client_secret: str | None = None) -> str:
+        """Start a password reset and return the code moto hands out in a response header."""
+        params: dict[str, Any] = {"ClientId": client_id, "Username": username}
+        if client_secret is not None:
+            params["SecretHash"] = secret_hash(username, client_id, client_secret)
+        resp = await self.idp.call("forgot_password", **params)
+        headers = resp.get("ResponseMetadata", {}).get("HTTPHeaders", {})
+        code = headers.get("x-moto-forgot-password-confirmation-code")
+        if not code:
+            raise ConfigurationError("the server did not hand out a forgot-password code")
+        return str(code)
