@@ -582,7 +582,8 @@ class ChallengeRequired(CognitoError):  # noqa: N818 - a state, not a failure
     ``parameters`` holds the non-secret challenge parameters. The opaque session
     string is kept but never shown in ``str()`` or ``repr()``. :meth:`get_tokens`
     returns a dict to pass back to the matching ``respond_to_*`` method, possibly on
-    another :class:`~acognito.AsyncCognito` instance.
+    another :class:`~acognito.AsyncCognito` instance. ``username`` is the pool's own
+    user name for the rest of the sign-in (what SECRET_HASH must be computed over).
     """
 
     default_challenge = ""
@@ -595,8 +596,10 @@ class ChallengeRequired(CognitoError):  # noqa: N818 - a state, not a failure
         session: str | None = None,
         parameters: Mapping[str, str] | None = None,
         username: str | None = None,
+        admin: bool = False,
     ) -> None:
         self.challenge_name = challenge_name or self.default_challenge
+        self.admin = admin
         self._session = session
         self.parameters: dict[str, str] = dict(parameters or {})
         self.username = username
@@ -609,11 +612,15 @@ class ChallengeRequired(CognitoError):  # noqa: N818 - a state, not a failure
 
     def get_tokens(self) -> dict[str, Any]:
         """What a ``respond_to_*`` call needs to continue this sign-in (pycognito name)."""
-        return {
+        tokens: dict[str, Any] = {
             "ChallengeName": self.challenge_name,
             "Session": self._session,
             "ChallengeParameters": dict(self.parameters),
+            "Username": self.username,
         }
+        if self.admin:
+            tokens["Admin"] = True
+        return tokens
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(challenge_name={self.challenge_name!r})"

@@ -120,8 +120,6 @@ class CognitoAdmin:
             params["UsernameAttributes"] = list(username_attributes)
         if alias_attributes:
             params["AliasAttributes"] = list(alias_attributes)
-        if mfa != "OFF":
-            params["EnabledMfas"] = ["SOFTWARE_TOKEN_MFA"]
         if device_tracking:
             params["DeviceConfiguration"] = {
                 "ChallengeRequiredOnNewDevice": True,
