@@ -1,0 +1,1 @@
+"""Side-by-side benchmarks: acognito vs pycognito vs the raw limit (run each script directly)."""
