@@ -137,6 +137,7 @@ class LoopbackOAuthServer:
         require_pkce: bool = True,
     ) -> None:
         self.issuer = issuer or TokenIssuer()
+        self._public_key = self.issuer.private_key.public_key()
         self.client_credentials_lifetime = client_credentials_lifetime
         self.user_token_lifetime = user_token_lifetime
         self.require_pkce = require_pkce
@@ -258,7 +259,7 @@ class LoopbackOAuthServer:
             header = json.loads(_b64url_decode(head_b64))
             if header.get("alg") != "RS256" or header.get("kid") != self.issuer.kid:
                 return None
-            self.issuer.private_key.public_key().verify(
+            self._public_key.verify(
                 _b64url_decode(sig_b64),
                 f"{head_b64}.{body_b64}".encode("ascii"),
                 padding.PKCS1v15(),

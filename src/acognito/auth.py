@@ -266,7 +266,7 @@ class _BearerAuth(httpx.Auth):
         self, request: httpx.Request
     ) -> AsyncGenerator[httpx.Request, httpx.Response]:
         """Flow for ``httpx.AsyncClient`` on asyncio or trio."""
-        bearer = await self._cache.aget()
+        bearer = self._cache.fresh() or await self._cache.aget()
         self._attach(request, bearer)
         response = yield request
         if response.status_code == 401 and _replayable(request):
