@@ -143,6 +143,18 @@ def test_password_claim_signature_matches_pycognito(
     assert got == expected["PASSWORD_CLAIM_SIGNATURE"]
 
 
+@pytest.mark.usefixtures("fixed_pycognito_clock")
+def test_uuid_secret_block_as_moto_sends_it_signs_like_pycognito(arith: srp._Arith) -> None:
+    """moto's SECRET_BLOCK is a UUID, not base64; like pycognito, skip the dashes."""
+    block = "be737caa-468f-4044-94a0-0b42b746a890"
+    expected = _reference(SMALL_A_512, "user", "pw").process_challenge(
+        {"USER_ID_FOR_SRP": "user", "SALT": SALTS[1], "SRP_B": SRP_B, "SECRET_BLOCK": block},
+        {"USERNAME": "user"},
+    )
+    signature = _sign_with(user_id_for_srp="user", password="pw", salt=SALTS[1], secret_block=block)
+    assert signature == expected["PASSWORD_CLAIM_SIGNATURE"]
+
+
 @pytest.mark.parametrize("small_a", [SMALL_A_512, SMALL_A_1024])
 @pytest.mark.usefixtures("fixed_pycognito_clock")
 def test_device_claim_signature_matches_pycognito(arith: srp._Arith, small_a: int) -> None:
@@ -373,6 +385,7 @@ def test_u_zero_is_refused() -> None:
         ("salt", "12 34"),
         ("salt", 1234),
         ("secret_block", "not base64!"),
+        ("secret_block", "%%%"),
         ("secret_block", "abc"),
         ("secret_block", ""),
         ("secret_block", "é"),

@@ -184,11 +184,16 @@ def _parse_hex(value: object, what: str) -> int:
 
 
 def _parse_b64(value: object, what: str) -> bytes:
-    """A non-empty base64 string from the challenge, decoded (SRPError when malformed)."""
+    """A non-empty base64 string from the challenge, decoded (SRPError when malformed).
+
+    Characters outside the base64 alphabet are skipped, as pycognito and
+    amazon-cognito-identity-js do: moto sends a UUID as SECRET_BLOCK. Bad padding or
+    length, non-ASCII text and an empty result are still refused.
+    """
     if not isinstance(value, str):
         raise SRPError(f"{what} in the challenge is not a base64 string")
     try:
-        decoded = base64.b64decode(value, validate=True)
+        decoded = base64.b64decode(value)
     except (binascii.Error, ValueError):
         raise SRPError(f"{what} in the challenge is not valid base64") from None
     if not decoded:
