@@ -30,7 +30,6 @@ _STANDARD_ATTRIBUTES = frozenset(
         "address",
         "birthdate",
         "email",
-        "email_verified",
         "family_name",
         "gender",
         "given_name",
@@ -39,7 +38,6 @@ _STANDARD_ATTRIBUTES = frozenset(
         "name",
         "nickname",
         "phone_number",
-        "phone_number_verified",
         "picture",
         "preferred_username",
         "profile",
@@ -59,8 +57,9 @@ def _attributes(items: Any) -> dict[str, str]:
         name = item.get("Name") if isinstance(item, dict) else None
         if not name:
             raise invalid_parameter("Every attribute needs a Name")
-        if name == "sub":
-            raise invalid_parameter("Cannot modify the non-mutable attribute sub")
+        if name in ("sub", "email_verified", "phone_number_verified"):
+            # Only a code (or an administrator) verifies an attribute.
+            raise invalid_parameter(f"Cannot modify the non-mutable attribute {name}")
         if name not in _STANDARD_ATTRIBUTES and not name.startswith("custom:"):
             raise invalid_parameter(f"Attribute does not exist in the schema: {name}")
         out[name] = str(item.get("Value", ""))

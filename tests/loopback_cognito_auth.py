@@ -692,7 +692,7 @@ class AuthOps(CoreBackend):
                 raise not_authorized(f"Unable to verify secret for client {client.client_id}")
         rec = self._refresh_record(pool, client, token)
         now = self.clock()
-        if rec.rotated_at is not None and now > rec.rotated_at + client.retry_grace_seconds:
+        if rec.rotated_at is not None and now >= rec.rotated_at + client.retry_grace_seconds:
             raise Fault("RefreshTokenReuseException", "Refresh token has already been rotated.")
         user = self._refresh_checks(pool, rec, params.get("DeviceKey") or None)
         result = self._mint(pool, client, user, rec.grant)

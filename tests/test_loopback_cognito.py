@@ -887,6 +887,34 @@ def test_rotation_issues_new_refresh_tokens_and_refuses_reuse(
     assert code_of(flow) == "InvalidParameterException"
 
 
+def test_concurrent_rotations_of_one_refresh_token_let_exactly_one_through(
+    server: LoopbackCognitoServer, boto: Any
+) -> None:
+    pool_id = server.create_pool()
+    client_id, _ = server.create_client(pool_id, refresh_token_rotation=True)
+    server.create_user(pool_id, "con", PASSWORD)
+    token = password_login(boto, client_id, "con")["AuthenticationResult"]["RefreshToken"]
+    before = server.count("GetTokensFromRefreshToken")
+    outcomes: list[str] = []
+    gate = threading.Barrier(8)
+
+    def rotate() -> None:
+        gate.wait()
+        try:
+            boto.get_tokens_from_refresh_token(RefreshToken=token, ClientId=client_id)
+            outcomes.append("ok")
+        except ClientError as exc:
+            outcomes.append(exc.response["Error"]["Code"])
+
+    threads = [threading.Thread(target=rotate) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["RefreshTokenReuseException"] * 7 + ["ok"]
+    assert server.count("GetTokensFromRefreshToken") == before + 8
+
+
 def test_refresh_without_rotation_and_from_another_client(
     server: LoopbackCognitoServer, boto: Any, plain: tuple[str, str]
 ) -> None:
