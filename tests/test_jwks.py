@@ -1,0 +1,661 @@
+"""The JWKS cache against a loopback JWKS test server (real HTTP on 127.0.0.1).
+
+Single flight, the penalty box, failures and cancellation, strict document checks,
+COGNITO_JWKS, hydrate. Every async test runs on asyncio and on trio.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import anyio
+import httpx
+import pytest
+
+from acognito.errors import (
+    JwkInvalidKtyError,
+    JwksFetchError,
+    JwksNotAvailableError,
+    JwksPenaltyBoxError,
+    JwtInvalidIssuerError,
+    KidNotFoundInJwksError,
+    TokenVerificationError,
+)
+from acognito.jwks import Jwk, JwksCache, b64url_decode, parse_jwks, safe_kid
+from acognito.testing import TokenIssuer
+from acognito.verify import CognitoVerifier
+
+pytestmark = pytest.mark.anyio
+
+CID = "client-1"
+
+
+# --------------------------------------------------------------------------- test server
+
+
+class _Handler(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        owner: JwksTestServer = self.server.owner  # type: ignore[attr-defined]
+        with owner.lock:
+            owner.requests += 1
+            owner.paths.append(self.path)
+            delay = owner.delays.pop(0) if owner.delays else owner.delay
+            status = owner.status
+            body = owner.body if owner.body is not None else json.dumps(owner.jwks).encode()
+            send_length = owner.send_length
+            declared = owner.declared_length
+            body_delay = owner.body_delay
+        owner.request_seen.set()
+        if delay:
+            owner.stopping.wait(delay)
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            if declared is not None:
+                self.send_header("Content-Length", str(declared))
+            elif send_length:
+                self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            if body_delay:
+                self.wfile.write(body[:10])
+                self.wfile.flush()
+                owner.stopping.wait(body_delay)
+            self.wfile.write(body)
+        except OSError:  # the client went away (a cancelled or timed-out fetch)
+            pass
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass
+
+
+class JwksTestServer:
+    """A loopback JWKS test server: serves a JWKS over real HTTP, counts requests.
+
+    ``rotate()`` swaps the document; ``status``, ``body`` (raw bytes), ``delay`` /
+    ``delays`` (per request, consumed in order, before the headers), ``body_delay``
+    (after them), ``send_length`` and ``declared_length`` make it fail, stall, stream
+    without a Content-Length or lie about it.
+    """
+
+    def __init__(self, jwks: dict[str, Any]) -> None:
+        self.jwks = jwks
+        self.requests = 0
+        self.paths: list[str] = []
+        self.status = 200
+        self.body: bytes | None = None
+        self.delay = 0.0
+        self.delays: list[float] = []
+        self.send_length = True
+        self.declared_length: int | None = None
+        self.body_delay = 0.0
+        self.lock = threading.Lock()
+        self.stopping = threading.Event()
+        self.request_seen = threading.Event()
+        self._httpd = _Server(("127.0.0.1", 0), _Handler)
+        self._httpd.owner = self  # type: ignore[attr-defined]
+        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,), daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self._httpd.server_address[1]}"
+
+    @property
+    def url(self) -> str:
+        return f"{self.base_url}/us-east-1_TestPool1/.well-known/jwks.json"
+
+    def rotate(self, jwks: dict[str, Any]) -> None:
+        with self.lock:
+            self.jwks = jwks
+
+    def start(self) -> JwksTestServer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        self._thread.join(5)
+
+
+class FakeClock:
+    """A clock the test moves by hand."""
+
+    def __init__(self, now: float = 1000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture(scope="module")
+def issuer() -> TokenIssuer:
+    return TokenIssuer()
+
+
+@pytest.fixture(scope="module")
+def many_tokens(issuer: TokenIssuer) -> list[str]:
+    return [issuer.access_token(client_id=CID, username=f"user{i}") for i in range(1000)]
+
+
+@pytest.fixture
+def server(issuer: TokenIssuer) -> Iterator[JwksTestServer]:
+    srv = JwksTestServer(issuer.jwks()).start()
+    yield srv
+    srv.stop()
+
+
+def make_verifier(issuer: TokenIssuer, cache: JwksCache, uri: str, **kw: Any) -> CognitoVerifier:
+    return CognitoVerifier(
+        issuer.user_pool_id,
+        client_id=CID,
+        token_use="access",
+        jwks_uri=uri,
+        jwks_cache=cache,
+        **kw,
+    )
+
+
+async def wait_until(predicate: Callable[[], bool]) -> None:
+    """Poll a condition set by the server thread (no event to await across threads)."""
+    with anyio.fail_after(5):
+        while not predicate():  # noqa: ASYNC110
+            await anyio.sleep(0.01)
+
+
+# --------------------------------------------------------------------------- the test server itself
+
+
+def test_test_server_serves_and_counts(server: JwksTestServer, issuer: TokenIssuer) -> None:
+    with httpx.Client() as client:
+        resp = client.get(server.url)
+    assert resp.status_code == 200
+    assert resp.json() == issuer.jwks()
+    assert server.requests == 1
+
+
+# --------------------------------------------------------------------------- single flight
+
+
+async def test_single_flight_1000_concurrent_verifies_on_a_cold_cache(
+    server: JwksTestServer, issuer: TokenIssuer, many_tokens: list[str]
+) -> None:
+    server.delay = 0.2  # every verification arrives while the one fetch is in flight
+    results: list[dict[str, Any]] = []
+    async with JwksCache() as cache:
+        verifier = make_verifier(issuer, cache, server.url)
+
+        async def one(token: str) -> None:
+            results.append(await verifier.verify(token))
+
+        async with anyio.create_task_group() as tg:
+            for token in many_tokens:
+                tg.start_soon(one, token)
+    assert server.requests == 1
+    assert len(results) == 1000
+    assert {claims["username"] for claims in results} == {f"user{i}" for i in range(1000)}
+
+
+async def test_fetch_failure_reaches_every_waiter_and_the_next_call_retries(
+    server: JwksTestServer, issuer: TokenIssuer, many_tokens: list[str]
+) -> None:
+    server.status = 503
+    server.delay = 0.2
+    errors: list[BaseException] = []
+    async with JwksCache() as cache:
+        verifier = make_verifier(issuer, cache, server.url)
+
+        async def one(token: str) -> None:
+            try:
+                await verifier.verify(token)
+            except TokenVerificationError as exc:
+                errors.append(exc)
+
+        async with anyio.create_task_group() as tg:
+            for token in many_tokens[:50]:
+                tg.start_soon(one, token)
+        assert server.requests == 1
+        assert len(errors) == 50
+        assert all(type(exc) is JwksFetchError for exc in errors)
+        assert "503" in str(errors[0])
+        assert len({id(exc) for exc in errors}) == 50  # each waiter gets its own instance
+
+        server.status = 200
+        server.delay = 0
+        claims = await verifier.verify(many_tokens[0])
+        assert claims["username"] == "user0"
+        assert server.requests == 2
+
+
+async def test_cancelled_fetching_task_does_not_poison_waiters(
+    server: JwksTestServer, issuer: TokenIssuer
+) -> None:
+    server.delays = [30.0]  # the first request stalls (released when the server stops)
+    token = issuer.access_token(client_id=CID)
+    got: list[dict[str, Any]] = []
+    async with JwksCache() as cache:
+        verifier = make_verifier(issuer, cache, server.url)
+        scope = anyio.CancelScope()
+
+        async def fetcher() -> None:
+            with scope:
+                await verifier.verify(token)
+            assert scope.cancelled_caught
+
+        async def waiter() -> None:
+            got.append(await verifier.verify(token))
+
+        with anyio.fail_after(10):
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(fetcher)
+                await wait_until(lambda: server.requests == 1)
+                tg.start_soon(waiter)
+                await anyio.sleep(0.05)  # the waiter now waits on the fetcher's flight
+                scope.cancel()
+        assert got
+        assert got[0]["client_id"] == CID
+        assert server.requests == 2  # the waiter took over and fetched again
+        # Nothing is left in flight: a fresh call is answered from the cache.
+        assert (await verifier.verify(issuer.access_token(client_id=CID)))["client_id"] == CID
+        assert server.requests == 2
+
+
+# --------------------------------------------------------------------------- penalty box
+
+
+async def test_penalty_box_blocks_forged_kids_then_picks_up_a_rotated_key(
+    server: JwksTestServer, issuer: TokenIssuer
+) -> None:
+    clock = FakeClock()
+    async with JwksCache(clock=clock, penalty_seconds=10) as cache:
+        verifier = make_verifier(issuer, cache, server.url)
+        good = issuer.access_token(client_id=CID)
+        await verifier.verify(good)
+        assert server.requests == 1
+
+        forged = issuer.sign(
+            {"iss": issuer.issuer, "token_use": "access", "client_id": CID, "exp": 2**40},
+            header={"alg": "RS256", "kid": "forged-0"},
+        )
+        with pytest.raises(KidNotFoundInJwksError) as first:
+            await verifier.verify(forged)
+        assert type(first.value) is KidNotFoundInJwksError  # not yet the penalty box
+        assert server.requests == 2  # one refetch
+
+        # A flood of other forged kids during the window: no request reaches the server.
+        for i in range(1, 200):
+            forged_i = issuer.sign(
+                {"iss": issuer.issuer, "token_use": "access", "exp": 2**40},
+                header={"alg": "RS256", "kid": f"forged-{i}"},
+            )
+            with pytest.raises(JwksPenaltyBoxError):
+                await verifier.verify(forged_i)
+        assert server.requests == 2
+        # Tokens with known kids keep verifying.
+        assert (await verifier.verify(issuer.access_token(client_id=CID)))["client_id"] == CID
+
+        # The pool rotates its key: inside the window the new kid is still blocked.
+        rotated = TokenIssuer(issuer.user_pool_id)
+        server.rotate({"keys": [*issuer.jwks()["keys"], rotated.jwk()]})
+        new_token = rotated.access_token(client_id=CID)
+        clock.advance(9.9)
+        with pytest.raises(JwksPenaltyBoxError):
+            await verifier.verify(new_token)
+        assert server.requests == 2
+        clock.advance(0.2)  # the window is over
+        assert (await verifier.verify(new_token))["client_id"] == CID
+        assert server.requests == 3
+        # The old key's tokens still verify after the refetch.
+        assert (await verifier.verify(good))["client_id"] == CID
+
+
+async def test_concurrent_forged_kids_cause_one_refetch(
+    server: JwksTestServer, issuer: TokenIssuer
+) -> None:
+    async with JwksCache() as cache:
+        verifier = make_verifier(issuer, cache, server.url)
+        await verifier.hydrate()
+        assert server.requests == 1
+        server.delay = 0.2
+        forged = [
+            issuer.sign(
+                {"iss": issuer.issuer, "exp": 2**40}, header={"alg": "RS256", "kid": f"k{i}"}
+            )
+            for i in range(100)
+        ]
+        errors: list[BaseException] = []
+
+        async def one(token: str) -> None:
+            try:
+                await verifier.verify(token)
+            except TokenVerificationError as exc:
+                errors.append(exc)
+
+        async with anyio.create_task_group() as tg:
+            for token in forged:
+                tg.start_soon(one, token)
+        assert server.requests == 2
+        assert len(errors) == 100
+        assert all(isinstance(exc, KidNotFoundInJwksError) for exc in errors)
+
+
+async def test_another_pools_token_never_causes_a_fetch(
+    server: JwksTestServer, issuer: TokenIssuer
+) -> None:
+    other = TokenIssuer("eu-west-1_Other")
+    async with JwksCache() as cache:
+        verifier = make_verifier(issuer, cache, server.url)
+        for _ in range(3):
+            with pytest.raises(JwtInvalidIssuerError):
+                await verifier.verify(other.access_token(client_id=CID))
+    assert server.requests == 0
+
+
+async def test_forged_kid_in_messages_is_sanitised(
+    server: JwksTestServer, issuer: TokenIssuer
+) -> None:
+    nasty = "\x1b[31mevil\n" + "A" * 500
+    token = issuer.sign({"iss": issuer.issuer, "exp": 2**40}, header={"alg": "RS256", "kid": nasty})
+    async with JwksCache() as cache:
+        verifier = make_verifier(issuer, cache, server.url)
+        for expected in (KidNotFoundInJwksError, JwksPenaltyBoxError):
+            with pytest.raises(expected) as info:
+                await verifier.verify(token)
+            message = str(info.value)
+            assert "\x1b" not in message
+            assert "\n" not in message
+            assert "A" * 65 not in message
+            assert token not in message
+    assert safe_kid(nasty).startswith("?[31mevil?")
+    assert len(safe_kid(nasty)) <= 67
+
+
+# --------------------------------------------------------------------------- env, hydrate, sync
+
+
+async def test_cognito_jwks_env_is_used_instead_of_fetching(
+    server: JwksTestServer, issuer: TokenIssuer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COGNITO_JWKS", json.dumps(issuer.jwks()))
+    token = issuer.access_token(client_id=CID)
+    async with JwksCache() as cache:
+        verifier = make_verifier(issuer, cache, server.url)
+        assert verifier.verify_sync(token)["client_id"] == CID  # sync: no I/O needed
+    async with JwksCache() as cache:
+        verifier = make_verifier(issuer, cache, server.url)
+        assert (await verifier.verify(token))["client_id"] == CID
+    assert server.requests == 0
+
+    # pycognito reads the variable as a Python literal, so a dict repr works too.
+    monkeypatch.setenv("COGNITO_JWKS", repr(issuer.jwks()))
+    async with JwksCache() as cache:
+        assert (await make_verifier(issuer, cache, server.url).verify(token))["client_id"] == CID
+
+    monkeypatch.setenv("COGNITO_JWKS", "{not a jwks")
+    async with JwksCache() as cache:
+        with pytest.raises(JwksFetchError, match="COGNITO_JWKS"):
+            await make_verifier(issuer, cache, server.url).verify(token)
+
+    monkeypatch.setenv("COGNITO_JWKS", json.dumps(issuer.jwks()))
+    async with JwksCache(use_env=False) as cache:
+        verifier = make_verifier(issuer, cache, server.url)
+        with pytest.raises(JwksNotAvailableError):
+            verifier.verify_sync(token)
+        assert (await verifier.verify(token))["client_id"] == CID
+    assert server.requests == 1
+
+
+async def test_hydrate_then_verify_sync(server: JwksTestServer, issuer: TokenIssuer) -> None:
+    token = issuer.access_token(client_id=CID)
+    async with JwksCache() as cache:
+        verifier = make_verifier(issuer, cache, server.url)
+        with pytest.raises(JwksNotAvailableError):
+            verifier.verify_sync(token)
+        assert server.requests == 0  # verify_sync never fetches
+        await verifier.hydrate()
+        assert server.requests == 1
+        assert server.url in cache
+        assert cache.kids(server.url) == [issuer.kid]
+        assert verifier.verify_sync(token)["client_id"] == CID
+        await cache.hydrate(server.url)  # hydrate refreshes
+        assert server.requests == 2
+
+
+async def test_verify_sync_with_unknown_kid_in_cached_jwks(
+    server: JwksTestServer, issuer: TokenIssuer
+) -> None:
+    other = TokenIssuer(issuer.user_pool_id)
+    async with JwksCache() as cache:
+        verifier = make_verifier(issuer, cache, server.url)
+        await verifier.hydrate()
+        with pytest.raises(KidNotFoundInJwksError):
+            verifier.verify_sync(other.access_token(client_id=CID))
+        assert server.requests == 1
+
+
+async def test_added_jwks_is_refetched_for_unknown_kids_unless_static(
+    server: JwksTestServer, issuer: TokenIssuer
+) -> None:
+    old = TokenIssuer(issuer.user_pool_id)
+    token = issuer.access_token(client_id=CID)
+    async with JwksCache() as cache:
+        cache.add(server.url, old.jwks())
+        verifier = make_verifier(issuer, cache, server.url)
+        assert (await verifier.verify(token))["client_id"] == CID  # refetched: kid found
+        assert server.requests == 1
+    async with JwksCache() as cache:
+        cache.add(server.url, old.jwks(), static=True)
+        verifier = make_verifier(issuer, cache, server.url)
+        with pytest.raises(KidNotFoundInJwksError):
+            await verifier.verify(token)
+        await cache.hydrate(server.url)  # static URIs are never fetched
+    assert server.requests == 1
+
+
+async def test_refetch_keeps_unchanged_key_objects(
+    server: JwksTestServer, issuer: TokenIssuer
+) -> None:
+    async with JwksCache() as cache:
+        await cache.hydrate(server.url)
+        before = cache.peek(server.url, issuer.kid)
+        assert before is not None
+        await cache.hydrate(server.url)
+        assert cache.peek(server.url, issuer.kid) is before
+        other = TokenIssuer(issuer.user_pool_id, kid=issuer.kid)  # same kid, new key
+        server.rotate(other.jwks())
+        await cache.hydrate(server.url)
+        after = cache.peek(server.url, issuer.kid)
+        assert after is not None
+        assert after is not before
+
+
+# --------------------------------------------------------------------------- bad documents
+
+
+BAD_BODIES = {
+    "not json": b"<html>hello</html>",
+    "a list": b"[]",
+    "keys not a list": b'{"keys": {}}',
+    "key not an object": b'{"keys": ["x"]}',
+    "no kid": b'{"keys": [{"kty": "RSA", "n": "AQAB", "e": "AQAB"}]}',
+    "no kty": b'{"keys": [{"kid": "a", "n": "AQAB", "e": "AQAB"}]}',
+    "rsa without n": b'{"keys": [{"kid": "a", "kty": "RSA", "e": "AQAB"}]}',
+    "n not base64url": b'{"keys": [{"kid": "a", "kty": "RSA", "n": "AQ+B", "e": "AQAB"}]}',
+    "n padded": b'{"keys": [{"kid": "a", "kty": "RSA", "n": "AQA=", "e": "AQAB"}]}',
+    "use not a string": b'{"keys": [{"kid": "a", "kty": "RSA", "n": "AQAB", "use": 1}]}',
+    "duplicate kid": b'{"keys": [{"kid": "a", "kty": "EC"}, {"kid": "a", "kty": "EC"}]}',
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_BODIES))
+async def test_garbage_jwks_documents_are_rejected(
+    server: JwksTestServer, issuer: TokenIssuer, name: str
+) -> None:
+    server.body = BAD_BODIES[name]
+    async with JwksCache() as cache:
+        with pytest.raises(JwksFetchError):
+            await make_verifier(issuer, cache, server.url).verify(
+                issuer.access_token(client_id=CID)
+            )
+        assert server.url not in cache
+
+
+@pytest.mark.parametrize("status", [301, 404, 500])
+async def test_non_200_is_a_fetch_error(
+    server: JwksTestServer, issuer: TokenIssuer, status: int
+) -> None:
+    server.status = status
+    async with JwksCache() as cache:
+        with pytest.raises(JwksFetchError, match=str(status)):
+            await cache.get_key(server.url, issuer.kid)
+
+
+@pytest.mark.parametrize("declared", [True, False])
+async def test_oversized_body_is_rejected(
+    server: JwksTestServer, issuer: TokenIssuer, declared: bool
+) -> None:
+    server.send_length = declared  # without a length the body is read until the cap
+    server.body = json.dumps({"keys": [issuer.jwk()], "pad": "x" * 5000}).encode()
+    async with JwksCache(max_bytes=4096) as cache:
+        with pytest.raises(JwksFetchError, match="larger than 4096"):
+            await cache.get_key(server.url, issuer.kid)
+    async with JwksCache(max_bytes=8192) as cache:
+        assert (await cache.get_key(server.url, issuer.kid)).kid == issuer.kid
+
+
+async def test_declared_oversize_is_refused_before_reading(
+    server: JwksTestServer, issuer: TokenIssuer
+) -> None:
+    server.declared_length = 50_000_000  # then sends a few bytes and stalls
+    server.body_delay = 10
+    async with JwksCache(timeout=5) as cache:
+        start = time.monotonic()
+        with pytest.raises(JwksFetchError, match="larger than"):
+            await cache.get_key(server.url, issuer.kid)
+        assert time.monotonic() - start < 2
+
+
+async def test_slow_server_times_out(server: JwksTestServer, issuer: TokenIssuer) -> None:
+    server.delay = 10
+    async with JwksCache(timeout=0.3) as cache:
+        start = time.monotonic()
+        with pytest.raises(JwksFetchError, match="timed out"):
+            await cache.get_key(server.url, issuer.kid)
+        assert time.monotonic() - start < 3
+
+
+async def test_unreachable_uri_is_a_fetch_error(issuer: TokenIssuer) -> None:
+    with socket.socket() as sock:  # a port that was free a moment ago: nothing listens
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    dead = f"http://127.0.0.1:{port}/pool/.well-known/jwks.json"
+    async with JwksCache(timeout=2) as cache:
+        with pytest.raises(JwksFetchError, match="ConnectError"):
+            await cache.get_key(dead, issuer.kid)
+
+
+# --------------------------------------------------------------------------- lifecycle
+
+
+async def test_injected_client_is_used_and_left_open(
+    server: JwksTestServer, issuer: TokenIssuer
+) -> None:
+    seen: list[str] = []
+
+    async def hook(request: httpx.Request) -> None:
+        seen.append(str(request.url))
+
+    async with httpx.AsyncClient(event_hooks={"request": [hook]}) as client:
+        async with JwksCache(client=client) as cache:
+            await cache.hydrate(server.url)
+        assert seen == [server.url]
+        assert not client.is_closed
+
+
+async def test_closed_cache_keeps_keys_but_does_not_fetch(
+    server: JwksTestServer, issuer: TokenIssuer
+) -> None:
+    cache = JwksCache()
+    await cache.hydrate(server.url)
+    await cache.aclose()
+    assert cache.closed
+    assert (await cache.get_key(server.url, issuer.kid)).kid == issuer.kid
+    with pytest.raises(JwksFetchError, match="closed"):
+        await cache.hydrate(server.url)
+    await cache.aclose()  # idempotent
+    assert server.requests == 1
+
+
+async def test_verifier_closes_only_its_own_cache(
+    server: JwksTestServer, issuer: TokenIssuer
+) -> None:
+    async with make_verifier(issuer, JwksCache(), server.url) as verifier:
+        await verifier.hydrate()
+    assert not verifier.jwks_cache.closed  # given, so not owned
+    await verifier.jwks_cache.aclose()
+    async with CognitoVerifier(
+        issuer.user_pool_id, client_id=CID, token_use="access", jwks_uri=server.url
+    ) as own:
+        await own.hydrate()
+    assert own.jwks_cache.closed
+
+
+# --------------------------------------------------------------------------- parsing units
+
+
+def test_parse_jwks_indexes_keys_and_flags_unusable_ones(issuer: TokenIssuer) -> None:
+    keys = parse_jwks({"keys": [issuer.jwk(), {"kid": "ec", "kty": "EC", "crv": "P-256"}]})
+    assert set(keys) == {issuer.kid, "ec"}
+    assert isinstance(keys[issuer.kid], Jwk)
+    assert keys[issuer.kid].problem is None
+    assert keys[issuer.kid].public_key() is keys[issuer.kid].public_key()  # loaded once
+    assert isinstance(keys["ec"].problem, JwkInvalidKtyError)
+    with pytest.raises(JwkInvalidKtyError):
+        keys["ec"].public_key()
+    assert "n=" not in repr(keys[issuer.kid])
+
+
+def test_parse_jwks_caps_the_number_of_keys() -> None:
+    many = {"keys": [{"kid": str(i), "kty": "EC"} for i in range(101)]}
+    with pytest.raises(JwksFetchError, match="more than 100"):
+        parse_jwks(many)
+
+
+@pytest.mark.parametrize(
+    ("text", "ok"),
+    [
+        ("", True),
+        ("QQ", True),
+        ("QR", False),
+        ("QUI", True),
+        ("QUJ", False),
+        ("QUJD", True),
+        ("Q", False),
+        ("QQ==", False),
+        ("Q Q", False),
+        ("+/8", False),
+        ("-_8", True),
+    ],
+)
+def test_b64url_decode_is_strict_and_canonical(text: str, ok: bool) -> None:
+    if ok:
+        b64url_decode(text)
+    else:
+        with pytest.raises(ValueError):
+            b64url_decode(text)
