@@ -4,7 +4,8 @@
 errors are typed (:mod:`acognito.errors`).
 """
 
-from . import errors
+from . import errors, srp
+from .aws_srp import AWSSRP
 from .cognito import AsyncCognito
 from .devices import Device
 from .errors import (
@@ -16,6 +17,7 @@ from .errors import (
     MFAChallengeException,
     SMSMFAChallengeException,
     SoftwareTokenMFAChallengeException,
+    SRPError,
     TokenVerificationError,
     TokenVerificationException,
 )
@@ -26,6 +28,7 @@ from .tokens import Tokens
 __version__ = "0.1.0.dev0"
 
 __all__ = [
+    "AWSSRP",
     "AsyncCognito",
     "ChallengeRequired",
     "CognitoError",
@@ -37,6 +40,7 @@ __all__ = [
     "Group",
     "MFAChallengeException",
     "SMSMFAChallengeException",
+    "SRPError",
     "SoftwareTokenMFAChallengeException",
     "TokenVerificationError",
     "TokenVerificationException",
@@ -44,4 +48,5 @@ __all__ = [
     "User",
     "__version__",
     "errors",
+    "srp",
 ]

@@ -123,7 +123,19 @@ class IdpClient:
         self._context: Any = None
         self._closed = False
         self._lock: anyio.Lock | None = None
+        self._owned = True
         self.library: str | None = None
+
+    @classmethod
+    def wrap(cls, client: Any) -> IdpClient:
+        """Use an aiobotocore ``cognito-idp`` client the caller created and owns.
+
+        ``close()`` then only stops this wrapper from being used; the client stays open.
+        """
+        idp = cls(region=getattr(getattr(client, "meta", None), "region_name", None) or "")
+        idp._client = client
+        idp._owned = False
+        return idp
 
     @property
     def is_open(self) -> bool:
@@ -171,7 +183,7 @@ class IdpClient:
         """Close the client's connections. Later calls raise :class:`SessionClosedError`."""
         self._closed = True
         context, self._context, self._client = self._context, None, None
-        if context is not None:
+        if context is not None and self._owned:
             with anyio.CancelScope(shield=True):
                 await context.__aexit__(None, None, None)
 

@@ -150,6 +150,41 @@ class AsyncCognito:
             botocore_config=botocore_config,
         )
         self._refresh_flight: SingleFlight[Tokens] = SingleFlight()
+        self._owns_idp = True
+        self._closed = False
+
+    def for_user(
+        self,
+        username: str | None = None,
+        *,
+        id_token: str | None = None,
+        access_token: str | None = None,
+        refresh_token: str | None = None,
+        device: DeviceCredentials | None = None,
+    ) -> AsyncCognito:
+        """A session for another user of the same pool and client, sharing this one's
+        aiobotocore client (and so its connections).
+
+        A service signing many users in keeps one parent session open and makes a cheap
+        child per user; closing a child leaves the parent's client open.
+        """
+        child = object.__new__(type(self))
+        child.__dict__.update(self.__dict__)
+        child.username = username
+        child.device = device
+        child.new_device_metadata = None
+        child.base_attributes = None
+        child.custom_attributes = None
+        child.mfa_tokens = None
+        child.id_claims = None
+        child.access_claims = None
+        child._tokens = Tokens(
+            id_token=id_token, access_token=access_token, refresh_token=refresh_token
+        )
+        child._refresh_flight = SingleFlight()
+        child._owns_idp = False
+        child._closed = False
+        return child
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -166,17 +201,24 @@ class AsyncCognito:
         await self.close()
 
     async def close(self) -> None:
-        """Release the aiobotocore client. The session cannot be used afterwards."""
-        await self._idp.close()
+        """Release the aiobotocore client (unless shared from a parent, see
+        :meth:`for_user`). The session cannot be used afterwards."""
+        self._closed = True
+        if self._owns_idp:
+            await self._idp.close()
 
     @property
     def closed(self) -> bool:
-        return self._idp.closed
+        return self._closed or self._idp.closed
+
+    @property
+    def _live_idp(self) -> IdpClient:
+        if self.closed:
+            raise SessionClosedError("this AsyncCognito session is closed")
+        return self._idp
 
     async def _call(self, operation: str, **params: Any) -> dict[str, Any]:
-        if self._idp.closed:
-            raise SessionClosedError("this AsyncCognito session is closed")
-        response = await self._idp.call(operation, **params)
+        response = await self._live_idp.call(operation, **params)
         response.pop("ResponseMetadata", None)
         return response
 
@@ -256,7 +298,7 @@ class AsyncCognito:
     def _sign_in(self, *, admin: bool = False, client_metadata: Mapping[str, str] | None = None,
                  custom_answer: CustomAnswer | None = None) -> SignIn:
         return SignIn(
-            self._idp,
+            self._live_idp,
             user_pool_id=self.user_pool_id,
             client_id=self.client_id,
             client_secret=self._client_secret,
@@ -440,8 +482,8 @@ class AsyncCognito:
             )
         username = (
             pending.get("Username")
-            or (pending.get("ChallengeParameters") or {}).get("USER_ID_FOR_SRP")
             or (pending.get("ChallengeParameters") or {}).get("USERNAME")
+            or (pending.get("ChallengeParameters") or {}).get("USER_ID_FOR_SRP")
             or self._require_username()
         )
         flow = self._sign_in(admin=bool(pending.get("Admin")), client_metadata=client_metadata)
@@ -979,14 +1021,14 @@ class AsyncCognito:
         if not self.new_device_metadata:
             raise ConfigurationError("the last sign-in reported no new device to confirm")
         response, credentials = await confirm_device(
-            self._idp,
+            self._live_idp,
             access_token=self._require_access_token(),
             new_device_metadata=self.new_device_metadata,
             device_name=device_name,
         )
         if response.get("UserConfirmationNecessary") and remember:
             await update_device_status(
-                self._idp,
+                self._live_idp,
                 access_token=self._require_access_token(),
                 device_key=credentials.device_key,
                 remembered=True,
@@ -999,7 +1041,7 @@ class AsyncCognito:
         """Mark a device (this session's by default) remembered or not."""
         key = device_key or (self.device.device_key if self.device else None)
         await update_device_status(
-            self._idp,
+            self._live_idp,
             access_token=self._require_access_token(),
             device_key=_need(key, "device_key"),
             remembered=is_remembered,
@@ -1009,7 +1051,7 @@ class AsyncCognito:
         """Forget a device (this session's by default): it no longer signs in."""
         key = device_key or (self.device.device_key if self.device else None)
         await forget_device(
-            self._idp, access_token=self._require_access_token(), device_key=_need(key, "device_key")
+            self._live_idp, access_token=self._require_access_token(), device_key=_need(key, "device_key")
         )
         if self.device and self.device.device_key == key:
             self.device = None
@@ -1017,13 +1059,13 @@ class AsyncCognito:
     async def get_device(self, device_key: str | None = None) -> Device:
         key = device_key or (self.device.device_key if self.device else None)
         return await get_device(
-            self._idp, access_token=self._require_access_token(), device_key=_need(key, "device_key")
+            self._live_idp, access_token=self._require_access_token(), device_key=_need(key, "device_key")
         )
 
     async def list_devices(self) -> list[Device]:
         """Every device Cognito keeps for the signed-in user."""
         token = self._require_access_token()
-        return [d async for d in iter_devices(self._idp, access_token=token)]
+        return [d async for d in iter_devices(self._live_idp, access_token=token)]
 
     # ------------------------------------------------------------------ repr
 

@@ -242,9 +242,11 @@ class SignIn:
                 raise UnsupportedChallengeError("Cognito answered with neither tokens nor a challenge")
             params: dict[str, str] = dict(response.get("ChallengeParameters") or {})
             session = response.get("Session")
+            # Cognito sends the pool's user name as both; moto puts the sub in
+            # USER_ID_FOR_SRP, so USERNAME is the name to answer with.
             self.pool_username = (
-                params.get("USER_ID_FOR_SRP")
-                or params.get("USERNAME")
+                params.get("USERNAME")
+                or params.get("USER_ID_FOR_SRP")
                 or self.pool_username
                 or typed_username
             )
@@ -302,12 +304,15 @@ class SignIn:
             block,
             timestamp,
         )
-        self.pool_username = user_id
+        # The proof is over USER_ID_FOR_SRP (what the verifier was made with); the
+        # answer names the user by the challenge's USERNAME.
+        username = params.get("USERNAME") or user_id
+        self.pool_username = username
         return await self.respond(
             "PASSWORD_VERIFIER",
             session,
             {
-                "USERNAME": user_id,
+                "USERNAME": username,
                 "PASSWORD_CLAIM_SECRET_BLOCK": block,
                 "PASSWORD_CLAIM_SIGNATURE": signature,
                 "TIMESTAMP": timestamp,
