@@ -74,6 +74,7 @@ _ID, _ACCESS = "id", "access"
 _PKCS1 = padding.PKCS1v15()
 _SHA256 = hashes.SHA256()
 _MISSING: Any = object()
+_CONTAINERS = (list, dict)
 _isfinite = math.isfinite
 
 
@@ -247,7 +248,7 @@ class _VerifiedCache:
         jwk: Jwk,
         owner: CognitoVerifier,
     ) -> None:
-        nested = tuple(name for name, value in claims.items() if type(value) in (list, dict))
+        nested = tuple([name for name, value in claims.items() if type(value) in _CONTAINERS])
         data = self._data
         data[key] = (_copy_claims(claims, nested), nested, expires_at, kid, jwk, owner)
         if len(data) > self.maxsize:
