@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from acognito.errors import TokenVerificationError
 from acognito.testing import TokenIssuer
-from acognito.verify import CognitoVerifier
+from acognito.verify import CognitoVerifier, at_hash
 
 CID = "client-1"
 ISSUER = TokenIssuer("us-east-1_PropPool")
@@ -29,6 +29,8 @@ TOKEN = ISSUER.id_token(
     lifetime=10 * 365 * 24 * 3600,
 )
 PARTS = TOKEN.split(".")
+ACCESS = ISSUER.access_token(client_id=CID, lifetime=10 * 365 * 24 * 3600)
+BOUND_ID = ISSUER.id_token(client_id=CID, at_hash=at_hash(ACCESS), lifetime=10 * 365 * 24 * 3600)
 B64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -163,3 +165,15 @@ def test_any_header_with_the_original_payload_and_signature(header: dict[str, ob
     parts[0] = b64(json.dumps(header).encode())
     assume(parts[0] != PARTS[0])
     rejected(".".join(parts))
+
+
+def test_the_bound_pair_is_accepted() -> None:
+    assert VERIFIER.verify_sync(BOUND_ID, access_token=ACCESS)["at_hash"] == at_hash(ACCESS)
+
+
+@FAST
+@given(st.text(max_size=200))
+def test_any_other_access_token_for_at_hash(access: str) -> None:
+    assume(access != ACCESS)
+    with pytest.raises(TokenVerificationError):
+        VERIFIER.verify_sync(BOUND_ID, access_token=access)

@@ -550,7 +550,9 @@ class CognitoVerifier:
         if access_token is not None:
             expected = get("at_hash")
             if expected is not None and not (
-                expected.isascii() and hmac.compare_digest(expected, at_hash(access_token))
+                expected.isascii()
+                and access_token.isascii()
+                and hmac.compare_digest(expected, at_hash(access_token))
             ):
                 raise JwtAtHashMismatchError(
                     "the id token's at_hash does not match the access token", claim="at_hash"
