@@ -1,0 +1,138 @@
+"""Shared helpers for the benchmark scripts: clocks, medians, tables, a local Cognito.
+
+Each script stays runnable on its own (``python benchmarks/bench_x.py``); these helpers
+only remove repetition: timing a block (wall and process CPU), printing aligned tables,
+PASS/MISS verdicts, and a moto-backed pool with users that is always torn down.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import statistics
+import time
+import urllib.request
+import warnings
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import anyio
+
+from acognito.testing import CognitoAdmin, LocalCognito, LocalPool
+
+#: The password every benchmark user gets (moto accepts it; Cognito's default policy too).
+PASSWORD = "Bench-Passw0rd!"  # noqa: S105 - a local test fixture
+
+
+@dataclass
+class Sample:
+    """One timed run: how many operations, wall seconds, process CPU seconds."""
+
+    count: int
+    wall: float
+    cpu: float
+
+    @property
+    def rate(self) -> float:
+        """Operations per wall-clock second."""
+        return self.count / self.wall
+
+    @property
+    def cpu_per_op(self) -> float:
+        """Process CPU seconds (all threads of this process) per operation."""
+        return self.cpu / self.count
+
+
+class Clock:
+    """Wall (perf_counter) and process CPU time (process_time) of a block.
+
+    ``with Clock() as c: ...`` then ``c.sample(count)``.
+    """
+
+    def __enter__(self) -> Clock:
+        self.wall0, self.cpu0 = time.perf_counter(), time.process_time()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.wall = time.perf_counter() - self.wall0
+        self.cpu = time.process_time() - self.cpu0
+
+    def sample(self, count: int) -> Sample:
+        return Sample(count, self.wall, self.cpu)
+
+
+def median(values: Sequence[float]) -> float:
+    return statistics.median(values)
+
+
+def percentile(values: Sequence[float], pct: float) -> float:
+    """The ``pct`` percentile (nearest rank) of ``values``."""
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    rank = max(0, min(len(ordered) - 1, math.ceil(pct / 100 * len(ordered)) - 1))
+    return ordered[rank]
+
+
+def verdict(ok: bool) -> str:
+    return "PASS" if ok else "MISS"
+
+
+def print_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
+    """Print rows under headers, first column left-aligned, the others right-aligned."""
+    cells = [[str(h) for h in headers], *[[str(c) for c in row] for row in rows]]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+
+    def line(row: Sequence[str]) -> str:
+        first = row[0].ljust(widths[0])
+        rest = (cell.rjust(width) for cell, width in zip(row[1:], widths[1:]))
+        return "  ".join([first, *rest]).rstrip()
+
+    print(line(cells[0]))
+    print("  ".join("-" * w for w in widths))
+    for row in cells[1:]:
+        print(line(row))
+
+
+def quiet_import_pycognito() -> Any:
+    """``pycognito.Cognito``, imported without its (and its dependencies') warnings."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from pycognito import Cognito
+
+    return Cognito
+
+
+@dataclass(frozen=True)
+class BenchPool:
+    """A moto server with one pool and ``len(usernames)`` confirmed users."""
+
+    local: LocalCognito
+    pool: LocalPool
+    usernames: tuple[str, ...]
+    password: str
+
+    def jwks(self) -> dict[str, Any]:
+        """The pool's JWKS as moto serves it (one HTTP GET, for peers that need it pinned)."""
+        with urllib.request.urlopen(self.pool.jwks_url, timeout=10) as resp:  # noqa: S310
+            data: dict[str, Any] = json.loads(resp.read())
+        return data
+
+
+@contextmanager
+def bench_pool(users: int, *, password: str = PASSWORD) -> Iterator[BenchPool]:
+    """Start moto on loopback, create a pool and ``users`` users; stop moto on exit."""
+    with LocalCognito() as local:
+
+        async def setup() -> tuple[LocalPool, tuple[str, ...]]:
+            async with CognitoAdmin(local.endpoint_url, region=local.region) as admin:
+                pool = await admin.create_local_pool()
+                names = tuple(f"bench-user-{i:03d}" for i in range(users))
+                for name in names:
+                    await admin.create_user(pool.user_pool_id, name, password)
+                return pool, names
+
+        pool, names = anyio.run(setup)
+        yield BenchPool(local, pool, names, password)
