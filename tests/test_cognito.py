@@ -489,3 +489,98 @@ async def test_default_password_helper_signs_in(cognito_admin, cognito_pool) -> 
     async with AsyncCognito(**cognito_pool.cognito_kwargs(), username="tom") as c:
         await c.authenticate(DEFAULT_PASSWORD, auth_flow="USER_PASSWORD_AUTH")
         assert c.access_token
+
+
+# ----------------------------------------------------------------------------- verification
+
+
+async def test_claims_are_verified_on_sign_in_and_refresh(cognito_admin, cognito_pool) -> None:
+    await cognito_admin.create_user(
+        cognito_pool.user_pool_id, "uma", PASSWORD, attributes={"email": "uma@example.com"}
+    )
+    async with AsyncCognito(**cognito_pool.cognito_kwargs(), username="uma") as c:
+        assert c.id_claims is None and c.access_claims is None
+        await c.authenticate(PASSWORD)
+        assert c.access_claims["token_use"] == "access"
+        assert c.access_claims["client_id"] == c.client_id
+        assert c.id_claims["aud"] == c.client_id
+        assert c.id_claims["cognito:username"] == "uma"
+        first = c.access_claims["jti"]
+        await c.renew_access_token()
+        assert c.access_claims["jti"] != first
+        await c.logout()
+        assert c.id_claims is None and c.access_claims is None
+
+
+async def test_verify_tokens_from_stored_tokens(cognito_admin, cognito_pool) -> None:
+    from acognito.errors import JwtInvalidSignatureError, JwtInvalidTokenUseError
+
+    await cognito_admin.create_user(cognito_pool.user_pool_id, "vic", PASSWORD)
+    async with AsyncCognito(**cognito_pool.cognito_kwargs(), username="vic") as c:
+        await c.authenticate(PASSWORD, auth_flow="USER_PASSWORD_AUTH")
+        id_token, access_token = c.id_token, c.access_token
+    async with AsyncCognito(
+        **cognito_pool.cognito_kwargs(), id_token=id_token, access_token=access_token
+    ) as view:
+        await view.verify_tokens()
+        assert view.id_claims["cognito:username"] == "vic"
+        assert view.access_claims["username"] == "vic"
+        with pytest.raises(JwtInvalidTokenUseError):
+            await view.verify_token(id_token, "access_token", "access")
+        head, payload, sig = access_token.split(".")
+        forged = f"{head}.{payload}.{sig[:-4]}AAAA"
+        with pytest.raises(JwtInvalidSignatureError):
+            await view.verify_token(forged, "access_token", "access")
+        assert view.access_token == access_token  # a failed verification changes nothing
+
+
+async def test_tokens_of_another_client_are_refused(cognito_admin, cognito_pool) -> None:
+    from acognito.errors import JwtInvalidAudienceError, JwtInvalidClientIdError
+
+    await cognito_admin.create_user(cognito_pool.user_pool_id, "wes", PASSWORD)
+    async with AsyncCognito(**cognito_pool.cognito_kwargs(), username="wes") as c:
+        await c.authenticate(PASSWORD, auth_flow="USER_PASSWORD_AUTH")
+        tokens = c.tokens
+    async with AsyncCognito(**cognito_pool.cognito_kwargs(secret=True)) as other:
+        with pytest.raises(JwtInvalidClientIdError):
+            await other.verify_token(tokens.access_token, "access_token", "access")
+        with pytest.raises(JwtInvalidAudienceError):
+            await other.verify_token(tokens.id_token, "id_token", "id")
+
+
+async def test_pinned_jwks_needs_no_fetch(cognito_admin, cognito_pool) -> None:
+    import httpx
+
+    from acognito.errors import KidNotFoundInJwksError
+
+    await cognito_admin.create_user(cognito_pool.user_pool_id, "xia", PASSWORD)
+    async with httpx.AsyncClient() as http:
+        jwks = (await http.get(cognito_pool.jwks_url)).json()
+    kwargs = cognito_pool.cognito_kwargs()
+    async with AsyncCognito(**kwargs, username="xia", jwks=jwks, jwks_url="https://127.0.0.1:9/none") as c:
+        await c.authenticate(PASSWORD, auth_flow="USER_PASSWORD_AUTH")
+        assert c.access_claims["username"] == "xia"
+    other = {"keys": [dict(jwks["keys"][0], kid="someone-else")]}
+    async with AsyncCognito(**kwargs, username="xia", jwks=other, jwks_url="https://127.0.0.1:9/none") as c:
+        with pytest.raises(KidNotFoundInJwksError):
+            await c.authenticate(PASSWORD, auth_flow="USER_PASSWORD_AUTH")
+        assert c.access_token is None  # unverified tokens are never kept
+
+
+async def test_for_user_children_share_client_and_keys(cognito_admin, cognito_pool) -> None:
+    for name in ("yan", "zoe"):
+        await cognito_admin.create_user(cognito_pool.user_pool_id, name, PASSWORD)
+    async with AsyncCognito(**cognito_pool.cognito_kwargs(secret=True)) as parent:
+        children = [parent.for_user(name) for name in ("yan", "zoe")]
+        async with anyio.create_task_group() as tg:
+            for child in children:
+                tg.start_soon(child.authenticate, PASSWORD)
+        assert [c.access_claims["username"] for c in children] == ["yan", "zoe"]
+        assert all(c._idp is parent._idp and c.jwks_cache is parent.jwks_cache for c in children)
+        assert parent.access_token is None
+        await children[0].close()
+        with pytest.raises(SessionClosedError):
+            await children[0].get_user()
+        assert (await children[1].get_user()).username == "zoe"  # parent's client still open
+    with pytest.raises(SessionClosedError):
+        await children[1].get_user()

@@ -4,7 +4,8 @@
 errors are typed (:mod:`acognito.errors`).
 """
 
-from . import errors, srp
+from . import errors, oauth, srp
+from .auth import ClientCredentialsAuth
 from .aws_srp import AWSSRP
 from .cognito import AsyncCognito
 from .devices import Device
@@ -22,31 +23,43 @@ from .errors import (
     TokenVerificationException,
 )
 from .flows import DeviceCredentials
+from .jwks import JwksCache
 from .models import Group, User
+from .oauth import AuthorizationRequest, OAuth2Client, OAuthTokens, SyncOAuth2Client
 from .tokens import Tokens
+from .verify import CognitoVerifier, MultiPoolVerifier
 
 __version__ = "0.1.0.dev0"
 
 __all__ = [
     "AWSSRP",
     "AsyncCognito",
+    "AuthorizationRequest",
     "ChallengeRequired",
+    "ClientCredentialsAuth",
     "CognitoError",
     "CognitoServiceError",
+    "CognitoVerifier",
     "ConfigurationError",
     "Device",
     "DeviceCredentials",
     "ForceChangePasswordException",
     "Group",
+    "JwksCache",
     "MFAChallengeException",
+    "MultiPoolVerifier",
+    "OAuth2Client",
+    "OAuthTokens",
     "SMSMFAChallengeException",
     "SRPError",
     "SoftwareTokenMFAChallengeException",
+    "SyncOAuth2Client",
     "TokenVerificationError",
     "TokenVerificationException",
     "Tokens",
     "User",
     "__version__",
     "errors",
+    "oauth",
     "srp",
 ]

@@ -65,7 +65,9 @@ def _httpx_session_cls() -> type[Any]:
 
     with warnings.catch_warnings():
         warnings.filterwarnings(
-            "ignore", message="aiobotocore's httpx backend now prefers httpx2", category=DeprecationWarning
+            "ignore",
+            message="aiobotocore's httpx backend now prefers httpx2",
+            category=DeprecationWarning,
         )
         HttpxSession()
     return HttpxSession  # type: ignore[no-any-return]

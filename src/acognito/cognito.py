@@ -31,8 +31,10 @@ from .errors import (
     SessionClosedError,
 )
 from .flows import CustomAnswer, DeviceCredentials, SignIn
+from .jwks import JwksCache
 from .models import Group, User, dict_to_attributes
 from .tokens import Tokens, peek_claims
+from .verify import CognitoVerifier
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -95,6 +97,9 @@ class AsyncCognito:
         device_password: str | None = None,
         refresh_token_rotation: bool = False,
         refresh_margin: float = 60.0,
+        jwks: Mapping[str, Any] | None = None,
+        jwks_cache: JwksCache | None = None,
+        verify_on_sign_in: bool = True,
     ) -> None:
         if not isinstance(user_pool_id, str) or not _POOL_ID.match(user_pool_id):
             raise ConfigurationError(
@@ -106,9 +111,7 @@ class AsyncCognito:
             raise ConfigurationError("access_key and secret_key go together")
         device_parts = (device_key, device_group_key, device_password)
         if any(device_parts) and not all(device_parts):
-            raise ConfigurationError(
-                "device_key, device_group_key and device_password go together"
-            )
+            raise ConfigurationError("device_key, device_group_key and device_password go together")
         self.user_pool_id = user_pool_id
         self.client_id = client_id
         self.user_pool_region = user_pool_region or user_pool_id.split("_", 1)[0]
@@ -152,6 +155,25 @@ class AsyncCognito:
         self._refresh_flight: SingleFlight[Tokens] = SingleFlight()
         self._owns_idp = True
         self._closed = False
+        #: Verify tokens (and set ``id_claims`` / ``access_claims``) on every sign-in and refresh.
+        self.verify_on_sign_in = verify_on_sign_in
+        self._owns_jwks = jwks_cache is None
+        self._jwks_cache = jwks_cache if jwks_cache is not None else JwksCache()
+        self._id_verifier = self._verifier("id", jwks)
+        self._access_verifier = self._verifier("access", jwks)
+
+    def _verifier(
+        self, token_use: Literal["id", "access"], jwks: Mapping[str, Any] | None
+    ) -> CognitoVerifier:
+        return CognitoVerifier(
+            self.user_pool_id,
+            client_id=self.client_id,
+            token_use=token_use,
+            jwks=jwks,
+            jwks_uri=self.jwks_url,
+            issuer=self.issuer,
+            jwks_cache=self._jwks_cache,
+        )
 
     def for_user(
         self,
@@ -183,6 +205,7 @@ class AsyncCognito:
         )
         child._refresh_flight = SingleFlight()
         child._owns_idp = False
+        child._owns_jwks = False
         child._closed = False
         return child
 
@@ -206,6 +229,8 @@ class AsyncCognito:
         self._closed = True
         if self._owns_idp:
             await self._idp.close()
+        if self._owns_jwks:
+            await self._jwks_cache.aclose()
 
     @property
     def closed(self) -> bool:
@@ -276,7 +301,7 @@ class AsyncCognito:
             if token:
                 try:
                     value = peek_claims(token).get(claim)
-                except Exception:  # noqa: BLE001, S112 - a malformed token just has no name
+                except Exception:  # noqa: S112 - a malformed token just has no name
                     continue
                 if isinstance(value, str) and value:
                     return value
@@ -287,16 +312,77 @@ class AsyncCognito:
             return {}
         return {"SecretHash": secret_hash(username, self.client_id, self._client_secret)}
 
-    def _set_result(self, response: Mapping[str, Any]) -> None:
+    async def _accept(self, response: Mapping[str, Any]) -> Tokens:
+        """Take a sign-in or refresh result: verify it first, then swap all state at once."""
         result = response["AuthenticationResult"]
-        self._tokens = Tokens.from_result(result, previous=self._tokens)
-        self.new_device_metadata = dict(result["NewDeviceMetadata"]) if result.get(
-            "NewDeviceMetadata"
-        ) else None
+        tokens = Tokens.from_result(result, previous=self._tokens)
+        id_claims = access_claims = None
+        if self.verify_on_sign_in:
+            id_claims, access_claims = await self._verify_pair(tokens.id_token, tokens.access_token)
+        self._tokens = tokens
+        self.id_claims, self.access_claims = id_claims, access_claims
+        if result.get("NewDeviceMetadata"):
+            self.new_device_metadata = dict(result["NewDeviceMetadata"])
         self.mfa_tokens = None
+        return tokens
 
-    def _sign_in(self, *, admin: bool = False, client_metadata: Mapping[str, str] | None = None,
-                 custom_answer: CustomAnswer | None = None) -> SignIn:
+    async def _verify_pair(
+        self, id_token: str | None, access_token: str | None
+    ) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+        access_claims = await self._access_verifier.verify(access_token) if access_token else None
+        id_claims = (
+            await self._id_verifier.verify(id_token, access_token=access_token)
+            if id_token
+            else None
+        )
+        return id_claims, access_claims
+
+    # ------------------------------------------------------------------ verification
+
+    @property
+    def jwks_cache(self) -> JwksCache:
+        """The JWKS cache the session verifies with (shared with :meth:`for_user` children)."""
+        return self._jwks_cache
+
+    async def verify_token(
+        self, token: str, id_name: str, token_use: Literal["id", "access"]
+    ) -> dict[str, Any]:
+        """Verify one token (signature, expiry, issuer, ``token_use`` and the app client:
+        ``aud`` for id tokens, ``client_id`` for access tokens).
+
+        On success the token is stored as ``id_name`` (``"id_token"`` or
+        ``"access_token"``) and its claims as ``{token_use}_claims``; on failure a
+        :class:`~acognito.errors.TokenVerificationError` subclass is raised and nothing
+        changes.
+        """
+        if id_name not in ("id_token", "access_token"):
+            raise ConfigurationError("id_name must be 'id_token' or 'access_token'")
+        verifiers = {"id": self._id_verifier, "access": self._access_verifier}
+        if token_use not in verifiers:
+            raise ConfigurationError("token_use must be 'id' or 'access'")
+        access = self.access_token if token_use == "id" else None  # noqa: S105 - a claim value
+        claims = await verifiers[token_use].verify(token, access_token=access)
+        self._tokens = self._tokens.with_changes(**{id_name: token})
+        setattr(self, f"{token_use}_claims", claims)
+        return claims
+
+    async def verify_tokens(self) -> None:
+        """Verify the current id and access tokens and set ``id_claims`` and
+        ``access_claims``. Useful after building a session from stored tokens."""
+        if not self.id_token or not self.access_token:
+            raise ConfigurationError("verify_tokens needs both an id token and an access token")
+        tokens = self._tokens
+        id_claims, access_claims = await self._verify_pair(tokens.id_token, tokens.access_token)
+        if self._tokens is tokens:
+            self.id_claims, self.access_claims = id_claims, access_claims
+
+    def _sign_in(
+        self,
+        *,
+        admin: bool = False,
+        client_metadata: Mapping[str, str] | None = None,
+        custom_answer: CustomAnswer | None = None,
+    ) -> SignIn:
         return SignIn(
             self._live_idp,
             user_pool_id=self.user_pool_id,
@@ -419,7 +505,7 @@ class AsyncCognito:
         except ChallengeRequired as challenge:
             self.mfa_tokens = challenge.get_tokens()
             raise
-        self._set_result(response)
+        await self._accept(response)
 
     async def admin_authenticate(
         self, password: str, client_metadata: Mapping[str, str] | None = None
@@ -433,7 +519,7 @@ class AsyncCognito:
         except ChallengeRequired as challenge:
             self.mfa_tokens = challenge.get_tokens()
             raise
-        self._set_result(response)
+        await self._accept(response)
 
     async def custom_authenticate(
         self,
@@ -453,7 +539,7 @@ class AsyncCognito:
         except ChallengeRequired as challenge:
             self.mfa_tokens = challenge.get_tokens()
             raise
-        self._set_result(response)
+        await self._accept(response)
 
     async def new_password_challenge(self, password: str, new_password: str) -> None:
         """Sign in with a temporary password and set the permanent one."""
@@ -494,7 +580,7 @@ class AsyncCognito:
         except ChallengeRequired as challenge:
             self.mfa_tokens = challenge.get_tokens()
             raise
-        self._set_result(response)
+        await self._accept(response)
 
     async def respond_to_software_token_mfa_challenge(
         self, code: str, mfa_tokens: Mapping[str, Any] | None = None
@@ -553,9 +639,7 @@ class AsyncCognito:
         response = await self._sign_in().refresh(
             refresh_token, self._pool_username(), rotate=self.refresh_token_rotation
         )
-        result = response["AuthenticationResult"]
-        self._tokens = Tokens.from_result(result, previous=self._tokens)
-        return self._tokens
+        return await self._accept(response)
 
     async def check_token(self, renew: bool = True, *, margin: float | None = None) -> bool:
         """Whether the access token has expired or expires within ``margin`` seconds
@@ -628,7 +712,10 @@ class AsyncCognito:
         self, username: str, client_metadata: Mapping[str, str] | None = None
     ) -> None:
         """Reset a user's password (AdminResetUserPassword): they must choose a new one."""
-        params: dict[str, Any] = {"UserPoolId": self.user_pool_id, "Username": _need(username, "username")}
+        params: dict[str, Any] = {
+            "UserPoolId": self.user_pool_id,
+            "Username": _need(username, "username"),
+        }
         if client_metadata:
             params["ClientMetadata"] = dict(client_metadata)
         await self._call("admin_reset_user_password", **params)
@@ -677,9 +764,7 @@ class AsyncCognito:
         )
         return dict(response.get("CodeDeliveryDetails", {}))
 
-    async def validate_verification(
-        self, confirmation_code: str, attribute: str = "email"
-    ) -> None:
+    async def validate_verification(self, confirmation_code: str, attribute: str = "email") -> None:
         """Verify ``attribute`` with the code from :meth:`send_verification`."""
         await self._fresh_access_token()
         await self._call(
@@ -733,9 +818,7 @@ class AsyncCognito:
     ) -> User:
         """A user by name with AWS credentials (AdminGetUser)."""
         name = self._require_username(username)
-        response = await self._call(
-            "admin_get_user", UserPoolId=self.user_pool_id, Username=name
-        )
+        response = await self._call("admin_get_user", UserPoolId=self.user_pool_id, Username=name)
         metadata = {
             "enabled": response.get("Enabled"),
             "user_status": response.get("UserStatus"),
@@ -754,7 +837,7 @@ class AsyncCognito:
 
     async def iter_users(
         self,
-        filter: str | None = None,  # noqa: A002 - Cognito's own parameter name
+        filter: str | None = None,
         attr_map: Mapping[str, str] | None = None,
         *,
         page_size: int = 60,
@@ -1037,7 +1120,9 @@ class AsyncCognito:
         self.new_device_metadata = None
         return credentials
 
-    async def update_device_status(self, is_remembered: bool, device_key: str | None = None) -> None:
+    async def update_device_status(
+        self, is_remembered: bool, device_key: str | None = None
+    ) -> None:
         """Mark a device (this session's by default) remembered or not."""
         key = device_key or (self.device.device_key if self.device else None)
         await update_device_status(
@@ -1051,7 +1136,9 @@ class AsyncCognito:
         """Forget a device (this session's by default): it no longer signs in."""
         key = device_key or (self.device.device_key if self.device else None)
         await forget_device(
-            self._live_idp, access_token=self._require_access_token(), device_key=_need(key, "device_key")
+            self._live_idp,
+            access_token=self._require_access_token(),
+            device_key=_need(key, "device_key"),
         )
         if self.device and self.device.device_key == key:
             self.device = None
@@ -1059,7 +1146,9 @@ class AsyncCognito:
     async def get_device(self, device_key: str | None = None) -> Device:
         key = device_key or (self.device.device_key if self.device else None)
         return await get_device(
-            self._live_idp, access_token=self._require_access_token(), device_key=_need(key, "device_key")
+            self._live_idp,
+            access_token=self._require_access_token(),
+            device_key=_need(key, "device_key"),
         )
 
     async def list_devices(self) -> list[Device]:

@@ -124,6 +124,9 @@ __all__ = [  # noqa: RUF022 - grouped by family, not sorted
     "UnsupportedGrantTypeOAuthError",
     "InvalidScopeOAuthError",
     "InvalidTokenOAuthError",
+    "AccessDeniedOAuthError",
+    "UnsupportedTokenTypeOAuthError",
+    "OAuthStateMismatchError",
     "OAUTH_ERRORS",
     "oauth_error",
     # pycognito compatibility
@@ -575,7 +578,7 @@ def service_error(
 # --------------------------------------------------------------------------- challenges
 
 
-class ChallengeRequired(CognitoError):  # noqa: N818 - a state, not a failure
+class ChallengeRequired(CognitoError):
     """Sign-in needs another step before tokens are issued.
 
     Raised by ``authenticate`` (pycognito style). ``challenge_name`` says which step,
@@ -843,6 +846,24 @@ class InvalidTokenOAuthError(OAuthError):
     """``invalid_token``: the bearer token given to ``/oauth2/userInfo`` is not valid."""
 
     error = "invalid_token"
+
+
+class AccessDeniedOAuthError(OAuthError):
+    """``access_denied``: the user or the server refused the authorization."""
+
+    error = "access_denied"
+
+
+class UnsupportedTokenTypeOAuthError(OAuthError):
+    """``unsupported_token_type``: ``/oauth2/revoke`` takes refresh tokens only."""
+
+    error = "unsupported_token_type"
+
+
+class OAuthStateMismatchError(OAuthError):
+    """The ``state`` returned to the redirect URI is not the one sent (possible CSRF)."""
+
+    error = "state_mismatch"
 
 
 OAUTH_ERRORS: Mapping[str, type[OAuthError]] = {

@@ -17,7 +17,7 @@ import inspect
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Union
+from typing import Any
 
 from . import srp
 from ._idp import IdpClient
@@ -40,7 +40,7 @@ from .errors import (
 __all__ = ["CHALLENGE_EXCEPTIONS", "CustomAnswer", "DeviceCredentials", "SignIn"]
 
 #: A CUSTOM_CHALLENGE answerer: gets the challenge parameters, returns the answer.
-CustomAnswer = Callable[[Mapping[str, str]], Union[str, Awaitable[str]]]
+CustomAnswer = Callable[[Mapping[str, str]], str | Awaitable[str]]
 
 CHALLENGE_EXCEPTIONS: Mapping[str, type[ChallengeRequired]] = {
     "SMS_MFA": SMSMFAChallengeException,
@@ -132,9 +132,7 @@ class SignIn:
         if self.client_metadata:
             call["ClientMetadata"] = self.client_metadata
         if self.admin:
-            return await self.idp.call(
-                "admin_initiate_auth", UserPoolId=self.user_pool_id, **call
-            )
+            return await self.idp.call("admin_initiate_auth", UserPoolId=self.user_pool_id, **call)
         return await self.idp.call("initiate_auth", **call)
 
     async def respond(
@@ -239,7 +237,9 @@ class SignIn:
                 return response
             name = response.get("ChallengeName")
             if not name:
-                raise UnsupportedChallengeError("Cognito answered with neither tokens nor a challenge")
+                raise UnsupportedChallengeError(
+                    "Cognito answered with neither tokens nor a challenge"
+                )
             params: dict[str, str] = dict(response.get("ChallengeParameters") or {})
             session = response.get("Session")
             # Cognito sends the pool's user name as both; moto puts the sub in
@@ -279,7 +279,9 @@ class SignIn:
             admin=self.admin,
         )
 
-    async def _password_verifier(self, params: dict[str, str], session: str | None) -> dict[str, Any]:
+    async def _password_verifier(
+        self, params: dict[str, str], session: str | None
+    ) -> dict[str, Any]:
         if self._password is None or self._small_a is None:
             raise UnsupportedChallengeError(
                 challenge_name="PASSWORD_VERIFIER",
@@ -347,7 +349,9 @@ class SignIn:
     ) -> dict[str, Any]:
         if self.device is None or self._small_a is None:
             raise UnsupportedChallengeError(
-                challenge_name="DEVICE_PASSWORD_VERIFIER", session=session, username=self.pool_username
+                challenge_name="DEVICE_PASSWORD_VERIFIER",
+                session=session,
+                username=self.pool_username,
             )
         try:
             srp_b, salt, block = params["SRP_B"], params["SALT"], params["SECRET_BLOCK"]

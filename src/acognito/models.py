@@ -42,10 +42,7 @@ def dict_to_attributes(
     reverse = {mine: cognito for cognito, mine in (attr_map or {}).items()}
     result = []
     for name, value in attributes.items():
-        if isinstance(value, bool):
-            text = "true" if value else "false"
-        else:
-            text = str(value)
+        text = ("true" if value else "false") if isinstance(value, bool) else str(value)
         result.append({"Name": reverse.get(name, name), "Value": text})
     return result
 
@@ -127,7 +124,9 @@ class User:
     async def save(self, admin: bool = False) -> None:
         """Write the attributes back (``update_profile``, or ``admin_update_profile``)."""
         if admin:
-            await self._cognito.admin_update_profile(dict(self._data), self._attr_map, username=self.username)
+            await self._cognito.admin_update_profile(
+                dict(self._data), self._attr_map, username=self.username
+            )
         else:
             await self._cognito.update_profile(dict(self._data), self._attr_map)
 

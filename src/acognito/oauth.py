@@ -36,6 +36,7 @@ from .errors import (
     CognitoConnectionError,
     ConfigurationError,
     OAuthError,
+    OAuthStateMismatchError,
     SessionClosedError,
     oauth_error,
 )
@@ -131,14 +132,13 @@ class AuthorizationRequest:
         return code_challenge(self.code_verifier)
 
     def check_state(self, state: str | None) -> None:
-        """Raise :class:`OAuthError` (``state_mismatch``) unless ``state`` is ours.
+        """Raise :class:`~acognito.errors.OAuthStateMismatchError` unless ``state`` is ours.
 
         The comparison takes the same time wherever the values differ.
         """
         if state is None or not constant_time_equal(state, self.state):
-            raise OAuthError(
-                "the state returned to the redirect URI does not match the request",
-                error="state_mismatch",
+            raise OAuthStateMismatchError(
+                "the state returned to the redirect URI does not match the request"
             )
 
     def code_from_redirect(self, redirect_url: str) -> str:

@@ -129,5 +129,6 @@ class Tokens:
 
         return (
             f"Tokens(id_token={state(self.id_token)}, access_token={state(self.access_token)}, "
-            f"refresh_token={state(self.refresh_token)}, expires_datetime={self.expires_datetime!r})"
+            f"refresh_token={state(self.refresh_token)}, "
+            f"expires_datetime={self.expires_datetime!r})"
         )

@@ -89,7 +89,7 @@ class LocalCognito:
             "endpoint_url": self.endpoint_url,
             "user_pool_region": self.region,
             "access_key": "testing",
-            "secret_key": "testing",  # noqa: S105 - the emulator accepts any credentials
+            "secret_key": "testing",
         }
 
     def start(self) -> LocalCognito:
@@ -147,7 +147,7 @@ class LocalCognito:
                 time.sleep(0.05)
                 continue
             try:
-                with urllib.request.urlopen(url, timeout=1) as resp:  # noqa: S310 - loopback
+                with urllib.request.urlopen(url, timeout=1) as resp:
                     if resp.status == 200:
                         return
             except (urllib.error.URLError, OSError):
@@ -163,7 +163,7 @@ class LocalCognito:
 
     def reset(self) -> None:
         """Forget every pool, user and client (``POST /moto-api/reset``)."""
-        req = urllib.request.Request(f"{self.endpoint_url}/moto-api/reset", method="POST")
+        req = urllib.request.Request(f"{self.endpoint_url}/moto-api/reset", method="POST")  # noqa: S310
         with urllib.request.urlopen(req, timeout=10):  # noqa: S310 - loopback
             pass
 

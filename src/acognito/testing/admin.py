@@ -53,7 +53,7 @@ class LocalPool:
             "user_pool_region": self.region,
             "endpoint_url": self.endpoint_url,
             "access_key": "testing",
-            "secret_key": "testing",  # noqa: S106 - the emulator accepts any credentials
+            "secret_key": "testing",
         }
         if client.client_secret is not None:
             kwargs["client_secret"] = client.client_secret
@@ -225,8 +225,9 @@ class CognitoAdmin:
             "admin_add_user_to_group", UserPoolId=user_pool_id, Username=username, GroupName=group
         )
 
-    async def forgot_password_code(self, client_id: str, username: str,
-                                   client_secret: str | None = None) -> str:
+    async def forgot_password_code(
+        self, client_id: str, username: str, client_secret: str | None = None
+    ) -> str:
         """Start a password reset and return the code moto hands out in a response header."""
         params: dict[str, Any] = {"ClientId": client_id, "Username": username}
         if client_secret is not None:

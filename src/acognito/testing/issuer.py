@@ -41,9 +41,7 @@ class TokenIssuer:
     ) -> None:
         self.user_pool_id = user_pool_id
         self.region = region or user_pool_id.split("_", 1)[0]
-        self.issuer = issuer or (
-            f"https://cognito-idp.{self.region}.amazonaws.com/{user_pool_id}"
-        )
+        self.issuer = issuer or (f"https://cognito-idp.{self.region}.amazonaws.com/{user_pool_id}")
         self.kid = kid or uuid.uuid4().hex
         self._key = rsa.generate_private_key(public_exponent=65537, key_size=key_size)
 
@@ -74,7 +72,9 @@ class TokenIssuer:
             + "."
             + _b64url(json.dumps(dict(claims), separators=(",", ":")).encode())
         )
-        signature = self._key.sign(signing_input.encode("ascii"), padding.PKCS1v15(), hashes.SHA256())
+        signature = self._key.sign(
+            signing_input.encode("ascii"), padding.PKCS1v15(), hashes.SHA256()
+        )
         return signing_input + "." + _b64url(signature)
 
     def _base(self, token_use: str, sub: str, lifetime: int, now: int | None) -> dict[str, Any]:
@@ -103,7 +103,9 @@ class TokenIssuer:
         **extra: Any,
     ) -> str:
         """An access token as Cognito issues it (``client_id``, ``scope``, ``username``)."""
-        claims = self._base("access", sub or str(uuid.uuid5(uuid.NAMESPACE_URL, username)), lifetime, now)
+        claims = self._base(
+            "access", sub or str(uuid.uuid5(uuid.NAMESPACE_URL, username)), lifetime, now
+        )
         claims.update(client_id=client_id, scope=scope, username=username)
         if groups:
             claims["cognito:groups"] = list(groups)
@@ -122,7 +124,9 @@ class TokenIssuer:
         **extra: Any,
     ) -> str:
         """An id token as Cognito issues it (``aud``, ``cognito:username``, attributes)."""
-        claims = self._base("id", sub or str(uuid.uuid5(uuid.NAMESPACE_URL, username)), lifetime, now)
+        claims = self._base(
+            "id", sub or str(uuid.uuid5(uuid.NAMESPACE_URL, username)), lifetime, now
+        )
         claims.update({"aud": client_id, "cognito:username": username})
         if groups:
             claims["cognito:groups"] = list(groups)

@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
-    from .admin import CognitoAdmin, LocalPool
     from ._server import LocalCognito
+    from .admin import CognitoAdmin, LocalPool
 
 
 @pytest.fixture(scope="session")
