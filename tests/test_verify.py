@@ -757,6 +757,8 @@ def test_bad_user_pool_ids(pool_id: str) -> None:
         {"client_id": []},
         {"client_id": ""},
         {"client_id": [CID, 7]},
+        {"client_id": 7},
+        {"groups": b"admins"},
         {"groups": []},
         {"scope": [""]},
         {"grace_seconds": -1},
