@@ -9,17 +9,17 @@ import acognito
 from acognito import AsyncCognito
 from acognito.errors import (
     CodeMismatchError,
-    ExpiredCodeError,
     CognitoServiceError,
     ConfigurationError,
+    ExpiredCodeError,
     ForceChangePasswordException,
     GroupExistsError,
     NotAuthorizedError,
     ResourceNotFoundError,
     SessionClosedError,
     SoftwareTokenMFAChallengeException,
-    UserNotFoundError,
     UsernameExistsError,
+    UserNotFoundError,
 )
 from acognito.testing import DEFAULT_PASSWORD, MOTO_TOTP_SECRET, totp
 from acognito.tokens import peek_claims
@@ -61,7 +61,15 @@ def test_region_defaults_from_pool_id_and_urls() -> None:
 
 
 def test_repr_hides_every_secret() -> None:
-    secrets = ["tok.en.id", "tok.en.access", "refresh-secret", "client-secret", "AKIA-x", "aws-secret", "dev-pass"]
+    secrets = [
+        "tok.en.id",
+        "tok.en.access",
+        "refresh-secret",
+        "client-secret",
+        "AKIA-x",
+        "aws-secret",
+        "dev-pass",
+    ]
     c = AsyncCognito(
         "eu-west-1_abc",
         "client1",
@@ -218,7 +226,9 @@ async def test_forgot_password_round_trip(cognito_admin, cognito_pool) -> None:
             await c.confirm_forgot_password("moto-confirmation-code:000000", "An0ther-Passw0rd!")
         with pytest.raises(NotAuthorizedError):
             await c.authenticate("An0ther-Passw0rd!", auth_flow="USER_PASSWORD_AUTH")
-        code = await cognito_admin.forgot_password_code(cognito_pool.public_client.client_id, "hank")
+        code = await cognito_admin.forgot_password_code(
+            cognito_pool.public_client.client_id, "hank"
+        )
         await c.confirm_forgot_password(code, "An0ther-Passw0rd!")
         with pytest.raises(NotAuthorizedError):
             await c.authenticate(PASSWORD, auth_flow="USER_PASSWORD_AUTH")
@@ -298,7 +308,10 @@ async def test_user_object_from_parts_and_delete(cognito_admin, cognito_pool) ->
     async with AsyncCognito(**cognito_pool.cognito_kwargs(), username="mo") as c:
         user = c.get_user_obj(
             username="mo",
-            attribute_list=[{"Name": "email_verified", "Value": "true"}, {"Name": "given_name", "Value": "Mo"}],
+            attribute_list=[
+                {"Name": "email_verified", "Value": "true"},
+                {"Name": "given_name", "Value": "Mo"},
+            ],
             metadata={"user_status": "CONFIRMED"},
             attr_map={"given_name": "first_name"},
         )
@@ -317,7 +330,9 @@ async def test_get_users_walks_every_page_and_filters(cognito_admin, cognito_poo
         for i in range(7):
             tg.start_soon(
                 lambda i=i: cognito_admin.create_user(
-                    cognito_pool.user_pool_id, f"user{i}", attributes={"email": f"user{i}@example.com"}
+                    cognito_pool.user_pool_id,
+                    f"user{i}",
+                    attributes={"email": f"user{i}@example.com"},
                 )
             )
     async with AsyncCognito(**cognito_pool.cognito_kwargs()) as c:
@@ -557,11 +572,15 @@ async def test_pinned_jwks_needs_no_fetch(cognito_admin, cognito_pool) -> None:
     async with httpx.AsyncClient() as http:
         jwks = (await http.get(cognito_pool.jwks_url)).json()
     kwargs = cognito_pool.cognito_kwargs()
-    async with AsyncCognito(**kwargs, username="xia", jwks=jwks, jwks_url="https://127.0.0.1:9/none") as c:
+    async with AsyncCognito(
+        **kwargs, username="xia", jwks=jwks, jwks_url="https://127.0.0.1:9/none"
+    ) as c:
         await c.authenticate(PASSWORD, auth_flow="USER_PASSWORD_AUTH")
         assert c.access_claims["username"] == "xia"
     other = {"keys": [dict(jwks["keys"][0], kid="someone-else")]}
-    async with AsyncCognito(**kwargs, username="xia", jwks=other, jwks_url="https://127.0.0.1:9/none") as c:
+    async with AsyncCognito(
+        **kwargs, username="xia", jwks=other, jwks_url="https://127.0.0.1:9/none"
+    ) as c:
         with pytest.raises(KidNotFoundInJwksError):
             await c.authenticate(PASSWORD, auth_flow="USER_PASSWORD_AUTH")
         assert c.access_token is None  # unverified tokens are never kept

@@ -78,8 +78,9 @@ async def test_no_credentials_for_an_admin_call_is_a_configuration_error(
 
 
 async def test_parameter_errors_never_echo_values(cognito_local) -> None:
-    idp = IdpClient(region="us-east-1", endpoint_url=cognito_local.endpoint_url,
-                    access_key="a", secret_key="b")
+    idp = IdpClient(
+        region="us-east-1", endpoint_url=cognito_local.endpoint_url, access_key="a", secret_key="b"
+    )
     try:
         with pytest.raises(ConfigurationError) as info:
             await idp.call(

@@ -1,12 +1,19 @@
 """``python -m acognito``: the demo against an embedded local Cognito, and small tools.
 
-``demo``   starts moto server on 127.0.0.1 (no AWS account, no network) and walks a user
-           through sign-up, confirmation, SRP sign-in, profile, refresh and sign-out.
+``demo``    starts moto server on 127.0.0.1 (no AWS account, no network) and walks a user
+            through sign-up, confirmation, SRP sign-in, verification, profile, refresh
+            and sign-out.
+``login``   signs a user in with SRP (asking for the password, and a TOTP code if MFA
+            wants one) and prints the verified claims, never the tokens.
+``verify``  verifies a token against a pool's JWKS and prints its claims as JSON.
 """
 
 from __future__ import annotations
 
 import argparse
+import getpass
+import json
+import os
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -17,8 +24,14 @@ import anyio.to_thread
 import sniffio
 
 from . import AsyncCognito
-from .errors import CognitoError
+from .errors import (
+    CognitoError,
+    SMSMFAChallengeException,
+    SoftwareTokenMFAChallengeException,
+    TokenVerificationError,
+)
 from .tokens import peek_claims
+from .verify import CognitoVerifier
 
 DEMO_USER = "ada@example.com"
 DEMO_PASSWORD = "Demo-Passw0rd!-not-secret"  # noqa: S105 - a throw-away local user
@@ -73,6 +86,25 @@ async def run_demo(out: Callable[[str], None] = print) -> None:
             p.detail(_short(claims, "username", "client_id", "token_use"))
             p.detail(f"access token expires {cognito.expires_datetime:%Y-%m-%d %H:%M:%S %Z}")
 
+            verifier = CognitoVerifier(
+                pool.user_pool_id,
+                client_id=pool.secret_client.client_id,
+                token_use="access",  # noqa: S106 - a claim value, not a secret
+                jwks_uri=cognito.jwks_url,
+                issuer=cognito.issuer,
+                jwks_cache=cognito.jwks_cache,
+            )
+            token = cognito.access_token or ""
+            claims = await verifier.verify(token)
+            p.step(f"CognitoVerifier.verify(access token) -> valid, sub={claims['sub']}")
+            head, payload, signature = token.split(".")
+            flipped = "B" if signature[10] == "A" else "A"
+            forged = f"{head}.{payload}.{signature[:10]}{flipped}{signature[11:]}"
+            try:
+                await verifier.verify(forged)
+            except TokenVerificationError as exc:
+                p.step(f"verify(forged token) -> rejected: {type(exc).__name__}")
+
             user = await cognito.get_user()
             p.step(f"get_user() -> given_name={user.given_name!r}, email={user.email!r}")
 
@@ -94,17 +126,95 @@ async def run_demo(out: Callable[[str], None] = print) -> None:
         p.step("stopped the local Cognito")
 
 
+def _ask(prompt: str, from_stdin: bool, secret: bool) -> str:
+    """One line from stdin or the terminal (blocking: called in a worker thread)."""
+    if from_stdin:
+        return sys.stdin.readline().strip()
+    return getpass.getpass(prompt) if secret else input(prompt)
+
+
+async def run_login(args: argparse.Namespace, out: Callable[[str], None] = print) -> None:
+    """``login``: SRP sign-in, an MFA code if asked, then the verified claims."""
+    password = await anyio.to_thread.run_sync(_ask, "password: ", args.password_stdin, True)
+    secret = os.environ.get(args.client_secret_env) if args.client_secret_env else None
+    async with AsyncCognito(
+        args.pool_id,
+        args.client_id,
+        username=args.username,
+        client_secret=secret,
+        endpoint_url=args.endpoint_url,
+        user_pool_region=args.region,
+    ) as cognito:
+        try:
+            await cognito.authenticate(password)
+        except SoftwareTokenMFAChallengeException:
+            code = await anyio.to_thread.run_sync(_ask, "TOTP code: ", args.password_stdin, False)
+            await cognito.respond_to_software_token_mfa_challenge(code)
+        except SMSMFAChallengeException:
+            code = await anyio.to_thread.run_sync(_ask, "SMS code: ", args.password_stdin, False)
+            await cognito.respond_to_sms_mfa_challenge(code)
+        out(json.dumps({"id": cognito.id_claims, "access": cognito.access_claims}, indent=2))
+
+
+async def run_verify(args: argparse.Namespace, out: Callable[[str], None] = print) -> None:
+    """``verify``: one token, printed claims or a typed error."""
+    token = args.token
+    if token == "-":  # noqa: S105 - the "read from stdin" marker
+        token = await anyio.to_thread.run_sync(_ask, "", True, False)
+    jwks = None
+    if args.jwks_file:
+        with open(args.jwks_file, encoding="utf-8") as fh:  # noqa: ASYNC230 - a small local file
+            jwks = json.load(fh)
+    verifier = CognitoVerifier(
+        args.pool_id,
+        client_id=args.client_id,
+        token_use=args.token_use,
+        jwks=jwks,
+        jwks_uri=args.jwks_url,
+        issuer=args.issuer,
+    )
+    async with verifier:
+        claims = await verifier.verify(token)
+    out(json.dumps(claims, indent=2, sort_keys=True))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m acognito", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     demo = sub.add_parser("demo", help="walk through sign-up to sign-out on a local Cognito")
     demo.add_argument("--backend", choices=["asyncio", "trio"], default="asyncio")
+
+    login = sub.add_parser("login", help="sign a user in with SRP and print the verified claims")
+    login.add_argument("--pool-id", required=True)
+    login.add_argument("--client-id", required=True)
+    login.add_argument("--username", required=True)
+    login.add_argument("--region", default=None)
+    login.add_argument("--endpoint-url", default=None, help="an emulator's URL")
+    login.add_argument(
+        "--client-secret-env", default=None, help="name of an environment variable with the secret"
+    )
+    login.add_argument(
+        "--password-stdin", action="store_true", help="read the password (and a code) from stdin"
+    )
+
+    verify = sub.add_parser("verify", help="verify a token and print its claims")
+    verify.add_argument("token", help="the JWT, or - to read it from stdin")
+    verify.add_argument("--pool-id", required=True)
+    verify.add_argument("--client-id", default=None, help="omit to skip the app-client check")
+    verify.add_argument("--token-use", choices=["id", "access"], default=None)
+    verify.add_argument("--jwks-url", default=None)
+    verify.add_argument("--jwks-file", default=None, help="a JWKS JSON file (no fetch)")
+    verify.add_argument("--issuer", default=None)
     args = parser.parse_args(argv)
     try:
         if args.command == "demo":
             anyio.run(run_demo, backend=args.backend)
+        elif args.command == "login":
+            anyio.run(run_login, args)
+        elif args.command == "verify":
+            anyio.run(run_verify, args)
     except CognitoError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
     return 0
 
