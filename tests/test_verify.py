@@ -40,6 +40,7 @@ from acognito.errors import (
     JwtInvalidTokenUseError,
     JwtNotBeforeError,
     JwtParseError,
+    JwtWithoutValidKidError,
     KidNotFoundInJwksError,
     TokenVerificationError,
     TokenVerificationException,
@@ -352,12 +353,12 @@ CASES: dict[str, Case] = {
     "missing kid": (
         lambda i, o: i.sign(_claims(i), header={"alg": "RS256"}),
         {},
-        JwtParseError,
+        JwtWithoutValidKidError,
     ),
     "kid not a string": (
         lambda i, o: i.sign(_claims(i), header={"alg": "RS256", "kid": 1}),
         {},
-        JwtParseError,
+        JwtWithoutValidKidError,
     ),
     "crit header": (
         lambda i, o: i.sign(_claims(i), header={"alg": "RS256", "kid": i.kid, "crit": ["x"]}),

@@ -95,6 +95,7 @@ __all__ = [  # noqa: RUF022 - grouped by family, not sorted
     "TokenVerificationError",
     "TokenVerificationException",
     "JwtParseError",
+    "JwtWithoutValidKidError",
     "JwtInvalidSignatureError",
     "JwtInvalidSignatureAlgorithmError",
     "JwtInvalidClaimError",
@@ -692,6 +693,10 @@ TokenVerificationException = TokenVerificationError
 
 class JwtParseError(TokenVerificationError):
     """The token is not a well-formed compact JWS with JSON header and payload."""
+
+
+class JwtWithoutValidKidError(JwtParseError):
+    """The token header has no usable ``kid`` (key id), so no key can be chosen."""
 
 
 class JwtInvalidSignatureError(TokenVerificationError):

@@ -49,6 +49,7 @@ from .errors import (
     JwtInvalidTokenUseError,
     JwtNotBeforeError,
     JwtParseError,
+    JwtWithoutValidKidError,
     TokenVerificationError,
 )
 from .jwks import Jwk, JwksCache, b64url_decode
@@ -169,7 +170,7 @@ def _parse(token: str) -> _Parsed:
             raise JwtParseError("the token header has critical extensions (crit)")
         kid = header.get("kid")
         if type(kid) is not str or not kid or len(kid) > 1024:
-            raise JwtParseError("the token header has no valid kid")
+            raise JwtWithoutValidKidError("the token header has no valid kid")
     payload = _json_segment(body, "payload")
     try:
         signature = b64url_decode(sig)
