@@ -203,8 +203,15 @@ class SignIn:
         self, refresh_token: str, pool_username: str | None, *, rotate: bool = False
     ) -> dict[str, Any]:
         """Fresh tokens from a refresh token: InitiateAuth REFRESH_TOKEN_AUTH, or
-        GetTokensFromRefreshToken when ``rotate`` (clients with refresh-token rotation)."""
-        if rotate:
+        GetTokensFromRefreshToken when ``rotate`` (clients with refresh-token rotation).
+
+        REFRESH_TOKEN_AUTH with a client secret needs SECRET_HASH over the pool's own
+        user name, which an e-mail or phone alias is not. When that name is unknown
+        (``pool_username`` is None: a session restored from a refresh token alone),
+        GetTokensFromRefreshToken is used instead: it takes the client secret itself
+        and works with rotation off too.
+        """
+        if rotate or (self._client_secret is not None and not pool_username):
             call: dict[str, Any] = {"RefreshToken": refresh_token, "ClientId": self.client_id}
             if self._client_secret is not None:
                 call["ClientSecret"] = self._client_secret
@@ -214,11 +221,7 @@ class SignIn:
                 call["ClientMetadata"] = self.client_metadata
             return await self.idp.call("get_tokens_from_refresh_token", **call)
         params = {"REFRESH_TOKEN": refresh_token, **self._device_param()}
-        if self._client_secret is not None:
-            if not pool_username:
-                raise ConfigurationError(
-                    "refreshing with a client secret needs the user name the tokens belong to"
-                )
+        if self._client_secret is not None and pool_username:
             params.update(self._hash(pool_username))
         return await self._initiate("REFRESH_TOKEN_AUTH", params)
 
