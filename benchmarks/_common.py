@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import statistics
 import time
 import urllib.request
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -119,6 +120,43 @@ class BenchPool:
         with urllib.request.urlopen(self.pool.jwks_url, timeout=10) as resp:  # noqa: S310
             data: dict[str, Any] = json.loads(resp.read())
         return data
+
+    def server_cpu_seconds(self) -> float | None:
+        """User + system CPU seconds the moto process has used so far (Linux), else None."""
+        proc = getattr(self.local, "_proc", None)  # LocalCognito exposes no pid
+        if proc is None:
+            return None
+        try:
+            with open(f"/proc/{proc.pid}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+        except OSError:
+            return None
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def pycognito_factory(self) -> Callable[[], Any]:
+        """A maker of ``pycognito.Cognito`` sessions on this pool that verify tokens as usual.
+
+        pycognito finds moto through ``AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER`` and gets
+        moto's JWKS through ``COGNITO_JWKS`` (its own hydration variable). Passing
+        ``boto3_client_kwargs={"endpoint_url": ...}`` instead would make it expect the
+        tokens' ``iss`` to be ``{endpoint}/{pool}``, while moto writes the AWS issuer, and
+        every verification would fail. (This sets both variables for the process.)
+        """
+        os.environ["AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER"] = self.pool.endpoint_url
+        os.environ["COGNITO_JWKS"] = json.dumps(self.jwks())
+        cognito_cls = quiet_import_pycognito()
+        pool = self.pool
+
+        def make() -> Any:
+            return cognito_cls(
+                pool.user_pool_id,
+                pool.public_client.client_id,
+                user_pool_region=pool.region,
+                access_key="testing",
+                secret_key="testing",  # noqa: S106
+            )
+
+        return make
 
 
 @contextmanager

@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import inspect
 import itertools
-import json
 import os
 import platform
 import sys
@@ -50,19 +49,6 @@ ACOGNITO_NV = "acognito no-verify"
 BARE = "bare aiobotocore"
 PY_SEQ = "pycognito sequential"
 PY_THREADS = "pycognito threads"
-
-
-def server_cpu_seconds(local: Any) -> float | None:
-    """User + system CPU seconds of the moto process so far (Linux /proc), else None."""
-    proc = getattr(local, "_proc", None)  # LocalCognito has no public pid (see README)
-    if proc is None:
-        return None
-    try:
-        with open(f"/proc/{proc.pid}/stat") as fh:
-            fields = fh.read().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def run_concurrent(
@@ -146,26 +132,7 @@ class Bench:
     # ------------------------------------------------------------------ pycognito (threads)
 
     def open_pycognito(self) -> None:
-        """pycognito finds moto through the endpoint env var and gets moto's JWKS pinned.
-
-        With ``boto3_client_kwargs={"endpoint_url": ...}`` pycognito would expect the
-        tokens' ``iss`` to be ``{endpoint}/{pool}``; moto writes the AWS issuer, so every
-        verification would fail. ``AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER`` keeps the
-        AWS issuer; ``COGNITO_JWKS`` is pycognito's own way to provide the keys.
-        """
-        os.environ["AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER"] = self.bp.pool.endpoint_url
-        os.environ["COGNITO_JWKS"] = json.dumps(self.bp.jwks())
-        cognito_cls = common.quiet_import_pycognito()
-
-        def make() -> Any:
-            return cognito_cls(
-                self.bp.pool.user_pool_id,
-                self.bp.pool.public_client.client_id,
-                user_pool_region=self.bp.pool.region,
-                access_key="testing",
-                secret_key="testing",  # noqa: S106
-            )
-
+        make = self.bp.pycognito_factory()
         self.py_seq = make()
         self.py_each = [make() for _ in range(self.concurrency)]
         self.executor = ThreadPoolExecutor(self.concurrency, thread_name_prefix="pycognito")
@@ -231,10 +198,10 @@ async def measure(bench: Bench, args: argparse.Namespace) -> Results:
                 await run(args.warmup)
             for r, order in enumerate(rotations(items, args.rounds), 1):
                 for name, run in order:
-                    server0 = server_cpu_seconds(bench.bp.local)
+                    server0 = bench.bp.server_cpu_seconds()
                     with common.Clock() as clock:
                         await run(args.signins)
-                    server1 = server_cpu_seconds(bench.bp.local)
+                    server1 = bench.bp.server_cpu_seconds()
                     server = None if server0 is None or server1 is None else server1 - server0
                     results.setdefault(name, []).append((clock.sample(args.signins), server))
                 print(f"  round {r}/{args.rounds} done", flush=True)
