@@ -9,6 +9,7 @@ requests it answered; the server's own behaviour is tested in test_loopback_cogn
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -18,8 +19,10 @@ import anyio.to_thread
 import pytest
 from aiobotocore.config import AioConfig
 
+import acognito.flows
 from acognito import AsyncCognito, DeviceCredentials
 from acognito._secret import secret_hash
+from acognito.devices import iter_devices
 from acognito.errors import (
     CodeMismatchError,
     ConfigurationError,
@@ -413,6 +416,25 @@ async def test_device_remembered_on_user_prompt(
         # Only a remembered device is asked for its proof.
         assert steps(server, mark) == (DEVICE_SIGN_IN if remember else SRP_SIGN_IN)
         await again.renew_access_token()
+
+
+async def test_devices_are_listed_page_by_page(server: LoopbackCognitoServer) -> None:
+    pool_id = server.create_pool(device_tracking=True)
+    client_id, _ = server.create_client(pool_id)
+    server.create_user(pool_id, "gil", PASSWORD)
+    keys = []
+    async with session(server, pool_id, client_id, username="gil") as c:
+        for name in ("one", "two", "three"):
+            c.device = None  # sign in as a new device each time
+            await c.authenticate(PASSWORD)
+            keys.append((await c.confirm_device(name)).device_key)
+        token = c.access_token or ""
+        mark = len(server.requests)
+        paged = [d async for d in iter_devices(c._idp, access_token=token, page_size=2)]
+        assert [op for op, _, _ in steps(server, mark)] == ["ListDevices", "ListDevices"]
+        assert sorted(d.device_key for d in paged) == sorted(keys)
+        assert sorted(d.name or "" for d in paged) == ["one", "three", "two"]
+        assert sorted(d.device_key for d in await c.list_devices()) == sorted(keys)
 
 
 # ---------------------------------------------------------------- 4. refresh, rotation, sign-out
@@ -831,3 +853,73 @@ async def test_new_password_required(server: LoopbackCognitoServer) -> None:
 def wrong_code(code: str) -> str:
     """A six-digit code that is not ``code``."""
     return f"{(int(code) + 1) % 10**6:06d}"
+
+
+# ---------------------------------------------------------------- 9. event-loop hygiene
+
+#: Longest stretch (loop-thread CPU, ms) the loop may be busy between two 1 ms ticks
+#: while 20 SRP sign-ins run. Measured here with the math in worker threads: 3.8-7.1 ms
+#: (gmpy2 or builtin pow); with the math called on the loop: 26-42 ms (gmpy2) and
+#: 90-174 ms (builtin pow). test_loop_hygiene_check_catches_math_on_the_loop keeps the
+#: bound honest.
+LOOP_BUSY_BOUND_MS = 15.0
+
+
+async def _busy_loop_during_sign_ins(
+    server: LoopbackCognitoServer, n: int = 20
+) -> tuple[float, float]:
+    """(max loop-thread CPU between two ticks, max wall-clock tick lag), in ms.
+
+    The wall-clock lag also counts waiting for the GIL, which the test server's own
+    builtin-pow SRP math holds for ~15 ms at a time in its thread, and the OS scheduling
+    other work on this shared 2-core box; ``time.thread_time()`` counts only what ran on
+    the loop's own thread, which is what a blocking call on the loop would add to.
+    """
+    pool_id = server.create_pool()
+    client_id, _ = server.create_client(pool_id)
+    for i in range(n):
+        server.create_user(pool_id, f"tick{i}", PASSWORD)
+    busy: list[float] = []
+    lags: list[float] = []
+    async with session(server, pool_id, client_id) as parent:
+        await parent.for_user("tick0").authenticate(PASSWORD)  # client, JWKS: warm
+        done = anyio.Event()
+
+        async def ticker() -> None:
+            while not done.is_set():
+                start, cpu = time.perf_counter(), time.thread_time()
+                await anyio.sleep(0.001)
+                busy.append(time.thread_time() - cpu)
+                lags.append(time.perf_counter() - start - 0.001)
+
+        async def sign_in(i: int) -> None:
+            child = parent.for_user(f"tick{i}")
+            await child.authenticate(PASSWORD)
+            assert child.access_token
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(ticker)
+            async with anyio.create_task_group() as sign_ins:
+                for i in range(n):
+                    sign_ins.start_soon(sign_in, i)
+            done.set()
+    assert len(busy) > 10
+    return max(busy) * 1000, max(lags) * 1000
+
+
+async def test_srp_math_stays_off_the_event_loop(server: LoopbackCognitoServer) -> None:
+    busy_ms, lag_ms = await _busy_loop_during_sign_ins(server)
+    assert busy_ms < LOOP_BUSY_BOUND_MS, f"loop busy {busy_ms:.1f} ms (tick lag {lag_ms:.1f} ms)"
+
+
+async def test_loop_hygiene_check_catches_math_on_the_loop(
+    server: LoopbackCognitoServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The check above fails when the SRP math runs on the loop (a regression)."""
+
+    async def on_the_loop(func: Any, *args: Any) -> Any:
+        return func(*args)
+
+    monkeypatch.setattr(acognito.flows, "run_cpu", on_the_loop)
+    busy_ms, _ = await _busy_loop_during_sign_ins(server)
+    assert busy_ms > LOOP_BUSY_BOUND_MS
