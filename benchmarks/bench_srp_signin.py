@@ -197,6 +197,18 @@ async def on_loop_scenario(run: Run, bp: common.BenchPool, count: int) -> None:
 Scenario = Callable[[Run, common.BenchPool, int], Coroutine[Any, Any, None]]
 
 
+async def idle_scenario(run: Run, bp: common.BenchPool, count: int) -> None:
+    """The ticker alone for ``count`` half-seconds: the box's own noise floor."""
+    async with anyio.create_task_group() as outer:
+        outer.start_soon(ticker, run.lags)
+        await anyio.sleep(0.05)
+        run.lags.clear()
+        with common.Clock() as clock:
+            await anyio.sleep(0.5 * count)
+        outer.cancel_scope.cancel()
+    run.wall, run.cpu = clock.wall, clock.cpu
+
+
 def run_scenario(
     label: str, backend: str, bp: common.BenchPool, count: int, scenario: Scenario | None = None
 ) -> Run:
@@ -268,6 +280,8 @@ def row(label: str, runs: list[Run]) -> list[str]:
             ms(max(r.worst for r in runs)),
             ms(common.median([r.p99 for r in runs])),
         ]
+    if not all(r.signins for r in runs):  # the idle run: lag only
+        return [label, "-", *lag_cells, "-", "-", str(len(runs))]
     servers = [r.server_cpu / r.signins for r in runs if r.server_cpu is not None]
     return [
         label,
@@ -336,6 +350,9 @@ def main() -> int:
 
         if not args.quick:
             for backend in ("asyncio", "trio"):
+                diag_runs[f"idle ticker {backend}"] = [
+                    run_scenario("idle", backend, bp, 2, idle_scenario)
+                ]
                 password = functools.partial(acognito_scenario, auth_flow="USER_PASSWORD_AUTH")
                 diag_runs[f"password, no SRP {backend}"] = [
                     run_scenario("password", backend, bp, side_count, password)
@@ -395,6 +412,7 @@ def main() -> int:
         print("Diagnostics (where the lag comes from; what-if runs, not acognito's defaults):")
         common.print_table(headers, [row(name, runs) for name, runs in diag_runs.items()])
         print(
+            "'idle ticker': the ticker alone for 1 s, no sign-ins: the box's own noise floor.\n"
             "'password, no SRP': 50 concurrent USER_PASSWORD_AUTH sign-ins, no SRP math at all:\n"
             "  the transport's own lag (aiobotocore request building, signing, parsing, and a\n"
             "  new TCP connection per call: moto answers 'Connection: close').\n"
