@@ -1,30 +1,53 @@
 """httpx authentication that attaches Cognito bearer tokens and keeps them fresh.
 
+:class:`CognitoAuth` sends a signed-in user's tokens (from an
+:class:`~acognito.AsyncCognito` session, or from a password it signs in with);
 :class:`ClientCredentialsAuth` gets machine-to-machine tokens from the pool's OAuth2
-domain. The caching and refresh machinery (:class:`_TokenCache`) is shared with the
-other auth classes in this module: one token request at a time however many requests
-need it (single flight), for threads (``httpx.Client``) and for tasks
-(``httpx.AsyncClient`` on asyncio or trio).
+domain. Both share one caching and refresh machine (:class:`_TokenCache`): one token
+request at a time however many requests need it (single flight), for threads
+(``httpx.Client``) and for tasks (``httpx.AsyncClient`` on asyncio or trio).
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
+import logging
+import math
+import re
 import threading
 import time
+import weakref
 from collections.abc import AsyncGenerator, Awaitable, Callable, Generator, Iterable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from enum import Enum
 from types import TracebackType
-from typing import Final, NamedTuple
+from typing import Any, Final, NamedTuple
 
 import anyio
+import anyio.to_thread
 import httpx
+import sniffio
+from anyio.from_thread import BlockingPortal, start_blocking_portal
 
-from .errors import ConfigurationError
+from ._secret import redact
+from .cognito import AsyncCognito, AuthFlow
+from .errors import (
+    ConfigurationError,
+    JwtParseError,
+    NotAuthorizedError,
+    RefreshTokenReuseError,
+    SessionClosedError,
+    TokenRefreshError,
+)
 from .oauth import DEFAULT_TIMEOUT, OAuth2Client, SyncOAuth2Client, _scope_string
+from .tokens import Tokens, peek_claims
 
-__all__ = ["ClientCredentialsAuth"]
+__all__ = ["ClientCredentialsAuth", "CognitoAuth", "TokenType"]
+
+log = logging.getLogger("acognito.auth")
 
 #: Refresh this many seconds before expiry (capped by a fraction of the lifetime).
 DEFAULT_REFRESH_MARGIN: Final = 300.0
@@ -33,10 +56,15 @@ DEFAULT_MARGIN_FRACTION: Final = 0.25
 
 
 class _Grant(NamedTuple):
-    """What a fetcher returns: the bearer value and its lifetime in seconds (None: unknown)."""
+    """What a fetcher returns: the bearer value and its lifetime in seconds (None: unknown).
+
+    ``margin`` (seconds before expiry to refresh) overrides the cache's own rule when
+    the fetcher knows better, e.g. from the token's full lifetime.
+    """
 
     token: str
     lifetime: float | None
+    margin: float | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -140,7 +168,9 @@ class _TokenCache:
         if lifetime is None:
             lifetime = _unverified_lifetime(grant.token)
         lifetime = max(0.0, lifetime or 0.0)
-        margin = min(self._margin, lifetime * self._fraction)
+        margin = grant.margin
+        if margin is None:
+            margin = min(self._margin, lifetime * self._fraction)
         bearer = _Bearer(grant.token, started + lifetime - margin, started + lifetime)
         self._current = bearer
         return bearer
@@ -246,15 +276,23 @@ class _BearerAuth(httpx.Auth):
     requires_response_body = False
 
     _cache: _TokenCache
+    _header: str = "Authorization"
+    _prefix: str = "Bearer "
 
-    @staticmethod
-    def _attach(request: httpx.Request, bearer: _Bearer) -> None:
-        request.headers["Authorization"] = f"Bearer {bearer.token}"
+    def _attach(self, request: httpx.Request, bearer: _Bearer) -> None:
+        request.headers[self._header] = self._prefix + bearer.token
+
+    def _check_sync(self) -> None:
+        """Called before each blocking request: raise if this auth cannot serve it."""
+
+    def _check_async(self) -> None:
+        """Called before each async request: raise if this auth cannot serve it here."""
 
     def sync_auth_flow(
         self, request: httpx.Request
     ) -> Generator[httpx.Request, httpx.Response, None]:
         """Blocking flow for ``httpx.Client``: no event loop needed."""
+        self._check_sync()
         bearer = self._cache.get()
         self._attach(request, bearer)
         response = yield request
@@ -266,6 +304,7 @@ class _BearerAuth(httpx.Auth):
         self, request: httpx.Request
     ) -> AsyncGenerator[httpx.Request, httpx.Response]:
         """Flow for ``httpx.AsyncClient`` on asyncio or trio."""
+        self._check_async()
         bearer = self._cache.fresh() or await self._cache.aget()
         self._attach(request, bearer)
         response = yield request
@@ -388,4 +427,410 @@ class ClientCredentialsAuth(_BearerAuth):
         return (
             f"ClientCredentialsAuth(token_endpoint={self._oauth.token_endpoint!r}, "
             f"client_id={self.client_id!r}, scopes={self.scopes!r}, client_secret='***')"
+        )
+
+
+# --------------------------------------------------------------------------- user tokens
+
+
+class TokenType(str, Enum):
+    """Which of the user's tokens :class:`CognitoAuth` sends (pycognito's names and values)."""
+
+    ACCESS_TOKEN = "access_token"  # noqa: S105 - a name, not a secret
+    ID_TOKEN = "id_token"  # noqa: S105 - a name, not a secret
+
+
+#: An RFC 9110 field name: one or more token characters.
+_FIELD_NAME = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
+#: A field-value prefix: visible ASCII and spaces, no control characters.
+_FIELD_PREFIX = re.compile(r"^[\x20-\x7e]*$")
+#: Refresh-token failures that a fresh sign-in with the password can cure.
+_REFRESH_REJECTED = (NotAuthorizedError, RefreshTokenReuseError)
+
+_UNBOUND, _ASYNC, _SYNC = "unbound", "async", "sync"
+
+
+def _token_type(value: TokenType | str) -> TokenType:
+    try:
+        return TokenType(getattr(value, "value", value))
+    except ValueError:
+        raise ConfigurationError("auth_token_type must be 'access_token' or 'id_token'") from None
+
+
+def _running_loop() -> object:
+    """The event loop (asyncio) or run (trio) of the calling task, as an identity."""
+    library = sniffio.current_async_library()
+    if library == "asyncio":
+        return asyncio.get_running_loop()
+    if library == "trio":
+        import trio
+
+        return trio.lowlevel.current_trio_token()
+    raise ConfigurationError(f"CognitoAuth runs on asyncio or trio, not {library}")
+
+
+def _number(value: object) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value)
+
+
+class CognitoAuth(_BearerAuth):
+    """Bearer auth for httpx from a Cognito user's tokens, refreshed before they expire.
+
+    ``CognitoAuth(cognito)`` sends the tokens of a signed-in
+    :class:`~acognito.AsyncCognito` you own (``httpx.AsyncClient`` only, on the event
+    loop the session lives on). :meth:`from_password` builds its own session and signs
+    in with SRP on first use; it also serves the blocking ``httpx.Client``, from any
+    number of threads, through a private event loop in a background thread.
+
+    The access token (or the id token, ``auth_token_type``) goes into
+    ``http_header`` (``Authorization``) after ``http_header_prefix`` (``"Bearer "``).
+    It is refreshed ``refresh_margin`` seconds before expiry (at most a quarter of its
+    lifetime), by one request while the others wait; when the API still answers 401
+    the token is refreshed once and the request sent once more. A failed refresh
+    raises the typed error (e.g. :class:`~acognito.errors.NotAuthorizedError`,
+    :class:`~acognito.errors.CognitoConnectionError`) in every waiting request.
+    """
+
+    def __init__(
+        self,
+        cognito: AsyncCognito,
+        *,
+        auth_token_type: TokenType | str = TokenType.ACCESS_TOKEN,
+        http_header: str = "Authorization",
+        http_header_prefix: str = "Bearer ",
+        refresh_margin: float = DEFAULT_REFRESH_MARGIN,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        if not isinstance(cognito, AsyncCognito):
+            raise ConfigurationError(
+                "CognitoAuth(cognito) takes an AsyncCognito; "
+                "use CognitoAuth.from_password(...) to sign in with a password"
+            )
+        if not isinstance(http_header, str) or not _FIELD_NAME.match(http_header):
+            raise ConfigurationError("http_header must be a valid HTTP header name")
+        if not isinstance(http_header_prefix, str) or not _FIELD_PREFIX.match(http_header_prefix):
+            raise ConfigurationError("http_header_prefix must be printable ASCII")
+        if isinstance(refresh_margin, bool) or not isinstance(refresh_margin, (int, float)):
+            raise ConfigurationError("refresh_margin must be a number of seconds")
+        self._cognito = cognito
+        self._token_type = _token_type(auth_token_type)
+        self._header = http_header
+        self._prefix = http_header_prefix
+        self._margin = float(refresh_margin)
+        self._clock = clock
+        self._cache = _TokenCache(
+            fetch_async=self._fetch,
+            fetch_sync=self._fetch_sync,
+            refresh_margin=refresh_margin,
+            clock=clock,
+        )
+        self._owns_cognito = False
+        self._password: str | None = None
+        self._auth_flow: AuthFlow = "USER_SRP_AUTH"
+        #: The token value last handed to the cache: if the session still holds it when
+        #: the cache asks again, it was rejected or is due, so it must be renewed.
+        self._handed_out: str | None = None
+        self._mode = _UNBOUND
+        self._loop: weakref.ReferenceType[Any] | None = None
+        self._bind_lock = threading.Lock()
+        self._portal: BlockingPortal | None = None
+        self._portal_cm: AbstractContextManager[BlockingPortal] | None = None
+        self._closed = False
+
+    @classmethod
+    def from_password(
+        cls,
+        user_pool_id: str,
+        client_id: str,
+        username: str,
+        password: str,
+        *,
+        client_secret: str | None = None,
+        user_pool_region: str | None = None,
+        endpoint_url: str | None = None,
+        auth_flow: AuthFlow = "USER_SRP_AUTH",
+        auth_token_type: TokenType | str = TokenType.ACCESS_TOKEN,
+        http_header: str = "Authorization",
+        http_header_prefix: str = "Bearer ",
+        refresh_margin: float = DEFAULT_REFRESH_MARGIN,
+        clock: Callable[[], float] = time.time,
+        **session_options: Any,
+    ) -> CognitoAuth:
+        """An auth that owns its session and signs ``username`` in on first use (SRP).
+
+        ``session_options`` go to :class:`~acognito.AsyncCognito` (``botocore_config``,
+        ``access_key``, ``jwks_url``, ``refresh_token_rotation``, ...). When Cognito
+        rejects the refresh token (expired, revoked), the auth signs in again.
+        """
+        if not isinstance(password, str) or not password:
+            raise ConfigurationError("password is required")
+        if not isinstance(username, str) or not username:
+            raise ConfigurationError("username is required")
+        if auth_flow not in ("USER_SRP_AUTH", "USER_PASSWORD_AUTH", "USER_AUTH"):
+            raise ConfigurationError(f"unsupported auth_flow {auth_flow!r}")
+        cognito = AsyncCognito(
+            user_pool_id,
+            client_id,
+            user_pool_region=user_pool_region,
+            username=username,
+            client_secret=client_secret,
+            endpoint_url=endpoint_url,
+            **session_options,
+        )
+        auth = cls(
+            cognito,
+            auth_token_type=auth_token_type,
+            http_header=http_header,
+            http_header_prefix=http_header_prefix,
+            refresh_margin=refresh_margin,
+            clock=clock,
+        )
+        auth._owns_cognito = True
+        auth._password = password
+        auth._auth_flow = auth_flow
+        return auth
+
+    # ------------------------------------------------------------------ properties
+
+    @property
+    def cognito(self) -> AsyncCognito:
+        """The session the tokens come from (created by :meth:`from_password`, or yours)."""
+        return self._cognito
+
+    @property
+    def auth_token_type(self) -> TokenType:
+        """Which token is sent: the access token or the id token."""
+        return self._token_type
+
+    @property
+    def http_header(self) -> str:
+        return self._header
+
+    @property
+    def http_header_prefix(self) -> str:
+        return self._prefix
+
+    @property
+    def refresh_margin(self) -> float:
+        return self._margin
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    # ------------------------------------------------------------------ binding
+
+    def _check_async(self) -> None:
+        loop = self._loop
+        if loop is not None and loop() is _running_loop():
+            return
+        self._bind_async()
+
+    def _bind_async(self) -> None:
+        if self._closed:
+            raise SessionClosedError("this CognitoAuth is closed")
+        current = _running_loop()
+        with self._bind_lock:
+            if self._mode == _UNBOUND:
+                self._loop = weakref.ref(current)
+                self._mode = _ASYNC
+                return
+            if self._mode == _ASYNC and self._loop is not None and self._loop() is current:
+                return
+            if self._mode == _SYNC:
+                raise ConfigurationError(
+                    "this CognitoAuth serves blocking httpx.Client requests (its session "
+                    "lives on a private event loop); create another one for httpx.AsyncClient"
+                )
+        raise ConfigurationError(
+            "this CognitoAuth belongs to another event loop (its Cognito session lives "
+            "there); create one CognitoAuth per event loop"
+        )
+
+    def _check_sync(self) -> None:
+        if self._mode == _SYNC and not self._closed:
+            return
+        with self._bind_lock:
+            if self._closed:
+                raise SessionClosedError("this CognitoAuth is closed")
+            if self._mode == _SYNC:
+                return
+            if self._mode == _ASYNC:
+                raise ConfigurationError(
+                    "this CognitoAuth serves httpx.AsyncClient on an event loop; "
+                    "create another one (CognitoAuth.from_password) for httpx.Client"
+                )
+            if not self._owns_cognito:
+                raise ConfigurationError(
+                    "CognitoAuth(cognito) is for httpx.AsyncClient: the AsyncCognito lives "
+                    "on your event loop. For httpx.Client use CognitoAuth.from_password(...), "
+                    "which runs its own session on a private event loop"
+                )
+            # The session's aiobotocore client must stay on one loop: give it its own,
+            # in a background thread, for as long as this auth lives.
+            portal_cm = start_blocking_portal("asyncio")
+            self._portal = portal_cm.__enter__()
+            self._portal_cm = portal_cm
+            self._mode = _SYNC
+
+    # ------------------------------------------------------------------ fetching
+
+    def _select(self, tokens: Tokens) -> str | None:
+        if self._token_type is TokenType.ID_TOKEN:
+            return tokens.id_token
+        return tokens.access_token
+
+    def _expiry(self, token: str) -> tuple[float, float]:
+        """When ``token`` expires (epoch seconds; inf if unknown) and the margin to use.
+
+        The margin is ``refresh_margin`` capped at a quarter of the token's whole
+        lifetime (``exp - iat``), so short-lived tokens are not refreshed constantly.
+        """
+        try:
+            claims = peek_claims(token)
+        except JwtParseError:
+            claims = {}
+        exp = _number(claims.get("exp"))
+        iat = _number(claims.get("iat"))
+        if exp is None and self._token_type is TokenType.ACCESS_TOKEN:
+            exp = self._cognito.tokens.expires_at_timestamp
+        if exp is None:
+            return math.inf, self._margin
+        whole = exp - iat if iat is not None else exp - self._clock()
+        return exp, min(self._margin, max(0.0, whole) * DEFAULT_MARGIN_FRACTION)
+
+    async def _fetch(self) -> _Grant:
+        """A token for the cache: the session's, renewed when due or already handed out."""
+        if self._closed:
+            raise SessionClosedError("this CognitoAuth is closed")
+        cognito = self._cognito
+        token = self._select(cognito.tokens)
+        if token is None or token == self._handed_out or self._due(token):
+            await self._obtain(cognito, token)
+            token = self._select(cognito.tokens)
+            if token is None:
+                raise TokenRefreshError(f"Cognito returned no {self._token_type.value}")
+        self._handed_out = token
+        exp, margin = self._expiry(token)
+        return _Grant(token, exp - self._clock(), margin)
+
+    def _due(self, token: str) -> bool:
+        exp, margin = self._expiry(token)
+        return self._clock() + margin >= exp
+
+    async def _obtain(self, cognito: AsyncCognito, current: str | None) -> None:
+        """New tokens: refresh; with a password, sign in (first use, refresh rejected)."""
+        if cognito.refresh_token:
+            try:
+                await cognito.renew_access_token()
+                return
+            except _REFRESH_REJECTED:
+                if self._password is None:
+                    raise
+                log.debug("refresh token rejected; signing in again")
+        if self._password is not None:
+            await cognito.authenticate(self._password, auth_flow=self._auth_flow)
+            return
+        if current is None and self._handed_out is None:
+            raise ConfigurationError(
+                "the AsyncCognito session has no tokens: sign in before using CognitoAuth, "
+                "or use CognitoAuth.from_password(...)"
+            )
+        raise TokenRefreshError(
+            f"the {self._token_type.value} needs renewing and the session has no refresh token"
+        )
+
+    def _fetch_sync(self) -> _Grant:
+        portal = self._portal
+        if portal is None:
+            raise SessionClosedError("this CognitoAuth has no event loop for blocking use")
+        return portal.call(self._fetch)
+
+    # ------------------------------------------------------------------ public helpers
+
+    async def get_token(self) -> str:
+        """The token this auth would send now, fetched or renewed if needed."""
+        self._check_async()
+        return (await self._cache.aget()).token
+
+    def get_token_sync(self) -> str:
+        """Blocking :meth:`get_token` (for :meth:`from_password` auths)."""
+        self._check_sync()
+        return self._cache.get().token
+
+    def invalidate(self) -> None:
+        """Drop the cached token: the next request renews it (e.g. after a permission change)."""
+        self._cache.clear()
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def _stop_portal(self) -> None:
+        portal, portal_cm = self._portal, self._portal_cm
+        self._portal = self._portal_cm = None
+        if portal is None or portal_cm is None:
+            return
+        try:
+            if self._owns_cognito:
+                portal.call(self._cognito.close)
+        finally:
+            portal_cm.__exit__(None, None, None)
+
+    async def aclose(self) -> None:
+        """Release what this auth created: its session (from :meth:`from_password`) and its
+        private event loop. A session you passed in stays open."""
+        if self._closed:
+            return
+        self._closed = True
+        self._cache.clear()
+        if self._mode == _SYNC:
+            await anyio.to_thread.run_sync(self._stop_portal)
+        elif self._owns_cognito:
+            await self._cognito.close()
+
+    def close(self) -> None:
+        """Blocking :meth:`aclose`, for auths used with ``httpx.Client`` (or never used).
+
+        A session of its own that lives on an event loop needs ``await aclose()``.
+        """
+        if self._closed:
+            return
+        if self._mode == _ASYNC and self._owns_cognito:
+            raise ConfigurationError(
+                "this CognitoAuth's session lives on an event loop: use await auth.aclose()"
+            )
+        self._closed = True
+        self._cache.clear()
+        self._stop_portal()
+
+    async def __aenter__(self) -> CognitoAuth:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    def __enter__(self) -> CognitoAuth:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        cognito = self._cognito
+        return (
+            f"CognitoAuth(user_pool_id={cognito.user_pool_id!r}, client_id={cognito.client_id!r}, "
+            f"username={cognito.username!r}, auth_token_type={self._token_type.value!r}, "
+            f"http_header={self._header!r}, mode={self._mode!r}, "
+            f"password={redact(self._password)}, owns_session={self._owns_cognito})"
         )
