@@ -21,6 +21,7 @@ from aiobotocore.config import AioConfig
 
 import acognito.flows
 from acognito import AsyncCognito, DeviceCredentials
+from acognito._idp import IdpClient
 from acognito._secret import secret_hash
 from acognito.devices import iter_devices
 from acognito.errors import (
@@ -35,6 +36,7 @@ from acognito.errors import (
     SoftwareTokenMFAChallengeException,
     UserNotFoundError,
 )
+from acognito.flows import SignIn
 from acognito.testing import totp
 from acognito.tokens import peek_claims
 from loopback_cognito import SIGN_UP, SMS_MFA, LoopbackCognitoServer, verify_purpose
@@ -717,6 +719,40 @@ async def test_user_auth_signs_in_with_password_srp(server: LoopbackCognitoServe
         assert peek_claims(c.access_token or "")["username"] == sub
         with pytest.raises(NotAuthorizedError):
             await c.authenticate("Wrong-Passw0rd!", auth_flow="USER_AUTH")
+
+
+async def test_user_auth_choice_picks_password_srp_from_the_offered_challenges(
+    server: LoopbackCognitoServer,
+) -> None:
+    """Without a preferred challenge Cognito answers SELECT_CHALLENGE and lists the
+    choices in the response's AvailableChallenges; the flow must pick SRP from there
+    rather than send the password."""
+    pool_id = server.create_pool()
+    client_id, secret = server.create_client(pool_id, secret=True)
+    server.create_user(pool_id, "ora", PASSWORD)
+    idp = IdpClient(
+        region=REGION,
+        endpoint_url=server.endpoint_url,
+        access_key="testing",
+        secret_key="testing",
+        botocore_config=NO_RETRIES,
+    )
+    try:
+        flow = SignIn(idp, user_pool_id=pool_id, client_id=client_id, client_secret=secret)
+        mark = len(server.requests)
+        result = await flow.start_user_auth("ora", PASSWORD, preferred=None)
+        assert steps(server, mark) == [
+            ("InitiateAuth", "USER_AUTH", None),
+            ("RespondToAuthChallenge", "SELECT_CHALLENGE", None),
+            ("RespondToAuthChallenge", "PASSWORD_VERIFIER", None),
+        ]
+        (initiate,) = params_of(server, mark, "InitiateAuth")
+        assert "PREFERRED_CHALLENGE" not in initiate["AuthParameters"]
+        select = params_of(server, mark, "RespondToAuthChallenge")[0]["ChallengeResponses"]
+        assert select["ANSWER"] == "PASSWORD_SRP" and "PASSWORD" not in select
+        assert peek_claims(result["AuthenticationResult"]["AccessToken"])["username"] == "ora"
+    finally:
+        await idp.close()
 
 
 @pytest.mark.parametrize("with_password", [False, True])

@@ -185,17 +185,22 @@ class SignIn:
         return await self._drive(await self._initiate("CUSTOM_AUTH", params), username)
 
     async def start_user_auth(
-        self, username: str, password: str, *, preferred: str = "PASSWORD_SRP"
+        self, username: str, password: str, *, preferred: str | None = "PASSWORD_SRP"
     ) -> dict[str, Any]:
-        """USER_AUTH (choice-based sign-in) with a password: PASSWORD_SRP or PASSWORD."""
-        if preferred not in ("PASSWORD_SRP", "PASSWORD"):
-            raise ConfigurationError("preferred must be 'PASSWORD_SRP' or 'PASSWORD'")
+        """USER_AUTH (choice-based sign-in) with a password: PASSWORD_SRP or PASSWORD.
+
+        With ``preferred=None`` Cognito answers SELECT_CHALLENGE with the challenges
+        the user may choose; PASSWORD_SRP is picked when offered, then PASSWORD.
+        """
+        if preferred not in ("PASSWORD_SRP", "PASSWORD", None):
+            raise ConfigurationError("preferred must be 'PASSWORD_SRP', 'PASSWORD' or None")
         self._password = password
-        params = {"USERNAME": username, "PREFERRED_CHALLENGE": preferred, **self._hash(username)}
-        params.update(self._device_param())
+        params = {"USERNAME": username, **self._hash(username), **self._device_param()}
+        if preferred is not None:
+            params["PREFERRED_CHALLENGE"] = preferred
         if preferred == "PASSWORD_SRP":
             params["SRP_A"] = await self._srp_a()
-        else:
+        elif preferred == "PASSWORD":
             params["PASSWORD"] = password
         return await self._drive(await self._initiate("USER_AUTH", params), username)
 
@@ -260,7 +265,9 @@ class SignIn:
             elif name == "DEVICE_PASSWORD_VERIFIER":
                 response = await self._device_password_verifier(params, session)
             elif name == "SELECT_CHALLENGE" and self._password is not None:
-                response = await self._select_password(params, session)
+                # The choices come in the response itself, not in ChallengeParameters.
+                offered = response.get("AvailableChallenges") or []
+                response = await self._select_password(offered, params, session)
             elif name == "CUSTOM_CHALLENGE" and self.custom_answer is not None:
                 answer = self.custom_answer(params)
                 if inspect.isawaitable(answer):
@@ -324,17 +331,22 @@ class SignIn:
             },
         )
 
-    async def _select_password(self, params: dict[str, str], session: str | None) -> dict[str, Any]:
-        available = params.get("AvailableChallenges", "")
-        if "PASSWORD_SRP" in available:
+    async def _select_password(
+        self, offered: list[str], params: dict[str, str], session: str | None
+    ) -> dict[str, Any]:
+        """Answer SELECT_CHALLENGE with a password factor: SRP when offered, the plain
+        password only when it is offered and SRP is not; anything else is the user's."""
+        if "PASSWORD_SRP" in offered:
             srp_a = await self._srp_a()
             return await self.respond(
                 "SELECT_CHALLENGE", session, {"ANSWER": "PASSWORD_SRP", "SRP_A": srp_a}
             )
-        assert self._password is not None
-        return await self.respond(
-            "SELECT_CHALLENGE", session, {"ANSWER": "PASSWORD", "PASSWORD": self._password}
-        )
+        if "PASSWORD" in offered and self._password is not None:
+            return await self.respond(
+                "SELECT_CHALLENGE", session, {"ANSWER": "PASSWORD", "PASSWORD": self._password}
+            )
+        choices = {**params, "AvailableChallenges": ",".join(str(c) for c in offered)}
+        raise self._user_challenge("SELECT_CHALLENGE", session, choices)
 
     async def _device_srp(self, session: str | None) -> dict[str, Any]:
         if self.device is None:
