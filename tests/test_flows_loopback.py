@@ -795,6 +795,10 @@ async def test_custom_auth_with_sync_and_async_callbacks(
             "CUSTOM_CHALLENGE",
             "NotAuthorizedException",
         )
+        mark = len(server.requests)
+        with pytest.raises(ConfigurationError, match="must return a string"):
+            await c.custom_authenticate(lambda params: None, password=password)
+        assert "CUSTOM_CHALLENGE" not in [what for _, what, _ in steps(server, mark)]
         if with_password:
             mark = len(server.requests)
             with pytest.raises(NotAuthorizedError):

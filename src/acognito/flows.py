@@ -272,7 +272,9 @@ class SignIn:
                 answer = self.custom_answer(params)
                 if inspect.isawaitable(answer):
                     answer = await answer
-                response = await self.respond(name, session, {"ANSWER": str(answer)})
+                if not isinstance(answer, str) or not answer:
+                    raise ConfigurationError("the custom challenge callback must return a string")
+                response = await self.respond(name, session, {"ANSWER": answer})
             else:
                 raise self._user_challenge(name, session, params)
         raise UnsupportedChallengeError(f"sign-in did not finish in {MAX_STEPS} steps")
