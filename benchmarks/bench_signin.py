@@ -249,12 +249,12 @@ def report(results: Results) -> None:
     )
     print(f"  acognito / pycognito threads    = {r_thr:.2f}x  (no target)")
     print(
-        f"  acognito / bare aiobotocore     = {r_bare:.2f}x  target >= 0.85x (within 15 %): "
+        f"  acognito / bare aiobotocore     = {r_bare:.3f}x target >= 0.85x (within 15 %): "
         f"{common.verdict(ok_bare)}"
     )
     if ACOGNITO_NV in med_rate:
         r_nv = med_rate[ACOGNITO_NV] / med_rate[BARE]
-        print(f"  acognito no-verify / bare       = {r_nv:.2f}x  (information)")
+        print(f"  acognito no-verify / bare       = {r_nv:.3f}x (information)")
 
     print()
     print("Client CPU per sign-in (this process's CPU time / sign-ins):")
