@@ -11,6 +11,8 @@ forward expires tokens for all three at once.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -762,12 +764,44 @@ def test_sync_threads_sign_in_once_and_refresh_once(
         assert auth.get_token_sync() == auth.cognito.access_token
         assert "mode='sync'" in repr(auth)
         assert auth._portal is not None
-        loop_thread = auth._portal.call(threading.current_thread)
-        assert loop_thread is not threading.current_thread()
+        loop_thread = auth._portal.portal.call(threading.current_thread)
+        assert loop_thread is auth._portal.thread
+        assert loop_thread.daemon
     assert api.rejected == 0
     assert sorted(api.tokens_seen.values()) == [80, 80]
     assert auth.cognito.closed
     assert not loop_thread.is_alive()  # close() stopped the private event loop's thread
+
+
+FORGETFUL_SCRIPT = """
+import sys
+sys.path[:0] = {paths!r}
+import httpx
+from loopback_cognito import LoopbackCognitoServer
+from acognito.auth import CognitoAuth
+
+server = LoopbackCognitoServer().start()
+pool = server.create_pool()
+client_id, _ = server.create_client(pool)
+server.create_user(pool, "ann", "Passw0rd!")
+auth = CognitoAuth.from_password(
+    pool, client_id, "ann", "Passw0rd!", endpoint_url=server.endpoint_url,
+    user_pool_region="us-east-1", access_key="testing", secret_key="testing",
+)
+print(auth.get_token_sync().count("."), flush=True)
+server.stop()
+# No auth.close(): the program must still exit, its private event loop thread or not.
+"""
+
+
+def test_a_program_that_forgets_close_still_exits(tmp_path: Any) -> None:
+    script = tmp_path / "forgetful.py"
+    script.write_text(FORGETFUL_SCRIPT.format(paths=sys.path))
+    done = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=30, check=False
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "2"  # a JWT was fetched on the private loop
 
 
 def test_sync_401_retries_once(env: Env, api: VerifiedTestApi, threaded_api: str) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
 import logging
 import math
@@ -20,7 +21,7 @@ import threading
 import time
 import weakref
 from collections.abc import AsyncGenerator, Awaitable, Callable, Generator, Iterable
-from contextlib import AbstractContextManager
+from concurrent.futures import Future
 from dataclasses import dataclass
 from enum import Enum
 from types import TracebackType
@@ -30,7 +31,7 @@ import anyio
 import anyio.to_thread
 import httpx
 import sniffio
-from anyio.from_thread import BlockingPortal, start_blocking_portal
+from anyio.from_thread import BlockingPortal
 
 from ._secret import redact
 from .cognito import AsyncCognito, AuthFlow
@@ -475,6 +476,45 @@ def _number(value: object) -> float | None:
     return float(value)
 
 
+class _PrivateLoop:
+    """An asyncio event loop in a daemon thread, reached through an anyio blocking portal.
+
+    A daemon thread, unlike anyio's ``start_blocking_portal`` (a thread pool), so that
+    a program that forgets ``close()`` still exits instead of waiting for the loop.
+    """
+
+    def __init__(self, portal: BlockingPortal, thread: threading.Thread) -> None:
+        self.portal = portal
+        self.thread = thread
+
+    @classmethod
+    def start(cls) -> _PrivateLoop:
+        ready: Future[BlockingPortal] = Future()
+
+        async def serve() -> None:
+            async with BlockingPortal() as portal:
+                ready.set_result(portal)
+                await portal.sleep_until_stopped()
+
+        def run() -> None:
+            try:
+                anyio.run(serve, backend="asyncio")
+            except BaseException as exc:
+                if ready.done():
+                    raise
+                ready.set_exception(exc)  # the starting thread raises it
+
+        thread = threading.Thread(target=run, name="acognito-auth-loop", daemon=True)
+        thread.start()
+        return cls(ready.result(), thread)
+
+    def stop(self) -> None:
+        """Stop the loop (cancelling what still runs on it) and wait for its thread."""
+        with contextlib.suppress(RuntimeError):  # already stopped
+            self.portal.call(self.portal.stop, True)
+        self.thread.join()
+
+
 class CognitoAuth(_BearerAuth):
     """Bearer auth for httpx from a Cognito user's tokens, refreshed before they expire.
 
@@ -535,8 +575,7 @@ class CognitoAuth(_BearerAuth):
         self._mode = _UNBOUND
         self._loop: weakref.ReferenceType[Any] | None = None
         self._bind_lock = threading.Lock()
-        self._portal: BlockingPortal | None = None
-        self._portal_cm: AbstractContextManager[BlockingPortal] | None = None
+        self._portal: _PrivateLoop | None = None
         self._closed = False
 
     @classmethod
@@ -670,9 +709,7 @@ class CognitoAuth(_BearerAuth):
                 )
             # The session's aiobotocore client must stay on one loop: give it its own,
             # in a background thread, for as long as this auth lives.
-            portal_cm = start_blocking_portal("asyncio")
-            self._portal = portal_cm.__enter__()
-            self._portal_cm = portal_cm
+            self._portal = _PrivateLoop.start()
             self._mode = _SYNC
 
     # ------------------------------------------------------------------ fetching
@@ -743,10 +780,15 @@ class CognitoAuth(_BearerAuth):
         )
 
     def _fetch_sync(self) -> _Grant:
-        portal = self._portal
-        if portal is None:
-            raise SessionClosedError("this CognitoAuth has no event loop for blocking use")
-        return portal.call(self._fetch)
+        loop = self._portal
+        if loop is None:
+            raise SessionClosedError("this CognitoAuth is closed")
+        try:
+            return loop.portal.call(self._fetch)
+        except RuntimeError:
+            if self._closed:  # closed by another thread while this request waited
+                raise SessionClosedError("this CognitoAuth is closed") from None
+            raise
 
     # ------------------------------------------------------------------ public helpers
 
@@ -767,15 +809,14 @@ class CognitoAuth(_BearerAuth):
     # ------------------------------------------------------------------ lifecycle
 
     def _stop_portal(self) -> None:
-        portal, portal_cm = self._portal, self._portal_cm
-        self._portal = self._portal_cm = None
-        if portal is None or portal_cm is None:
+        loop, self._portal = self._portal, None
+        if loop is None:
             return
         try:
             if self._owns_cognito:
-                portal.call(self._cognito.close)
+                loop.portal.call(self._cognito.close)
         finally:
-            portal_cm.__exit__(None, None, None)
+            loop.stop()
 
     async def aclose(self) -> None:
         """Release what this auth created: its session (from :meth:`from_password`) and its
