@@ -709,6 +709,8 @@ def test_configuration_is_checked_up_front(server: LoopbackCognitoServer) -> Non
         {"http_header": ""},
         {"http_header_prefix": "Bearer\r\nX: y"},
         {"refresh_margin": -1},
+        {"refresh_margin": float("nan")},
+        {"refresh_margin": "300"},
         {"auth_flow": "CUSTOM_AUTH"},
     ]
     for bad in cases:

@@ -552,8 +552,12 @@ class CognitoAuth(_BearerAuth):
             raise ConfigurationError("http_header must be a valid HTTP header name")
         if not isinstance(http_header_prefix, str) or not _FIELD_PREFIX.match(http_header_prefix):
             raise ConfigurationError("http_header_prefix must be printable ASCII")
-        if isinstance(refresh_margin, bool) or not isinstance(refresh_margin, (int, float)):
-            raise ConfigurationError("refresh_margin must be a number of seconds")
+        if (
+            isinstance(refresh_margin, bool)
+            or not isinstance(refresh_margin, (int, float))
+            or not math.isfinite(refresh_margin)
+        ):
+            raise ConfigurationError("refresh_margin must be a finite number of seconds")
         self._cognito = cognito
         self._token_type = _token_type(auth_token_type)
         self._header = http_header
