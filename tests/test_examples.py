@@ -18,6 +18,8 @@ RUNS: dict[str, tuple[list[str], list[str]]] = {
     "verify_tokens.py": (["asyncio"], ["trio"]),
     "client_credentials.py": ([], ["--trio"]),
     "pkce_login.py": ([], ["--trio"]),
+    "remembered_device.py": ([], ["--trio"]),
+    "httpx_auth.py": ([], ["--trio"]),
 }
 
 

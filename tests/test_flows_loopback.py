@@ -560,11 +560,6 @@ async def test_a_session_restored_from_a_refresh_token_alone_renews(
         assert steps(server, mark) == [("InitiateAuth", "REFRESH_TOKEN_AUTH", None)]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=NotAuthorizedError,
-    reason="AsyncCognito._pool_username falls back to the typed e-mail (cognito.py patch asked)",
-)
 async def test_a_session_restored_with_the_email_and_a_refresh_token_renews(
     server: LoopbackCognitoServer,
 ) -> None:
@@ -963,3 +958,29 @@ async def test_loop_hygiene_check_catches_math_on_the_loop(
     monkeypatch.setattr(acognito.flows, "run_cpu", on_the_loop)
     busy_ms, _ = await _busy_loop_during_sign_ins(server)
     assert busy_ms > LOOP_BUSY_BOUND_MS
+
+
+async def test_new_device_metadata_belongs_to_the_last_sign_in(
+    server: LoopbackCognitoServer,
+) -> None:
+    pool_id = server.create_pool(device_tracking=True)
+    client_id, _ = server.create_client(pool_id)
+    server.create_user(pool_id, "meta", PASSWORD)
+    async with session(server, pool_id, client_id, username="meta") as c:
+        await c.authenticate(PASSWORD)
+        creds = await c.confirm_device("tablet")
+        # A sign-in without device credentials is offered a new device...
+        c.device = None
+        await c.authenticate(PASSWORD)
+        stale = c.new_device_metadata
+        assert stale is not None
+        assert stale["DeviceKey"] != creds.device_key
+        # ...but signing in as the remembered device reports none: the earlier offer
+        # must not linger, or confirm_device() would confirm the wrong device.
+        c.device = creds
+        await c.authenticate(PASSWORD)
+        assert c.new_device_metadata is None
+        with pytest.raises(ConfigurationError, match="no new device"):
+            await c.confirm_device()
+        await c.renew_access_token()
+        assert c.new_device_metadata is None

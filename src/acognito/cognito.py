@@ -305,14 +305,16 @@ class AsyncCognito:
                     continue
                 if isinstance(value, str) and value:
                     return value
-        return self.username
+        # Not the typed name: with an alias (email) it is the wrong one. Without a name
+        # the refresh goes through GetTokensFromRefreshToken, which needs none.
+        return None
 
     def _hash_for(self, username: str) -> dict[str, str]:
         if self._client_secret is None:
             return {}
         return {"SecretHash": secret_hash(username, self.client_id, self._client_secret)}
 
-    async def _accept(self, response: Mapping[str, Any]) -> Tokens:
+    async def _accept(self, response: Mapping[str, Any], *, sign_in: bool = True) -> Tokens:
         """Take a sign-in or refresh result: verify it first, then swap all state at once."""
         result = response["AuthenticationResult"]
         tokens = Tokens.from_result(result, previous=self._tokens)
@@ -321,8 +323,9 @@ class AsyncCognito:
             id_claims, access_claims = await self._verify_pair(tokens.id_token, tokens.access_token)
         self._tokens = tokens
         self.id_claims, self.access_claims = id_claims, access_claims
-        if result.get("NewDeviceMetadata"):
-            self.new_device_metadata = dict(result["NewDeviceMetadata"])
+        if sign_in:  # a sign-in without new-device metadata clears the previous one
+            meta = result.get("NewDeviceMetadata")
+            self.new_device_metadata = dict(meta) if meta else None
         self.mfa_tokens = None
         return tokens
 
@@ -639,7 +642,7 @@ class AsyncCognito:
         response = await self._sign_in().refresh(
             refresh_token, self._pool_username(), rotate=self.refresh_token_rotation
         )
-        return await self._accept(response)
+        return await self._accept(response, sign_in=False)
 
     async def check_token(self, renew: bool = True, *, margin: float | None = None) -> bool:
         """Whether the access token has expired or expires within ``margin`` seconds
