@@ -5,7 +5,7 @@ errors are typed (:mod:`acognito.errors`).
 """
 
 from . import errors, oauth, srp
-from .auth import ClientCredentialsAuth
+from .auth import ClientCredentialsAuth, CognitoAuth
 from .aws_srp import AWSSRP
 from .cognito import AsyncCognito
 from .devices import Device
@@ -37,6 +37,7 @@ __all__ = [
     "AuthorizationRequest",
     "ChallengeRequired",
     "ClientCredentialsAuth",
+    "CognitoAuth",
     "CognitoError",
     "CognitoServiceError",
     "CognitoVerifier",
