@@ -23,6 +23,8 @@ async def test_demo_walks_every_step(anyio_backend) -> None:
         "CognitoVerifier.verify(access token) -> valid",
         "verify(forged token) -> rejected: JwtInvalidSignatureError",
         "get_user() -> given_name='Ada'",
+        "GET /hello with httpx + CognitoAuth -> 200",
+        "the API checked 1 bearer token(s) with CognitoVerifier",
         "new tokens: True",
         "logout() -> signed out everywhere",
         "stopped the local Cognito",

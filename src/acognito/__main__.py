@@ -20,10 +20,13 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import anyio
+import anyio.abc
 import anyio.to_thread
+import httpx
 import sniffio
 
 from . import AsyncCognito
+from .auth import CognitoAuth
 from .errors import (
     CognitoError,
     SMSMFAChallengeException,
@@ -108,6 +111,17 @@ async def run_demo(out: Callable[[str], None] = print) -> None:
             user = await cognito.get_user()
             p.step(f"get_user() -> given_name={user.given_name!r}, email={user.email!r}")
 
+            seen: list[str] = []
+            async with anyio.create_task_group() as tg:
+                port = await tg.start(_serve_demo_api, verifier, seen)
+                async with httpx.AsyncClient(
+                    auth=CognitoAuth(cognito), base_url=f"http://127.0.0.1:{port}"
+                ) as http:
+                    answer = await http.get("/hello")
+                tg.cancel_scope.cancel()
+            p.step(f"GET /hello with httpx + CognitoAuth -> {answer.status_code} {answer.text}")
+            p.detail(f"the API checked {len(seen)} bearer token(s) with CognitoVerifier")
+
             await cognito.update_profile({"given_name": "Augusta Ada"})
             user = await cognito.get_user()
             p.step(f"update_profile(given_name) -> given_name={user.given_name!r}")
@@ -124,6 +138,43 @@ async def run_demo(out: Callable[[str], None] = print) -> None:
     finally:
         await anyio.to_thread.run_sync(local.stop)
         p.step("stopped the local Cognito")
+
+
+async def _serve_demo_api(
+    verifier: CognitoVerifier,
+    seen: list[str],
+    *,
+    task_status: anyio.abc.TaskStatus[int] = anyio.TASK_STATUS_IGNORED,
+) -> None:
+    """A tiny HTTP API on loopback that answers only requests with a valid access token.
+
+    Just enough HTTP/1.1 for the demo, with no web framework: one request a connection.
+    Runs until cancelled; reports its port through ``task_status``.
+    """
+
+    async def handle(stream: anyio.abc.SocketStream) -> None:
+        async with stream:
+            data = b""
+            while b"\r\n\r\n" not in data and len(data) < 65536:
+                data += await stream.receive()
+            head = data.split(b"\r\n\r\n", 1)[0].decode("latin-1").split("\r\n")
+            prefix = "authorization: bearer "
+            token = next((h[len(prefix) :] for h in head[1:] if h.lower().startswith(prefix)), "")
+            try:
+                claims = await verifier.verify(token)
+                seen.append(claims["jti"])
+                status, body = "200 OK", json.dumps({"hello": claims["username"]})
+            except TokenVerificationError as exc:
+                status, body = "401 Unauthorized", json.dumps({"error": type(exc).__name__})
+            await stream.send(
+                f"HTTP/1.1 {status}\r\ncontent-type: application/json\r\n"
+                f"content-length: {len(body)}\r\nconnection: close\r\n\r\n{body}".encode()
+            )
+
+    listener = await anyio.create_tcp_listener(local_host="127.0.0.1", local_port=0)
+    async with listener:
+        task_status.started(listener.extra(anyio.abc.SocketAttribute.local_port))  # noqa: S610
+        await listener.serve(handle)
 
 
 def _ask(prompt: str, from_stdin: bool, secret: bool) -> str:
