@@ -24,7 +24,6 @@ from collections.abc import AsyncGenerator, Awaitable, Callable, Generator, Iter
 from concurrent.futures import Future
 from dataclasses import dataclass
 from enum import Enum
-from types import TracebackType
 from typing import Any, Final, NamedTuple
 
 import anyio
@@ -33,6 +32,8 @@ import httpx
 import sniffio
 from anyio.from_thread import BlockingPortal
 
+from ._flight import SingleFlight, ThreadSingleFlight
+from ._lifecycle import AsyncClosing, Closing
 from ._secret import redact
 from .cognito import AsyncCognito, AuthFlow
 from .errors import (
@@ -83,28 +84,6 @@ class _Bearer:
         return f"_Bearer(token='***', refresh_at={self.refresh_at!r})"
 
 
-class _AsyncFlight:
-    """One token fetch in progress on the event loop; waiters share its outcome."""
-
-    __slots__ = ("done", "error", "result")
-
-    def __init__(self) -> None:
-        self.done = anyio.Event()
-        self.result: _Bearer | None = None
-        self.error: Exception | None = None
-
-
-class _SyncFlight:
-    """One token fetch in progress in some thread; other threads share its outcome."""
-
-    __slots__ = ("done", "error", "result")
-
-    def __init__(self) -> None:
-        self.done = threading.Event()
-        self.result: _Bearer | None = None
-        self.error: Exception | None = None
-
-
 def _unverified_lifetime(token: str) -> float | None:
     """Seconds until the JWT's ``exp`` claim, read without verification (for caching only)."""
     try:
@@ -148,9 +127,8 @@ class _TokenCache:
         self._fraction = float(margin_fraction)
         self._clock = clock
         self._current: _Bearer | None = None
-        self._lock = threading.Lock()  # guards the flight slots, never held across I/O
-        self._async_flight: _AsyncFlight | None = None
-        self._sync_flight: _SyncFlight | None = None
+        self._async_flight: SingleFlight[_Bearer] = SingleFlight()
+        self._sync_flight: ThreadSingleFlight[_Bearer] = ThreadSingleFlight()
 
     def fresh(self, stale: _Bearer | None = None) -> _Bearer | None:
         """The cached token if it is not ``stale`` and not due for refresh, else None."""
@@ -178,83 +156,40 @@ class _TokenCache:
 
     async def aget(self, stale: _Bearer | None = None) -> _Bearer:
         """A fresh token for a task; at most one fetch runs on the loop at a time."""
-        if self._fetch_async is None:
+        fetch = self._fetch_async
+        if fetch is None:
             raise ConfigurationError("this auth has no asynchronous token source")
-        while True:
+        current = self.fresh(stale)
+        if current is not None:
+            return current
+
+        async def refresh() -> _Bearer:
+            # A flight that ended just before this one may already have the token.
             current = self.fresh(stale)
             if current is not None:
                 return current
-            with self._lock:
-                flight = self._async_flight
-                leader = flight is None
-                if flight is None:
-                    flight = self._async_flight = _AsyncFlight()
-            if leader:
-                await self._lead_async(flight, self._fetch_async)
-            else:
-                await flight.done.wait()
-            if flight.error is not None:
-                raise flight.error
-            if flight.result is not None:
-                return flight.result
-            # The fetching task was cancelled: try again, possibly as the new leader.
+            started = self._clock()
+            return self.publish(await fetch(), started)
 
-    async def _lead_async(
-        self, flight: _AsyncFlight, fetch: Callable[[], Awaitable[_Grant]]
-    ) -> None:
-        started = self._clock()
-        try:
-            grant = await fetch()
-        except Exception as exc:
-            flight.error = exc
-        else:
-            flight.result = self.publish(grant, started)
-        finally:
-            # Runs on success, failure and cancellation alike: no waiter is left behind
-            # and no flight stays registered.
-            with self._lock:
-                if self._async_flight is flight:
-                    self._async_flight = None
-            flight.done.set()
+        return await self._async_flight.run(refresh)
 
     def get(self, stale: _Bearer | None = None) -> _Bearer:
         """A fresh token for a thread; at most one thread fetches at a time."""
-        if self._fetch_sync is None:
+        fetch = self._fetch_sync
+        if fetch is None:
             raise ConfigurationError("this auth has no synchronous token source")
-        while True:
+        current = self.fresh(stale)
+        if current is not None:
+            return current
+
+        def refresh() -> _Bearer:
             current = self.fresh(stale)
             if current is not None:
                 return current
-            with self._lock:
-                current = self.fresh(stale)
-                if current is not None:
-                    return current
-                flight = self._sync_flight
-                leader = flight is None
-                if flight is None:
-                    flight = self._sync_flight = _SyncFlight()
-            if leader:
-                self._lead_sync(flight, self._fetch_sync)
-            else:
-                flight.done.wait()
-            if flight.error is not None:
-                raise flight.error
-            if flight.result is not None:
-                return flight.result
+            started = self._clock()
+            return self.publish(fetch(), started)
 
-    def _lead_sync(self, flight: _SyncFlight, fetch: Callable[[], _Grant]) -> None:
-        started = self._clock()
-        try:
-            grant = fetch()
-        except Exception as exc:
-            flight.error = exc
-        else:
-            flight.result = self.publish(grant, started)
-        finally:
-            with self._lock:
-                if self._sync_flight is flight:
-                    self._sync_flight = None
-            flight.done.set()
+        return self._sync_flight.run(refresh)
 
 
 def _replayable(request: httpx.Request) -> bool:
@@ -317,7 +252,7 @@ class _BearerAuth(httpx.Auth):
         raise NotImplementedError("use sync_auth_flow or async_auth_flow")  # pragma: no cover
 
 
-class ClientCredentialsAuth(_BearerAuth):
+class ClientCredentialsAuth(_BearerAuth, AsyncClosing, Closing):
     """Machine-to-machine bearer auth for httpx from the client_credentials grant.
 
     The access token is cached until ``refresh_margin`` seconds (at most a quarter of
@@ -401,28 +336,6 @@ class ClientCredentialsAuth(_BearerAuth):
     def close(self) -> None:
         """Close the blocking HTTP client this auth created (use :meth:`aclose` for both)."""
         self._sync_oauth.close()
-
-    async def __aenter__(self) -> ClientCredentialsAuth:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
-
-    def __enter__(self) -> ClientCredentialsAuth:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         return (
@@ -515,7 +428,7 @@ class _PrivateLoop:
         self.thread.join()
 
 
-class CognitoAuth(_BearerAuth):
+class CognitoAuth(_BearerAuth, AsyncClosing, Closing):
     """Bearer auth for httpx from a Cognito user's tokens, refreshed before they expire.
 
     ``CognitoAuth(cognito)`` sends the tokens of a signed-in
@@ -848,28 +761,6 @@ class CognitoAuth(_BearerAuth):
         self._closed = True
         self._cache.clear()
         self._stop_portal()
-
-    async def __aenter__(self) -> CognitoAuth:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
-
-    def __enter__(self) -> CognitoAuth:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         cognito = self._cognito

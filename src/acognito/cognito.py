@@ -152,7 +152,7 @@ class AsyncCognito:
             session=session,
             botocore_config=botocore_config,
         )
-        self._refresh_flight: SingleFlight[Tokens] = SingleFlight()
+        self._refresh_flight: SingleFlight[Tokens] = SingleFlight(shield=True)
         self._owns_idp = True
         self._closed = False
         #: Verify tokens (and set ``id_claims`` / ``access_claims``) on every sign-in and refresh.
@@ -203,7 +203,7 @@ class AsyncCognito:
         child._tokens = Tokens(
             id_token=id_token, access_token=access_token, refresh_token=refresh_token
         )
-        child._refresh_flight = SingleFlight()
+        child._refresh_flight = SingleFlight(shield=True)
         child._owns_idp = False
         child._owns_jwks = False
         child._closed = False

@@ -19,7 +19,6 @@ import json
 import os
 import time
 from collections.abc import Callable, Mapping
-from types import TracebackType
 from typing import Any
 
 import anyio
@@ -27,6 +26,8 @@ import anyio.to_thread
 import httpx
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey, RSAPublicNumbers
 
+from ._flight import SingleFlight
+from ._lifecycle import AsyncClosing
 from ._threads import run_cpu
 from .errors import (
     JwkError,
@@ -248,18 +249,7 @@ def _decode_env(raw: str) -> dict[str, Jwk]:
         raise JwksFetchError(f"{COGNITO_JWKS_ENV}: {exc}") from None
 
 
-class _Flight:
-    """One JWKS download that any number of callers wait on."""
-
-    __slots__ = ("done", "error", "keys")
-
-    def __init__(self) -> None:
-        self.done = anyio.Event()
-        self.keys: dict[str, Jwk] | None = None
-        self.error: str | None = None
-
-
-class JwksCache:
+class JwksCache(AsyncClosing):
     """JWKS documents by URI: fetched on demand, one request at a time per URI.
 
     Share one instance between the verifiers of an application (id and access token
@@ -293,22 +283,11 @@ class JwksCache:
         self._sets: dict[str, dict[str, Jwk]] = {}
         self._static: set[str] = set()
         self._penalty: dict[str, float] = {}
-        self._flights: dict[str, _Flight] = {}
+        self._flights: dict[str, SingleFlight[dict[str, Jwk]]] = {}
         self._env_cache: tuple[str, dict[str, Jwk]] | None = None
         self._closed = False
 
     # ------------------------------------------------------------------ lifecycle
-
-    async def __aenter__(self) -> JwksCache:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     async def aclose(self) -> None:
         """Close the httpx client this cache created; cached keys stay usable."""
@@ -434,28 +413,16 @@ class JwksCache:
     # ------------------------------------------------------------------ fetching
 
     async def _fetch(self, uri: str) -> dict[str, Jwk]:
-        """Download ``uri`` once for every concurrent caller (single flight)."""
-        while True:
-            flight = self._flights.get(uri)
-            if flight is None:
-                break
-            await flight.done.wait()
-            if flight.keys is not None:
-                return flight.keys
-            if flight.error is not None:
-                raise JwksFetchError(flight.error)
-            # The fetching task was cancelled: one of the waiters takes over.
-        flight = _Flight()
-        self._flights[uri] = flight
-        try:
-            flight.keys = self._install(uri, await self._download(uri))
-            return flight.keys
-        except JwksFetchError as exc:
-            flight.error = str(exc)
-            raise
-        finally:
-            del self._flights[uri]
-            flight.done.set()
+        """Download ``uri`` once for every concurrent caller (single flight). A cancelled
+        download is abandoned and one of the waiters starts it again."""
+        flight = self._flights.get(uri)
+        if flight is None:
+            flight = self._flights[uri] = SingleFlight()
+
+        async def download() -> dict[str, Jwk]:
+            return self._install(uri, await self._download(uri))
+
+        return await flight.run(download)
 
     async def _download(self, uri: str) -> dict[str, Jwk]:
         env_keys = self._from_env()

@@ -23,7 +23,6 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from types import TracebackType
 from typing import Any, Final
 from urllib.parse import parse_qsl, quote_plus, urlencode, urlsplit
 
@@ -31,6 +30,7 @@ import anyio
 import anyio.to_thread
 import httpx
 
+from ._lifecycle import AsyncClosing, Closing
 from ._secret import constant_time_equal
 from .errors import (
     CognitoConnectionError,
@@ -641,7 +641,7 @@ class _OAuth2Base:
         )
 
 
-class OAuth2Client(_OAuth2Base):
+class OAuth2Client(_OAuth2Base, AsyncClosing):
     """Async client for the pool's OAuth2 domain (asyncio and trio, through httpx/anyio).
 
     Pass ``http_client`` to share an ``httpx.AsyncClient`` (it is not closed here);
@@ -665,17 +665,6 @@ class OAuth2Client(_OAuth2Base):
         self._http = http_client
         self._owns_http = http_client is None
         self._create_lock: anyio.Lock | None = None
-
-    async def __aenter__(self) -> OAuth2Client:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     async def aclose(self) -> None:
         """Close the ``httpx.AsyncClient`` this object created (a shared one stays open)."""
@@ -746,7 +735,7 @@ class OAuth2Client(_OAuth2Base):
         return self._user_info(await self._send(call), call)
 
 
-class SyncOAuth2Client(_OAuth2Base):
+class SyncOAuth2Client(_OAuth2Base, Closing):
     """Blocking twin of :class:`OAuth2Client` on an ``httpx.Client``, safe to share across threads.
 
     Used by the synchronous httpx auth flows; needs no event loop.
@@ -768,17 +757,6 @@ class SyncOAuth2Client(_OAuth2Base):
         self._http = http_client
         self._owns_http = http_client is None
         self._create_lock = threading.Lock()
-
-    def __enter__(self) -> SyncOAuth2Client:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def close(self) -> None:
         """Close the ``httpx.Client`` this object created (a shared one stays open)."""

@@ -26,13 +26,13 @@ import re
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from types import TracebackType
 from typing import Any, Literal
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 
+from ._lifecycle import AsyncClosing
 from .errors import (
     ConfigurationError,
     JwtAtHashMismatchError,
@@ -276,7 +276,7 @@ def _check_token_args(token: object, access_token: object) -> None:
 # --------------------------------------------------------------------------- verifier
 
 
-class CognitoVerifier:
+class CognitoVerifier(AsyncClosing):
     """Verifies the id or access tokens of one Cognito user pool.
 
     ``client_id`` (one id or several) and ``token_use`` (``"id"`` or ``"access"``)
@@ -396,17 +396,6 @@ class CognitoVerifier:
         """Close the JWKS cache if this verifier created it (a shared one stays open)."""
         if self._owns_cache:
             await self._jwks.aclose()
-
-    async def __aenter__(self) -> CognitoVerifier:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     def clear_cache(self) -> None:
         """Forget every verified token (the JWKS cache is left alone)."""
@@ -606,7 +595,7 @@ class CognitoVerifier:
         )
 
 
-class MultiPoolVerifier:
+class MultiPoolVerifier(AsyncClosing):
     """Verifies tokens of several user pools, picking the pool by the token's ``iss``.
 
     Build it with :meth:`CognitoVerifier.for_pools`. An ``iss`` that is none of the
@@ -737,17 +726,6 @@ class MultiPoolVerifier:
         """Close the JWKS cache this verifier created (given ones stay open)."""
         if self._owns_cache:
             await self._jwks.aclose()
-
-    async def __aenter__(self) -> MultiPoolVerifier:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     def __repr__(self) -> str:
         return f"MultiPoolVerifier(issuers={sorted(self._routes)!r})"
