@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import platform
 from collections.abc import Mapping
-from types import TracebackType
 from typing import Any
 
 from ._idp import IdpClient
+from ._lifecycle import AsyncClosing
 from ._secret import redact, secret_hash
 from .devices import confirm_device, forget_device, update_device_status
 from .errors import ConfigurationError, ForceChangePasswordException
@@ -27,7 +27,7 @@ def _need(value: str | None, what: str) -> str:
     return value
 
 
-class AWSSRP:
+class AWSSRP(AsyncClosing):
     """SRP sign-in for one user, with optional remembered-device credentials.
 
     ``client`` is an aiobotocore ``cognito-idp`` client you own; without it AWSSRP
@@ -70,19 +70,11 @@ class AWSSRP:
                 region=pool_region or pool_id.split("_", 1)[0], endpoint_url=endpoint_url
             )
 
-    async def __aenter__(self) -> AWSSRP:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.close()
-
-    async def close(self) -> None:
+    async def aclose(self) -> None:
+        """Close the client AWSSRP made (a client you passed in stays open)."""
         await self._idp.close()
+
+    close = aclose
 
     @staticmethod
     def get_secret_hash(username: str, client_id: str, client_secret: str) -> str:

@@ -276,6 +276,65 @@ def _check_token_args(token: object, access_token: object) -> None:
 # --------------------------------------------------------------------------- verifier
 
 
+Route = Callable[[dict[str, Any]], "CognitoVerifier"]
+
+
+def _verify_sync(
+    cache: _VerifiedCache | None,
+    now: float,
+    token: str,
+    access_token: str | None,
+    route: Route,
+) -> dict[str, Any]:
+    """The synchronous path shared by single- and multi-pool verifiers: a cache hit, or
+    parse, route to the pool's verifier by ``iss``, check with cached keys, remember."""
+    _check_token_args(token, access_token)
+    key: object = token if access_token is None else (token, access_token)
+    hit = cache.get(key, now) if cache is not None else None
+    if hit is not None:
+        claims, owner = hit
+    else:
+        parsed = _parse(token)
+        owner = route(parsed[2])
+        jwk = owner._jwks.get_cached_key(owner.jwks_uri, parsed[1])
+        claims, expires_at = owner._verify_parsed(parsed, jwk, access_token)
+        if cache is not None:
+            cache.put(key, claims, expires_at, parsed[1], jwk, owner)
+    if owner._custom_check is not None:
+        if owner._custom_is_async:
+            raise ConfigurationError("an async custom_check needs await verify()")
+        owner._run_check_sync(claims)
+    return claims
+
+
+async def _verify(
+    cache: _VerifiedCache | None,
+    now: float,
+    token: str,
+    access_token: str | None,
+    route: Route,
+) -> dict[str, Any]:
+    """The asynchronous twin of :func:`_verify_sync`: fetches the JWKS when needed."""
+    _check_token_args(token, access_token)
+    key: object = token if access_token is None else (token, access_token)
+    hit = cache.get(key, now) if cache is not None else None
+    if hit is not None:
+        claims, owner = hit
+    else:
+        parsed = _parse(token)
+        owner = route(parsed[2])
+        kid = parsed[1]
+        jwk = owner._jwks.peek(owner.jwks_uri, kid)
+        if jwk is None:
+            jwk = await owner._jwks.get_key(owner.jwks_uri, kid)
+        claims, expires_at = owner._verify_parsed(parsed, jwk, access_token)
+        if cache is not None:
+            cache.put(key, claims, expires_at, kid, jwk, owner)
+    if owner._custom_check is not None:
+        await owner._run_check(claims)
+    return claims
+
+
 class CognitoVerifier(AsyncClosing):
     """Verifies the id or access tokens of one Cognito user pool.
 
@@ -417,28 +476,11 @@ class CognitoVerifier(AsyncClosing):
         token's ``at_hash`` (when it has one) must match it. ``custom_check`` must be
         synchronous here.
         """
-        _check_token_args(token, access_token)
         if self._custom_is_async:
             raise ConfigurationError(
                 "an async custom_check needs await verify(), not verify_sync()"
             )
-        cache = self._verified
-        key: object = token if access_token is None else (token, access_token)
-        if cache is not None:
-            hit = cache.get(key, self._clock())
-            if hit is not None:
-                if self._custom_check is not None:
-                    self._run_check_sync(hit[0])
-                return hit[0]
-        parsed = _parse(token)
-        self._check_issuer(parsed[2])
-        jwk = self._jwks.get_cached_key(self.jwks_uri, parsed[1])
-        claims, expires_at = self._verify_parsed(parsed, jwk, access_token)
-        if cache is not None:
-            cache.put(key, claims, expires_at, parsed[1], jwk, self)
-        if self._custom_check is not None:
-            self._run_check_sync(claims)
-        return claims
+        return _verify_sync(self._verified, self._clock(), token, access_token, self._own)
 
     async def verify(self, token: str, *, access_token: str | None = None) -> dict[str, Any]:
         """Verify ``token`` and return its claims, fetching the JWKS if needed.
@@ -446,29 +488,14 @@ class CognitoVerifier(AsyncClosing):
         The RSA check (~30 us) runs on the event loop: cheaper than a thread hop.
         With ``access_token``, an id token's ``at_hash`` must match it.
         """
-        _check_token_args(token, access_token)
-        cache = self._verified
-        key: object = token if access_token is None else (token, access_token)
-        if cache is not None:
-            hit = cache.get(key, self._clock())
-            if hit is not None:
-                if self._custom_check is not None:
-                    await self._run_check(hit[0])
-                return hit[0]
-        parsed = _parse(token)
-        self._check_issuer(parsed[2])
-        kid = parsed[1]
-        jwk = self._jwks.peek(self.jwks_uri, kid)
-        if jwk is None:
-            jwk = await self._jwks.get_key(self.jwks_uri, kid)
-        claims, expires_at = self._verify_parsed(parsed, jwk, access_token)
-        if cache is not None:
-            cache.put(key, claims, expires_at, kid, jwk, self)
-        if self._custom_check is not None:
-            await self._run_check(claims)
-        return claims
+        return await _verify(self._verified, self._clock(), token, access_token, self._own)
 
     # ------------------------------------------------------------------ internals
+
+    def _own(self, payload: dict[str, Any]) -> CognitoVerifier:
+        """The route of a single-pool verifier: itself, once the issuer is right."""
+        self._check_issuer(payload)
+        return self
 
     def _check_issuer(self, payload: dict[str, Any]) -> None:
         # Checked before the key is looked up: a token of another pool never makes
@@ -658,54 +685,11 @@ class MultiPoolVerifier(AsyncClosing):
 
     def verify_sync(self, token: str, *, access_token: str | None = None) -> dict[str, Any]:
         """Verify a token of any configured pool from cached keys (no I/O)."""
-        _check_token_args(token, access_token)
-        cache = self._verified
-        key: object = token if access_token is None else (token, access_token)
-        if cache is not None:
-            hit = cache.get(key, self._clock())
-            if hit is not None:
-                claims, owner = hit
-                if owner._custom_is_async:
-                    raise ConfigurationError("an async custom_check needs await verify()")
-                if owner._custom_check is not None:
-                    owner._run_check_sync(claims)
-                return claims
-        parsed = _parse(token)
-        owner = self._route(parsed[2])
-        if owner._custom_is_async:
-            raise ConfigurationError("an async custom_check needs await verify()")
-        jwk = owner._jwks.get_cached_key(owner.jwks_uri, parsed[1])
-        claims, expires_at = owner._verify_parsed(parsed, jwk, access_token)
-        if cache is not None:
-            cache.put(key, claims, expires_at, parsed[1], jwk, owner)
-        if owner._custom_check is not None:
-            owner._run_check_sync(claims)
-        return claims
+        return _verify_sync(self._verified, self._clock(), token, access_token, self._route)
 
     async def verify(self, token: str, *, access_token: str | None = None) -> dict[str, Any]:
         """Verify a token of any configured pool, fetching that pool's JWKS if needed."""
-        _check_token_args(token, access_token)
-        cache = self._verified
-        key: object = token if access_token is None else (token, access_token)
-        if cache is not None:
-            hit = cache.get(key, self._clock())
-            if hit is not None:
-                claims, owner = hit
-                if owner._custom_check is not None:
-                    await owner._run_check(claims)
-                return claims
-        parsed = _parse(token)
-        owner = self._route(parsed[2])
-        kid = parsed[1]
-        jwk = owner._jwks.peek(owner.jwks_uri, kid)
-        if jwk is None:
-            jwk = await owner._jwks.get_key(owner.jwks_uri, kid)
-        claims, expires_at = owner._verify_parsed(parsed, jwk, access_token)
-        if cache is not None:
-            cache.put(key, claims, expires_at, kid, jwk, owner)
-        if owner._custom_check is not None:
-            await owner._run_check(claims)
-        return claims
+        return await _verify(self._verified, self._clock(), token, access_token, self._route)
 
     async def hydrate(self) -> None:
         """Fetch every pool's JWKS now."""
