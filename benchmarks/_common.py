@@ -160,9 +160,15 @@ class BenchPool:
 
 
 @contextmanager
-def bench_pool(users: int, *, password: str = PASSWORD) -> Iterator[BenchPool]:
-    """Start moto on loopback, create a pool and ``users`` users; stop moto on exit."""
-    with LocalCognito() as local:
+def bench_pool(
+    users: int, *, password: str = PASSWORD, keep_alive: bool = True, response_delay: float = 0.0
+) -> Iterator[BenchPool]:
+    """Start moto on loopback, create a pool and ``users`` users; stop moto on exit.
+
+    ``keep_alive=False`` runs moto's own server, which closes every connection;
+    ``response_delay`` (seconds) holds every response, a stand-in for network latency.
+    """
+    with LocalCognito(keep_alive=keep_alive, response_delay=response_delay) as local:
 
         async def setup() -> tuple[LocalPool, tuple[str, ...]]:
             async with CognitoAdmin(local.endpoint_url, region=local.region) as admin:

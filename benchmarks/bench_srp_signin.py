@@ -1,16 +1,22 @@
 """SRP sign-ins under load: event-loop lag and sign-ins per second, asyncio and trio.
 
 Run: ``python benchmarks/bench_srp_signin.py [--quick] [--rounds R] [--waves W]``.
-One moto server on loopback, one pool, 50 users. A scenario opens one ``AsyncCognito``,
-runs a warm-up wave, then ``W`` waves of 50 concurrent USER_SRP_AUTH sign-ins (one
-``for_user`` child per user) while a ticker task sleeps 1 ms in a loop and records
-its lag (actual sleep - 1 ms). Scenarios:
+One moto server on loopback (``LocalCognito``: HTTP/1.1 keep-alive), one pool, 50
+users. A scenario opens one ``AsyncCognito``, runs a warm-up wave, then ``W`` waves of
+50 concurrent USER_SRP_AUTH sign-ins (one ``for_user`` child per user) while a ticker
+task sleeps 1 ms in a loop and records its lag (actual sleep - 1 ms) and the loop
+thread's CPU time between two wake-ups. Scenarios:
 
-* acognito (gmpy2), on asyncio and on trio, ``R`` rounds interleaved with
+* acognito as shipped (gmpy2), on asyncio and on trio, ``R`` rounds interleaved with
 * pycognito ``Cognito.authenticate`` (its SRP sign-in) one at a time;
 * acognito with gmpy2 disabled (the builtin-``pow`` path): what the ``fast`` extra buys;
 * counterfactual: the same SRP math called synchronously on the event loop by a small
-  flow in this script (acognito's transport, no worker thread): why the limiter matters.
+  flow in this script (acognito's transport, no worker thread): why the limiter matters;
+* diagnostics (full run): what-if runs that show where lag comes from.
+
+Full (generation-2) garbage collections stop every thread of the process for tens of
+milliseconds; the script records them and also reports the worst lag of the ticks that
+did not overlap one.
 
 moto accepts any SRP proof, but the client does all of its SRP math anyway, so the
 client-side cost is real. moto runs on the same cores: the lag includes that contention.
@@ -21,6 +27,8 @@ from __future__ import annotations
 
 import argparse
 import functools
+import gc
+import inspect
 import os
 import platform
 import sys
@@ -49,6 +57,29 @@ WAVE = 50
 SignInFn = Callable[[str], Coroutine[Any, Any, None]]
 
 
+class FullCollections:
+    """Start and end (perf_counter) of every full garbage collection, any thread."""
+
+    def __init__(self) -> None:
+        self.spans: list[tuple[float, float]] = []
+        self._start: float | None = None
+
+    def __call__(self, phase: str, info: dict[str, Any]) -> None:
+        if info.get("generation") != 2:
+            return
+        if phase == "start":
+            self._start = time.perf_counter()
+        elif self._start is not None:
+            self.spans.append((self._start, time.perf_counter()))
+            self._start = None
+
+    def between(self, start: float, end: float) -> list[tuple[float, float]]:
+        return [(a, b) for a, b in self.spans if b >= start and a <= end]
+
+
+FULL_GC = FullCollections()
+
+
 @dataclass
 class Run:
     """One scenario run: sign-ins, wall and CPU time of the waves, ticker lags."""
@@ -59,43 +90,69 @@ class Run:
     wall: float = 0.0
     cpu: float = 0.0
     server_cpu: float | None = None
-    lags: list[float] = field(default_factory=list)
+    #: Per tick: (wake-up time, lag, loop-thread CPU since the previous wake-up).
+    ticks: list[tuple[float, float, float]] = field(default_factory=list)
+    full_gcs: list[tuple[float, float]] = field(default_factory=list)
 
     @property
     def rate(self) -> float:
         return self.signins / self.wall
 
     @property
+    def lags(self) -> list[float]:
+        return [lag for _, lag, _ in self.ticks]
+
+    @property
     def worst(self) -> float:
-        return max(self.lags) if self.lags else float("nan")
+        return max(self.lags, default=float("nan"))
 
     @property
     def p99(self) -> float:
         return float(common.percentile(self.lags, 99))
 
+    @property
+    def worst_busy(self) -> float:
+        """The most CPU the loop thread spent between two ticks (robust to the load)."""
+        return max((busy for _, _, busy in self.ticks), default=float("nan"))
 
-async def ticker(lags: list[float]) -> None:
-    """Sleep 1 ms forever; record how late every wake-up is."""
+    @property
+    def worst_outside_gc(self) -> float:
+        """The worst lag of the ticks that overlap no full garbage collection."""
+
+        def clear(end: float, lag: float) -> bool:
+            start = end - lag - TICK
+            return not any(b >= start and a <= end for a, b in self.full_gcs)
+
+        return max((lag for end, lag, _ in self.ticks if clear(end, lag)), default=float("nan"))
+
+    @property
+    def longest_gc(self) -> float:
+        return max((b - a for a, b in self.full_gcs), default=0.0)
+
+
+async def ticker(run: Run) -> None:
+    """Sleep 1 ms forever; record how late every wake-up is, and the loop thread's CPU.
+
+    The lag is wall time: it also counts time the loop thread was runnable but not
+    running (other processes, moto, the GIL). The loop thread's CPU time between two
+    wake-ups is the part the event loop itself spent, robust to the machine's load.
+    """
     while True:
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.thread_time()
         await anyio.sleep(TICK)
-        lags.append(time.perf_counter() - start - TICK)
+        end = time.perf_counter()
+        run.ticks.append((end, end - start - TICK, time.thread_time() - cpu))
 
 
 # --------------------------------------------------------------------------- sign-in flows
 
 
-def acognito_flow(parent: AsyncCognito, password: str, auth_flow: Any, cap: int | None) -> SignInFn:
-    """``parent.for_user(name).authenticate(...)``; ``cap`` bounds sign-ins in flight."""
-    limiter = anyio.CapacityLimiter(cap) if cap else None
+def acognito_flow(parent: AsyncCognito, password: str, auth_flow: Any) -> SignInFn:
+    """``parent.for_user(name).authenticate(...)``."""
 
     async def sign_in(name: str) -> None:
         child = parent.for_user(name)
-        if limiter is None:
-            await child.authenticate(password, auth_flow=auth_flow)
-        else:
-            async with limiter:
-                await child.authenticate(password, auth_flow=auth_flow)
+        await child.authenticate(password, auth_flow=auth_flow)
         if not child.access_token:
             raise RuntimeError("acognito sign-in returned no access token")
 
@@ -155,9 +212,9 @@ async def waves(run: Run, bp: common.BenchPool, count: int, sign_in: SignInFn) -
 
     await wave()
     async with anyio.create_task_group() as outer:
-        outer.start_soon(ticker, run.lags)
+        outer.start_soon(ticker, run)
         await anyio.sleep(0.05)  # the ticker's first ticks, on a quiet loop
-        run.lags.clear()
+        run.ticks.clear()
         server0 = bp.server_cpu_seconds()
         with common.Clock() as clock:
             for _ in range(count):
@@ -165,8 +222,29 @@ async def waves(run: Run, bp: common.BenchPool, count: int, sign_in: SignInFn) -
         server1 = bp.server_cpu_seconds()
         outer.cancel_scope.cancel()
     run.signins, run.wall, run.cpu = count * WAVE, clock.wall, clock.cpu
+    run.full_gcs = FULL_GC.between(clock.wall0, clock.wall0 + clock.wall)
     if server0 is not None and server1 is not None:
         run.server_cpu = server1 - server0
+
+
+#: A cap so high it never binds: acognito without its in-flight cap.
+NO_CAP = 1_000_000
+
+
+def open_parent(bp: common.BenchPool, max_concurrency: int | None) -> AsyncCognito:
+    """A parent session; ``max_concurrency`` overrides the cap on calls in flight.
+
+    While ``AsyncCognito`` does not take ``max_concurrency`` itself, the what-if run sets
+    it on the session's private ``IdpClient`` before its first call.
+    """
+    kwargs: dict[str, Any] = bp.pool.cognito_kwargs()
+    takes_cap = "max_concurrency" in inspect.signature(AsyncCognito).parameters
+    if max_concurrency is not None and takes_cap:
+        kwargs["max_concurrency"] = max_concurrency
+    parent = AsyncCognito(**kwargs)
+    if max_concurrency is not None and not takes_cap:
+        parent._idp._max_concurrency = max_concurrency
+    return parent
 
 
 async def acognito_scenario(
@@ -174,10 +252,10 @@ async def acognito_scenario(
     bp: common.BenchPool,
     count: int,
     auth_flow: str = "USER_SRP_AUTH",
-    cap: int | None = None,
+    max_concurrency: int | None = None,
 ) -> None:
-    async with AsyncCognito(**bp.pool.cognito_kwargs()) as parent:
-        await waves(run, bp, count, acognito_flow(parent, bp.password, auth_flow, cap))
+    async with open_parent(bp, max_concurrency) as parent:
+        await waves(run, bp, count, acognito_flow(parent, bp.password, auth_flow))
 
 
 async def on_loop_scenario(run: Run, bp: common.BenchPool, count: int) -> None:
@@ -200,13 +278,14 @@ Scenario = Callable[[Run, common.BenchPool, int], Coroutine[Any, Any, None]]
 async def idle_scenario(run: Run, bp: common.BenchPool, count: int) -> None:
     """The ticker alone for ``count`` half-seconds: the box's own noise floor."""
     async with anyio.create_task_group() as outer:
-        outer.start_soon(ticker, run.lags)
+        outer.start_soon(ticker, run)
         await anyio.sleep(0.05)
-        run.lags.clear()
+        run.ticks.clear()
         with common.Clock() as clock:
             await anyio.sleep(0.5 * count)
         outer.cancel_scope.cancel()
     run.wall, run.cpu = clock.wall, clock.cpu
+    run.full_gcs = FULL_GC.between(clock.wall0, clock.wall0 + clock.wall)
 
 
 def run_scenario(
@@ -271,14 +350,18 @@ def ms(seconds: float) -> str:
 
 
 def row(label: str, runs: list[Run]) -> list[str]:
-    """Median over runs of rate, worst lag, p99 lag; the worst single tick; CPU per op."""
+    """Medians over runs (rate, lags, loop CPU, CPU per op); the worst single tick; GCs."""
     if runs[0].backend == "sync":
-        lag_cells = ["-", "-", "-"]
+        lag_cells = ["-"] * 6
     else:
+        gcs = sum(len(r.full_gcs) for r in runs)
         lag_cells = [
             ms(common.median([r.worst for r in runs])),
             ms(max(r.worst for r in runs)),
             ms(common.median([r.p99 for r in runs])),
+            ms(common.median([r.worst_busy for r in runs])),
+            ms(common.median([r.worst_outside_gc for r in runs])),
+            f"{gcs} / {ms(max(r.longest_gc for r in runs))}" if gcs else "0",
         ]
     if not all(r.signins for r in runs):  # the idle run: lag only
         return [label, "-", *lag_cells, "-", "-", str(len(runs))]
@@ -293,6 +376,29 @@ def row(label: str, runs: list[Run]) -> list[str]:
     ]
 
 
+HEADERS = [
+    "scenario",
+    "sign-ins/s",
+    "worst lag",
+    "max worst",
+    "p99 lag",
+    "loop CPU",
+    "worst no-GC",
+    "full GCs",
+    "CPU/op",
+    "moto/op",
+    "runs",
+]
+
+LEGEND = """\
+(times in ms, medians over runs. 'worst lag': each run's worst tick; 'max worst': the
+ single worst tick of all runs; 'loop CPU': the most CPU the loop thread spent between
+ two ticks (the loop's own share of the worst lag, robust to the machine's load);
+ 'worst no-GC': the worst lag among ticks that overlap no full garbage collection;
+ 'full GCs': how many generation-2 collections ran during the timed waves / the longest;
+ CPU/op: this process's CPU per sign-in, all threads; moto/op: the server's)"""
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer rounds and waves (< 1 min)")
@@ -304,12 +410,13 @@ def main() -> int:
     count = args.waves or (2 if args.quick else 4)
     side_count = 1 if args.quick else 2
     py_count = args.pycognito or (6 if args.quick else 12)
+    gc.callbacks.append(FULL_GC)
 
     print("acognito SRP sign-in benchmark: 50 concurrent USER_SRP_AUTH sign-ins, 1 ms ticker")
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(
         f"python {platform.python_version()}, {os.cpu_count()} CPUs, load average {load:.2f}; "
-        f"gmpy2 {'yes' if srp.HAS_GMPY2 else 'NO'}"
+        f"gmpy2 {'yes' if srp.HAS_GMPY2 else 'NO'}; acognito CPU_THREADS={_threads.CPU_THREADS}"
     )
     print(
         f"{rounds} rounds x {count} waves of {WAVE} for acognito (gmpy2), interleaved with "
@@ -317,13 +424,15 @@ def main() -> int:
         "counterfactual runs. Each run starts with a warm-up wave."
     )
     print(
-        "moto (same machine, same cores) accepts any SRP proof; the client still does all of\n"
-        "its SRP math. Lag figures include the CPU contention with moto and anything else running."
+        "moto (same machine, same cores, HTTP/1.1 keep-alive) accepts any SRP proof; the client\n"
+        "still does all of its SRP math. Lag figures include the CPU contention with moto and\n"
+        "anything else running."
     )
 
     main_runs: dict[str, list[Run]] = {}
     side_runs: dict[str, list[Run]] = {}
     diag_runs: dict[str, list[Run]] = {}
+    other_threads = 2 if _threads.CPU_THREADS == 1 else 1
     with common.bench_pool(WAVE) as bp:
         make = bp.pycognito_factory()
         warm = make()  # pycognito warm-up: connection, JWKS, botocore caches
@@ -349,41 +458,33 @@ def main() -> int:
         print("  side runs done", flush=True)
 
         if not args.quick:
+            password = functools.partial(acognito_scenario, auth_flow="USER_PASSWORD_AUTH")
+            uncapped = functools.partial(password, max_concurrency=NO_CAP)
             for backend in ("asyncio", "trio"):
                 diag_runs[f"idle ticker {backend}"] = [
                     run_scenario("idle", backend, bp, 2, idle_scenario)
                 ]
-                password = functools.partial(acognito_scenario, auth_flow="USER_PASSWORD_AUTH")
                 diag_runs[f"password, no SRP {backend}"] = [
                     run_scenario("password", backend, bp, side_count, password)
                 ]
-                with CpuThreads(1):
-                    diag_runs[f"CPU_THREADS=1 {backend}"] = [
-                        run_scenario("cpu1", backend, bp, side_count)
-                    ]
-                capped = functools.partial(acognito_scenario, cap=10)
-                diag_runs[f"10 in flight {backend}"] = [
-                    run_scenario("cap10", backend, bp, side_count, capped)
+                diag_runs[f"password, no in-flight cap {backend}"] = [
+                    run_scenario("uncapped", backend, bp, side_count, uncapped)
                 ]
+                with CpuThreads(other_threads):
+                    diag_runs[f"CPU_THREADS={other_threads} {backend}"] = [
+                        run_scenario("threads", backend, bp, side_count)
+                    ]
+            with common.bench_pool(WAVE, keep_alive=False) as closing:
+                for backend in ("asyncio", "trio"):
+                    diag_runs[f"moto closes connections {backend}"] = [
+                        run_scenario("close", backend, closing, side_count)
+                    ]
             print("  diagnostic runs done", flush=True)
 
     print()
-    headers = [
-        "scenario",
-        "sign-ins/s",
-        "worst lag ms",
-        "max worst",
-        "p99 lag ms",
-        "CPU ms/op",
-        "moto ms/op",
-        "runs",
-    ]
     rows = [row(name, runs) for name, runs in {**main_runs, **side_runs}.items()]
-    common.print_table(headers, rows)
-    print(
-        "(medians over runs; 'max worst' is the single worst tick of all runs; CPU ms/op is\n"
-        " this process's CPU time per sign-in, all threads; moto ms/op is the server's)"
-    )
+    common.print_table(HEADERS, rows)
+    print(LEGEND)
 
     py_rate = common.median([r.rate for r in main_runs["pycognito one at a time"]])
     print()
@@ -401,6 +502,17 @@ def main() -> int:
             f"  {backend:7s} {rate:.1f} sign-ins/s = {ratio:.1f}x pycognito ({py_rate:.1f}/s) "
             f">= 5x: {common.verdict(ratio >= TARGET_VS_PYCOGNITO)}"
         )
+    gcs = [
+        gc_
+        for name in ("acognito asyncio", "acognito trio")
+        for r in main_runs[name]
+        for gc_ in r.full_gcs
+    ]
+    if gcs:
+        print(
+            f"  full garbage collections during those waves: {len(gcs)}, the longest "
+            f"{ms(max(b - a for a, b in gcs))} ms (they stop every thread; see 'worst no-GC')"
+        )
     print()
     print(
         "What the side runs show: the pure-Python rows are acognito without the 'fast' extra\n"
@@ -410,14 +522,18 @@ def main() -> int:
     if diag_runs:
         print()
         print("Diagnostics (where the lag comes from; what-if runs, not acognito's defaults):")
-        common.print_table(headers, [row(name, runs) for name, runs in diag_runs.items()])
+        common.print_table(HEADERS, [row(name, runs) for name, runs in diag_runs.items()])
         print(
             "'idle ticker': the ticker alone for 1 s, no sign-ins: the box's own noise floor.\n"
-            "'password, no SRP': 50 concurrent USER_PASSWORD_AUTH sign-ins, no SRP math at all:\n"
-            "  the transport's own lag (aiobotocore request building, signing, parsing, and a\n"
-            "  new TCP connection per call: moto answers 'Connection: close').\n"
-            "'CPU_THREADS=1': acognito's SRP limiter with one thread instead of two.\n"
-            "'10 in flight': the caller lets only 10 of the 50 sign-ins run at once."
+            "'password, no SRP': 50 concurrent USER_PASSWORD_AUTH sign-ins, no SRP math: the\n"
+            "  transport's own lag (aiobotocore request building, signing, parsing).\n"
+            "'password, no in-flight cap': the same with acognito's cap on calls in flight lifted\n"
+            "  (max_concurrency, default: the connection pool size): every waiting call builds\n"
+            "  and signs its request in one burst on the loop.\n"
+            f"'CPU_THREADS={other_threads}': acognito's SRP limiter with {other_threads} "
+            f"thread(s) instead of {_threads.CPU_THREADS}.\n"
+            "'moto closes connections': moto's own server (LocalCognito(keep_alive=False)),\n"
+            "  'Connection: close' on every response: a new TCP connection per call."
         )
     return 0
 

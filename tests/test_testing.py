@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import base64
+import http.client
+import json
+import socket
 import subprocess
 import sys
+import time
 import urllib.request
 
 import pytest
 
+from acognito.errors import ConfigurationError
 from acognito.testing import LocalCognito, LocalCognitoError, TokenIssuer, totp
 
 pytestmark = pytest.mark.anyio
@@ -102,3 +107,148 @@ def test_token_issuer_signs_verifiable_tokens() -> None:
     )
     assert issuer.issuer == "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_abc"
     assert issuer.jwks()["keys"][0]["kid"] == issuer.kid
+
+
+# ------------------------------------------------------- the keep-alive moto runner
+
+COGNITO_HEADERS = {
+    "Content-Type": "application/x-amz-json-1.1",
+    "X-Amz-Target": "AWSCognitoIdentityProviderService.ListUserPools",
+    "Authorization": (
+        "AWS4-HMAC-SHA256 Credential=testing/20240101/us-east-1/cognito-idp/aws4_request, "
+        "SignedHeaders=host, Signature=0"
+    ),
+}
+
+
+def _connection(local: LocalCognito) -> http.client.HTTPConnection:
+    return http.client.HTTPConnection(local.host, local.port, timeout=10)
+
+
+def test_local_cognito_reuses_one_connection_for_many_requests(cognito_local) -> None:
+    conn = _connection(cognito_local)
+    try:
+        conn.request("GET", "/moto-api/")
+        first = conn.getresponse()
+        first.read()
+        sock = conn.sock
+        assert first.status == 200 and sock is not None
+        assert first.getheader("Connection") is None
+        local_port = sock.getsockname()[1]
+        conn.request("POST", "/", body=b'{"MaxResults": 5}', headers=COGNITO_HEADERS)
+        second = conn.getresponse()
+        body = second.read()
+        # http.client drops its socket when the server says close; the same one is kept.
+        assert second.status == 200 and conn.sock is sock
+        assert sock.getsockname()[1] == local_port
+        assert "UserPools" in json.loads(body)
+        assert int(second.getheader("Content-Length") or -1) == len(body)
+    finally:
+        conn.close()
+
+
+def test_local_cognito_drains_unread_request_bodies(cognito_local) -> None:
+    """A body the app ignores (sized or chunked) must not leak into the next request."""
+    conn = _connection(cognito_local)
+
+    def chunks():
+        yield b"GET /moto-api/reset HTTP/1.1\r\n"  # would be a request if left unread
+        yield b"\r\n"
+
+    try:
+        conn.request("GET", "/moto-api/", body=b"POST /moto-api/reset HTTP/1.1\r\n\r\n")
+        assert conn.getresponse().read() and conn.sock is not None
+        sock = conn.sock
+        conn.request("GET", "/moto-api/", body=chunks(), encode_chunked=True)
+        chunked = conn.getresponse()
+        assert chunked.read() and chunked.status == 200
+        conn.request("POST", "/", body=b"{}", headers=COGNITO_HEADERS)
+        response = conn.getresponse()
+        assert response.status == 200 and "UserPools" in json.loads(response.read())
+        assert conn.sock is sock
+    finally:
+        conn.close()
+
+
+def test_local_cognito_closes_for_http_1_0_clients(cognito_local) -> None:
+    with socket.create_connection((cognito_local.host, cognito_local.port), timeout=10) as sock:
+        sock.sendall(b"GET /moto-api/ HTTP/1.0\r\nHost: local\r\n\r\n")
+        data = b""
+        while chunk := sock.recv(65536):  # ends only when the server closes
+            data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200")
+    assert b"Connection: close" in head
+    length = next(
+        int(line.split(b":", 1)[1])
+        for line in head.split(b"\r\n")
+        if line.lower().startswith(b"content-length:")
+    )
+    assert len(body) == length
+
+
+def test_local_cognito_error_closes_the_connection(cognito_local) -> None:
+    """An operation moto does not implement: a 500, and the connection is not reused."""
+    conn = _connection(cognito_local)
+    try:
+        headers = {**COGNITO_HEADERS, "X-Amz-Target": "AWSCognitoIdentityProviderService.X"}
+        conn.request("POST", "/", body=b"{}", headers=headers)
+        response = conn.getresponse()
+        response.read()
+        assert response.status >= 400
+        if response.status >= 500:
+            assert response.getheader("Connection") == "close" and conn.sock is None
+    finally:
+        conn.close()
+
+
+def test_moto_own_server_closes_every_connection() -> None:
+    with LocalCognito(keep_alive=False) as local:
+        conn = _connection(local)
+        try:
+            conn.request("GET", "/moto-api/")
+            response = conn.getresponse()
+            response.read()
+            assert response.status == 200
+            assert response.getheader("Connection") == "close"
+            assert conn.sock is None
+        finally:
+            conn.close()
+
+
+def test_response_delay_holds_every_response() -> None:
+    with LocalCognito(response_delay=0.3) as local:
+        conn = _connection(local)
+        try:
+            for _ in range(2):
+                start = time.perf_counter()
+                conn.request("GET", "/moto-api/")
+                response = conn.getresponse()
+                response.read()
+                assert response.status == 200
+                assert time.perf_counter() - start >= 0.3
+        finally:
+            conn.close()
+
+
+def test_response_delay_is_checked() -> None:
+    with pytest.raises(ConfigurationError):
+        LocalCognito(response_delay=-1)
+    with pytest.raises(ConfigurationError):
+        LocalCognito(response_delay=float("nan"))
+    with pytest.raises(ConfigurationError, match="keep_alive"):
+        LocalCognito(response_delay=0.1, keep_alive=False)
+
+
+def test_launcher_leaves_moto_out_of_this_process() -> None:
+    """moto runs in its own process; importing it here would only grow this heap."""
+    code = (
+        "import sys\n"
+        "from acognito.testing import LocalCognito\n"
+        "with LocalCognito() as local:\n"
+        "    assert local.running\n"
+        "print(sorted(m for m in ('moto', 'flask', 'werkzeug') if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"

@@ -10,7 +10,9 @@ from __future__ import annotations
 import functools
 import logging
 import re
+import threading
 import warnings
+import weakref
 from typing import Any
 
 import anyio
@@ -18,6 +20,7 @@ import anyio.to_thread
 import sniffio
 from aiobotocore.config import AioConfig
 from aiobotocore.session import AioSession, get_session
+from anyio.lowlevel import RunVar
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
@@ -28,6 +31,7 @@ from botocore.exceptions import (
     ParamValidationError,
     ReadTimeoutError,
 )
+from botocore.loaders import Loader, create_loader
 
 from .errors import (
     CognitoConnectionError,
@@ -78,6 +82,25 @@ def _uses_httpx(config: Any) -> bool:
     return cls is not None and cls is _httpx_session_cls()
 
 
+_LOADERS: dict[Any, Loader] = {}
+_LOADERS_LOCK = threading.Lock()
+
+
+def _shared_loader(session: AioSession) -> Loader:
+    """One botocore data loader per data path for the sessions acognito creates itself.
+
+    Each new session otherwise parses botocore's JSON models again (~100 ms of CPU per
+    ``AsyncCognito``); the loader only caches read-only data, and a caller's own session
+    keeps its own loader.
+    """
+    key = session.get_config_variable("data_path")
+    with _LOADERS_LOCK:
+        loader = _LOADERS.get(key)
+        if loader is None:
+            loader = _LOADERS[key] = create_loader(key)
+        return loader
+
+
 def _prepare_session(session: AioSession | None, library: str) -> AioSession:
     """Return a session whose default HTTP backend works under ``library``.
 
@@ -85,7 +108,9 @@ def _prepare_session(session: AioSession | None, library: str) -> AioSession:
     backend, or credential providers that do I/O (credential_process, AssumeRole)
     would still reach for aiohttp.
     """
-    session = session or get_session()
+    if session is None:
+        session = get_session()
+        session.register_component("data_loader", _shared_loader(session))
     if library == "trio":
         current = session.get_default_client_config()
         if not _uses_httpx(current):
@@ -96,11 +121,22 @@ def _prepare_session(session: AioSession | None, library: str) -> AioSession:
     return session
 
 
+_IN_FLIGHT: RunVar[weakref.WeakKeyDictionary[IdpClient, anyio.CapacityLimiter]] = RunVar(
+    "acognito_idp_in_flight"
+)
+
+
 class IdpClient:
     """An aiobotocore ``cognito-idp`` client, opened once and shared.
 
     ``await open()`` builds the client: service-model loading and the other blocking
     set-up run in a worker thread; ``await close()`` releases its connections.
+
+    At most ``max_concurrency`` calls are in flight at once (default: the client's
+    connection pool size, ``max_pool_connections``, 10 unless configured); later calls
+    wait their turn *before* botocore builds and signs their request. Without the cap a
+    burst of N calls does all N request builds back to back on the event loop while
+    only the pool's worth can be sent, and the loop stalls for the whole burst.
     """
 
     def __init__(
@@ -113,7 +149,14 @@ class IdpClient:
         session_token: str | None = None,
         session: AioSession | None = None,
         botocore_config: AioConfig | None = None,
+        max_concurrency: int | None = None,
     ) -> None:
+        if max_concurrency is not None and (
+            isinstance(max_concurrency, bool)
+            or not isinstance(max_concurrency, int)
+            or max_concurrency < 1
+        ):
+            raise ConfigurationError("max_concurrency must be a positive integer or None")
         self.region = region
         self.endpoint_url = endpoint_url
         self._access_key = access_key
@@ -127,6 +170,7 @@ class IdpClient:
         self._lock: anyio.Lock | None = None
         self._owned = True
         self.library: str | None = None
+        self._max_concurrency = max_concurrency
 
     @classmethod
     def wrap(cls, client: Any) -> IdpClient:
@@ -202,10 +246,41 @@ class IdpClient:
         if method is None:
             raise ConfigurationError(f"unknown cognito-idp operation {operation!r}")
         try:
-            response: dict[str, Any] = await method(**params)
+            async with self._in_flight():
+                response: dict[str, Any] = await method(**params)
         except (BotoCoreError, ClientError) as exc:
             raise self._map(exc, operation) from None
         return response
+
+    @property
+    def max_concurrency(self) -> int | None:
+        """The cap on calls in flight: as configured, else the pool size once open."""
+        if self._max_concurrency is not None:
+            return self._max_concurrency
+        return self._pool_size() if self._client is not None else None
+
+    def _in_flight(self) -> anyio.CapacityLimiter:
+        """This client's cap on the running event loop, made on first use.
+
+        anyio primitives belong to the loop they were made in; the per-loop table holds
+        clients weakly, so a closed and dropped client leaves nothing behind.
+        """
+        try:
+            limiters = _IN_FLIGHT.get()
+        except LookupError:
+            limiters = weakref.WeakKeyDictionary()
+            _IN_FLIGHT.set(limiters)
+        limiter = limiters.get(self)
+        if limiter is None:
+            limiter = limiters[self] = anyio.CapacityLimiter(
+                self.max_concurrency or self._pool_size()
+            )
+        return limiter
+
+    def _pool_size(self) -> int:
+        config = getattr(getattr(self._client, "meta", None), "config", None)
+        size = getattr(config, "max_pool_connections", None)
+        return size if isinstance(size, int) and size >= 1 else 10
 
     def _map(self, exc: Exception, operation: str) -> CognitoError:
         if isinstance(exc, ClientError):

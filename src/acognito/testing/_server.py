@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import importlib.util
 import os
 import socket
 import subprocess
@@ -31,6 +32,21 @@ def _free_port() -> int:
         return port
 
 
+def _moto_server_installed() -> bool:
+    """Whether moto's server mode and its web stack are installed, without importing them.
+
+    (``find_spec`` of a submodule would import its package, and ``moto`` alone is large.)
+    """
+    try:
+        if not all(importlib.util.find_spec(name) for name in ("flask", "werkzeug", "flask_cors")):
+            return False
+        moto = importlib.util.find_spec("moto")
+    except (ImportError, ValueError):
+        return False
+    places = (moto.submodule_search_locations or []) if moto is not None else []
+    return any(os.path.exists(os.path.join(place, "server.py")) for place in places)
+
+
 _LIVE: set[LocalCognito] = set()
 
 
@@ -48,7 +64,10 @@ class LocalCognito:
     the ``local`` extra (``pip install acognito[local]``).
 
     ``enable_totp`` makes the emulator check TOTP codes (its fixed secret is
-    :data:`acognito.testing.MOTO_TOTP_SECRET`).
+    :data:`acognito.testing.MOTO_TOTP_SECRET`). ``keep_alive`` (the default) serves moto
+    with HTTP/1.1 persistent connections, like real Cognito; ``False`` runs moto's own
+    server, which closes the connection after every response. ``response_delay`` holds
+    every response that many seconds, a stand-in for the round trip to a real region.
     """
 
     host = "127.0.0.1"
@@ -59,11 +78,19 @@ class LocalCognito:
         port: int | None = None,
         region: str = "us-east-1",
         enable_totp: bool = True,
+        keep_alive: bool = True,
+        response_delay: float = 0.0,
         startup_timeout: float = 30.0,
     ) -> None:
+        if not response_delay >= 0:
+            raise ConfigurationError("response_delay must be >= 0 seconds")
+        if response_delay and not keep_alive:
+            raise ConfigurationError("response_delay needs keep_alive=True (acognito's runner)")
+        self.response_delay = float(response_delay)
         self.region = region
         self._port = port
         self._enable_totp = enable_totp
+        self.keep_alive = keep_alive
         self._startup_timeout = startup_timeout
         self._proc: subprocess.Popen[bytes] | None = None
         self._log: Any = None
@@ -96,12 +123,12 @@ class LocalCognito:
         """Start the server (blocking; at most ``startup_timeout`` seconds)."""
         if self.running:
             return self
-        try:
-            import moto.server  # noqa: F401
-        except ImportError as exc:
+        # Only look for moto here: importing it would add ~20,000 objects to this
+        # process's heap (slower full garbage collections) for a server run elsewhere.
+        if not _moto_server_installed():
             raise LocalCognitoError(
                 "the local Cognito needs moto's server: pip install 'acognito[local]'"
-            ) from exc
+            )
         attempts = 1 if self._port is not None else 3
         last: Exception | None = None
         for _ in range(attempts):
@@ -123,8 +150,12 @@ class LocalCognito:
         for key in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
             env.pop(key, None)
         self._log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in stop()
+        module = "acognito.testing._moto_runner" if self.keep_alive else "moto.server"
+        argv = [sys.executable, "-m", module, "-H", self.host, "-p", str(port)]
+        if self.response_delay:
+            argv += ["--delay", repr(self.response_delay)]
         self._proc = subprocess.Popen(  # noqa: S603 - fixed argv, our own interpreter
-            [sys.executable, "-m", "moto.server", "-H", self.host, "-p", str(port)],
+            argv,
             stdout=self._log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
