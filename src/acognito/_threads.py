@@ -34,8 +34,9 @@ def default_cpu_threads(cores: int | None = None) -> int:
     """One worker thread on one or two cores, two on more.
 
     On two cores the event-loop thread and one math thread already fill the machine; a
-    second math thread only competes with the loop for the GIL and the cores (measured:
-    worst loop lag 5-7 ms with one thread, 8-10 ms with two, at the same sign-ins/s).
+    second math thread mostly competes with the loop for the GIL and the cores (measured,
+    50 concurrent SRP sign-ins on 2 cores: worst loop lag 5-8 ms with one thread, 7-13 ms
+    with two, for 0-17 % more sign-ins/s).
     """
     return 1 if (cores if cores is not None else _usable_cores()) <= 2 else 2
 
