@@ -603,3 +603,12 @@ async def test_for_user_children_share_client_and_keys(cognito_admin, cognito_po
         assert (await children[1].get_user()).username == "zoe"  # parent's client still open
     with pytest.raises(SessionClosedError):
         await children[1].get_user()
+
+
+async def test_max_concurrency_reaches_the_client_and_children(cognito_pool) -> None:
+    with pytest.raises(ConfigurationError):
+        AsyncCognito(**cognito_pool.cognito_kwargs(), max_concurrency=0)
+    async with AsyncCognito(**cognito_pool.cognito_kwargs(), max_concurrency=3) as c:
+        child = c.for_user("someone")
+        assert c._idp._max_concurrency == 3
+        assert child._idp is c._idp

@@ -67,6 +67,10 @@ class AsyncCognito:
     issuer stays ``https://cognito-idp.{region}.amazonaws.com/{user_pool_id}`` (both
     overridable with ``jwks_url`` and ``issuer``).
 
+    ``max_concurrency`` caps the Cognito calls in flight for this session and its
+    :meth:`for_user` children (default: the connection pool size, 10): calls beyond it
+    wait before their request is built, which bounds event-loop stalls in bursts.
+
     Secrets (tokens, client secret, AWS keys, device password) are never shown by
     ``repr()``.
     """
@@ -100,6 +104,7 @@ class AsyncCognito:
         jwks: Mapping[str, Any] | None = None,
         jwks_cache: JwksCache | None = None,
         verify_on_sign_in: bool = True,
+        max_concurrency: int | None = None,
     ) -> None:
         if not isinstance(user_pool_id, str) or not _POOL_ID.match(user_pool_id):
             raise ConfigurationError(
@@ -151,6 +156,7 @@ class AsyncCognito:
             secret_key=secret_key,
             session=session,
             botocore_config=botocore_config,
+            max_concurrency=max_concurrency,
         )
         self._refresh_flight: SingleFlight[Tokens] = SingleFlight(shield=True)
         self._owns_idp = True
