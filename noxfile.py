@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
+import glob
+import os
+
 import nox
+
+# pyenv installs every version but puts only the global one on PATH: let nox find the
+# others (appended, so the machine's own interpreters keep precedence).
+for _bin in sorted(glob.glob(os.path.expanduser("~/.pyenv/versions/3.*/bin"))):
+    if _bin not in os.environ.get("PATH", ""):
+        os.environ["PATH"] = os.environ.get("PATH", "") + os.pathsep + _bin
 
 nox.options.sessions = ["tests", "lint", "typecheck"]
 nox.options.reuse_existing_virtualenvs = True
