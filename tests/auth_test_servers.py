@@ -22,6 +22,7 @@ from typing import Any
 
 from acognito import CognitoVerifier
 from acognito.errors import TokenVerificationError
+from asgi_helpers import read_body, serve_lifespan
 
 __all__ = ["DelayingProxy", "ShiftedClock", "SilentServer", "VerifiedTestApi", "refused_url"]
 
@@ -68,22 +69,11 @@ class VerifiedTestApi:
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "lifespan":
-            while True:
-                message = await receive()
-                if message["type"] == "lifespan.startup":
-                    await send({"type": "lifespan.startup.complete"})
-                elif message["type"] == "lifespan.shutdown":
-                    await self.verifier.aclose()
-                    await send({"type": "lifespan.shutdown.complete"})
-                    return
+            await serve_lifespan(receive, send, self.verifier.aclose)
+            return
         if scope["type"] != "http":
             return
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
+        body = await read_body(receive)
         self.requests += 1
         value = dict(scope["headers"]).get(self.header, b"").decode("latin-1")
         claims = None

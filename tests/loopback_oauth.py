@@ -53,6 +53,7 @@ from cryptography.hazmat.primitives.asymmetric import padding
 from hypercorn.config import Config
 
 from acognito.testing import TokenIssuer
+from asgi_helpers import read_body, serve_lifespan
 
 __all__ = [
     "BearerTestApi",
@@ -698,21 +699,11 @@ class BearerTestApi:
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "lifespan":
-            while True:
-                message = await receive()
-                if message["type"] == "lifespan.startup":
-                    await send({"type": "lifespan.startup.complete"})
-                elif message["type"] == "lifespan.shutdown":
-                    await send({"type": "lifespan.shutdown.complete"})
-                    return
+            await serve_lifespan(receive, send)
+            return
         if scope["type"] != "http":
             return
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
+        body = await read_body(receive)
         self.requests += 1
         headers = dict(scope["headers"])
         auth = headers.get(b"authorization", b"").decode("latin-1")
