@@ -1,7 +1,7 @@
 """TOTP MFA: set it up, then answer the challenge at sign-in (pycognito's pattern).
 
 Runs offline against the embedded local Cognito, which checks TOTP codes; a real user
-would type the code from an authenticator app instead of ``totp(secret)``.
+would type the code from an authenticator app instead of ``fresh_totp(secret)``.
 
     python examples/mfa_totp.py [--trio]
 """
@@ -14,7 +14,7 @@ import anyio
 import anyio.to_thread
 
 from acognito import AsyncCognito, SoftwareTokenMFAChallengeException
-from acognito.testing import CognitoAdmin, LocalCognito, totp
+from acognito.testing import CognitoAdmin, LocalCognito, fresh_totp
 
 PASSWORD = "Mfa-Example-Passw0rd!"
 
@@ -30,7 +30,7 @@ async def main() -> None:
         async with AsyncCognito(**pool.cognito_kwargs(), username="hopper") as cognito:
             await cognito.authenticate(PASSWORD)
             secret = await cognito.associate_software_token()  # show as text or QR code
-            assert await cognito.verify_software_token(totp(secret), "phone")
+            assert await cognito.verify_software_token(await fresh_totp(secret), "phone")
             await cognito.set_user_mfa_preference(False, True, "SOFTWARE_TOKEN")
             await cognito.logout()
 
@@ -42,7 +42,7 @@ async def main() -> None:
 
         # Continue on a brand-new session, e.g. in the request that receives the code.
         async with AsyncCognito(**pool.cognito_kwargs(), username="hopper") as later:
-            await later.respond_to_software_token_mfa_challenge(totp(secret), saved)
+            await later.respond_to_software_token_mfa_challenge(await fresh_totp(secret), saved)
             print("signed in with MFA as", later.access_claims["username"])
     finally:
         await anyio.to_thread.run_sync(local.stop)

@@ -21,7 +21,7 @@ from acognito.errors import (
     UsernameExistsError,
     UserNotFoundError,
 )
-from acognito.testing import DEFAULT_PASSWORD, MOTO_TOTP_SECRET, totp
+from acognito.testing import DEFAULT_PASSWORD, MOTO_TOTP_SECRET, fresh_totp
 from acognito.tokens import peek_claims
 
 pytestmark = pytest.mark.anyio
@@ -424,7 +424,7 @@ async def test_totp_mfa_setup_and_challenge(cognito_admin) -> None:
         await c.authenticate(PASSWORD, auth_flow="USER_PASSWORD_AUTH")
         secret = await c.associate_software_token()
         assert secret == MOTO_TOTP_SECRET
-        assert await c.verify_software_token(totp(secret), "phone")
+        assert await c.verify_software_token(await fresh_totp(secret), "phone")
         await c.set_user_mfa_preference(False, True, "SOFTWARE_TOKEN")
         await c.logout()
 
@@ -432,7 +432,7 @@ async def test_totp_mfa_setup_and_challenge(cognito_admin) -> None:
             await c.authenticate(PASSWORD, auth_flow="USER_PASSWORD_AUTH")
         assert c.access_token is None
         assert c.mfa_tokens == info.value.get_tokens()
-        await c.respond_to_software_token_mfa_challenge(totp(secret))
+        await c.respond_to_software_token_mfa_challenge(await fresh_totp(secret))
         assert c.access_token and c.mfa_tokens is None
 
         # pycognito's pattern: continue the challenge on a brand-new instance.
@@ -447,7 +447,9 @@ async def test_totp_mfa_setup_and_challenge(cognito_admin) -> None:
             await fresh.authenticate(PASSWORD, auth_flow="USER_PASSWORD_AUTH")
         saved = info.value.get_tokens()
     async with AsyncCognito(**pool.cognito_kwargs(), username="pat") as other:
-        await other.respond_to_software_token_mfa_challenge(totp(MOTO_TOTP_SECRET), saved)
+        await other.respond_to_software_token_mfa_challenge(
+            await fresh_totp(MOTO_TOTP_SECRET), saved
+        )
         assert other.access_token
 
 
@@ -457,7 +459,7 @@ async def test_wrong_challenge_kind_is_refused(cognito_admin) -> None:
     async with AsyncCognito(**pool.cognito_kwargs(), username="quinn") as c:
         await c.authenticate(PASSWORD, auth_flow="USER_PASSWORD_AUTH")
         await c.associate_software_token()
-        await c.verify_software_token(totp(MOTO_TOTP_SECRET))
+        await c.verify_software_token(await fresh_totp(MOTO_TOTP_SECRET))
         await c.set_user_mfa_preference(False, True, "SOFTWARE_TOKEN")
         with pytest.raises(SoftwareTokenMFAChallengeException):
             await c.authenticate(PASSWORD, auth_flow="USER_PASSWORD_AUTH")

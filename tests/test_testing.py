@@ -252,3 +252,16 @@ def test_launcher_leaves_moto_out_of_this_process() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
+
+
+async def test_fresh_totp_leaves_time_in_its_window(anyio_backend) -> None:
+    import time
+
+    from acognito.testing import fresh_totp
+
+    secret = base64.b32encode(b"12345678901234567890").decode()
+    # A 2-second window keeps the wait short: it waits (75% of the time) until at least
+    # 1.5 s of a window are left, so the code is still the current one now.
+    code = await fresh_totp(secret, min_remaining=1.5, step=2)
+    assert 2 - time.time() % 2 > 1.4
+    assert code == totp(secret, step=2)

@@ -9,7 +9,7 @@ Cognito's with a throw-away key; ``totp`` computes one-time codes. The pytest pl
 from ._server import LocalCognito, LocalCognitoError
 from .admin import DEFAULT_PASSWORD, AppClient, CognitoAdmin, LocalPool
 from .issuer import TokenIssuer
-from .totp import MOTO_TOTP_SECRET, totp
+from .totp import MOTO_TOTP_SECRET, fresh_totp, totp
 
 __all__ = [
     "DEFAULT_PASSWORD",
@@ -20,5 +20,6 @@ __all__ = [
     "LocalCognitoError",
     "LocalPool",
     "TokenIssuer",
+    "fresh_totp",
     "totp",
 ]

@@ -8,7 +8,9 @@ import hmac
 import struct
 import time
 
-__all__ = ["MOTO_TOTP_SECRET", "totp"]
+import anyio
+
+__all__ = ["MOTO_TOTP_SECRET", "fresh_totp", "totp"]
 
 #: The TOTP secret moto hands out from AssociateSoftwareToken.
 MOTO_TOTP_SECRET = "asdfasdfasdf"  # noqa: S105 - the emulator's public constant
@@ -23,3 +25,13 @@ def totp(secret: str, *, at: float | None = None, step: int = 30, digits: int = 
     offset = digest[-1] & 0x0F
     value = struct.unpack(">I", digest[offset : offset + 4])[0] & 0x7FFFFFFF
     return str(value % 10**digits).zfill(digits)
+
+
+async def fresh_totp(secret: str, *, min_remaining: float = 3.0, step: int = 30) -> str:
+    """The current TOTP code, waiting first if its window closes in under ``min_remaining``
+    seconds, so a server that accepts only the current window (moto does) still sees it
+    valid when the request lands."""
+    left = step - time.time() % step
+    if left < min_remaining:
+        await anyio.sleep(left + 0.05)
+    return totp(secret, step=step)
