@@ -335,7 +335,23 @@ async def _verify(
     return claims
 
 
-class CognitoVerifier(AsyncClosing):
+class _VerifiedTokens(AsyncClosing):
+    """What both verifiers say about their verified-token cache."""
+
+    _verified: _VerifiedCache | None
+
+    def clear_cache(self) -> None:
+        """Forget every verified token (the JWKS cache is left alone)."""
+        if self._verified is not None:
+            self._verified.clear()
+
+    @property
+    def cached_tokens(self) -> int:
+        """How many verified tokens the verified-token cache holds now."""
+        return len(self._verified) if self._verified is not None else 0
+
+
+class CognitoVerifier(_VerifiedTokens):
     """Verifies the id or access tokens of one Cognito user pool.
 
     ``client_id`` (one id or several) and ``token_use`` (``"id"`` or ``"access"``)
@@ -455,16 +471,6 @@ class CognitoVerifier(AsyncClosing):
         """Close the JWKS cache if this verifier created it (a shared one stays open)."""
         if self._owns_cache:
             await self._jwks.aclose()
-
-    def clear_cache(self) -> None:
-        """Forget every verified token (the JWKS cache is left alone)."""
-        if self._verified is not None:
-            self._verified.clear()
-
-    @property
-    def cached_tokens(self) -> int:
-        """How many verified tokens the verified-token cache holds now."""
-        return len(self._verified) if self._verified is not None else 0
 
     # ------------------------------------------------------------------ verification
 
@@ -622,7 +628,7 @@ class CognitoVerifier(AsyncClosing):
         )
 
 
-class MultiPoolVerifier(AsyncClosing):
+class MultiPoolVerifier(_VerifiedTokens):
     """Verifies tokens of several user pools, picking the pool by the token's ``iss``.
 
     Build it with :meth:`CognitoVerifier.for_pools`. An ``iss`` that is none of the
@@ -695,16 +701,6 @@ class MultiPoolVerifier(AsyncClosing):
         """Fetch every pool's JWKS now."""
         for verifier in self._routes.values():
             await verifier.hydrate()
-
-    def clear_cache(self) -> None:
-        """Forget every verified token (the JWKS cache is left alone)."""
-        if self._verified is not None:
-            self._verified.clear()
-
-    @property
-    def cached_tokens(self) -> int:
-        """How many verified tokens the verified-token cache holds now."""
-        return len(self._verified) if self._verified is not None else 0
 
     async def aclose(self) -> None:
         """Close the JWKS cache this verifier created (given ones stay open)."""
