@@ -25,6 +25,9 @@ import anyio
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import auth_flow_cost_async, auth_flow_cost_sync  # noqa: E402
 
 from acognito.auth import ClientCredentialsAuth  # noqa: E402
 from acognito.oauth import OAuth2Client, SyncOAuth2Client  # noqa: E402
@@ -84,30 +87,12 @@ async def bench_async(info: dict[str, Any], requests: int) -> dict[str, float]:
                 per[name].append(clock() - start)
         # The auth flow alone, no I/O, against what httpx runs without an auth (its base
         # Auth flow) plus setting the header by hand.
-        request = httpx.Request("GET", url)
-        flow_static, flow_auth = [], []
-        token = static["Authorization"]
-        no_auth = httpx.Auth()
-        for _ in range(15):
-            start = time.perf_counter()
-            for _ in range(2000):
-                request.headers["Authorization"] = token
-                flow = no_auth.async_auth_flow(request)
-                await flow.__anext__()
-                await flow.aclose()
-            flow_static.append((time.perf_counter() - start) / 2000)
-            start = time.perf_counter()
-            for _ in range(2000):
-                flow = auth.async_auth_flow(request)
-                await flow.__anext__()
-                await flow.aclose()
-            flow_auth.append((time.perf_counter() - start) / 2000)
+        flow_cost = await auth_flow_cost_async(auth, url, static["Authorization"])
     await auth.aclose()
     return {
         "static": statistics.median(per["static"]),
         "auth": statistics.median(per["auth"]),
-        "flow_static": statistics.median(flow_static),
-        "flow_auth": statistics.median(flow_auth),
+        **flow_cost,
     }
 
 
@@ -139,30 +124,12 @@ def bench_sync(info: dict[str, Any], requests: int) -> dict[str, float]:
                 start = clock()
                 fn()
                 per[name].append(clock() - start)
-        request = httpx.Request("GET", url)
-        flow_static, flow_auth = [], []
-        token = static["Authorization"]
-        no_auth = httpx.Auth()
-        for _ in range(15):
-            start = time.perf_counter()
-            for _ in range(2000):
-                request.headers["Authorization"] = token
-                flow = no_auth.sync_auth_flow(request)
-                next(flow)
-                flow.close()
-            flow_static.append((time.perf_counter() - start) / 2000)
-            start = time.perf_counter()
-            for _ in range(2000):
-                flow = auth.sync_auth_flow(request)
-                next(flow)
-                flow.close()
-            flow_auth.append((time.perf_counter() - start) / 2000)
+        flow_cost = auth_flow_cost_sync(auth, url, static["Authorization"])
     auth.close()
     return {
         "static": statistics.median(per["static"]),
         "auth": statistics.median(per["auth"]),
-        "flow_static": statistics.median(flow_static),
-        "flow_auth": statistics.median(flow_auth),
+        **flow_cost,
     }
 
 

@@ -41,7 +41,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import verdict  # noqa: E402
+from _common import auth_flow_cost_async, auth_flow_cost_sync, verdict  # noqa: E402
 
 from acognito.auth import CognitoAuth  # noqa: E402
 from auth_test_servers import ShiftedClock  # noqa: E402
@@ -219,7 +219,7 @@ async def bench_async(child: Child, requests: int, burst: int) -> dict[str, Any]
             assert (await http.get(url, auth=auth)).status_code == 200
 
         result.update(await _alternate(run_static, run_auth, requests))
-        result.update(await _flow_alone_async(auth, url, static["Authorization"]))
+        result.update(await auth_flow_cost_async(auth, url, static["Authorization"]))
     await auth.aclose()
     return result
 
@@ -239,28 +239,6 @@ async def _alternate(
             await fn()
             per[name].append(clock() - start)
     return {"static": statistics.median(per["static"]), "auth": statistics.median(per["auth"])}
-
-
-async def _flow_alone_async(auth: CognitoAuth, url: str, header: str) -> dict[str, float]:
-    """The auth flow without I/O, against httpx's no-auth flow plus the header by hand."""
-    request = httpx.Request("GET", url)
-    no_auth = httpx.Auth()
-    by_hand, flow = [], []
-    for _ in range(15):
-        start = time.perf_counter()
-        for _ in range(2000):
-            request.headers["Authorization"] = header
-            gen = no_auth.async_auth_flow(request)
-            await gen.__anext__()
-            await gen.aclose()
-        by_hand.append((time.perf_counter() - start) / 2000)
-        start = time.perf_counter()
-        for _ in range(2000):
-            gen = auth.async_auth_flow(request)
-            await gen.__anext__()
-            await gen.aclose()
-        flow.append((time.perf_counter() - start) / 2000)
-    return {"flow_static": statistics.median(by_hand), "flow_auth": statistics.median(flow)}
 
 
 # --------------------------------------------------------------------------- blocking side
@@ -296,25 +274,7 @@ def bench_sync(child: Child, requests: int) -> dict[str, Any]:
             assert http.get(url, auth=auth).status_code == 200
 
         result.update(_alternate_sync(run_static, run_auth, requests))
-        request = httpx.Request("GET", url)
-        no_auth = httpx.Auth()
-        by_hand, flow = [], []
-        for _ in range(15):
-            start = time.perf_counter()
-            for _ in range(2000):
-                request.headers["Authorization"] = static["Authorization"]
-                gen = no_auth.sync_auth_flow(request)
-                next(gen)
-                gen.close()
-            by_hand.append((time.perf_counter() - start) / 2000)
-            start = time.perf_counter()
-            for _ in range(2000):
-                gen = auth.sync_auth_flow(request)
-                next(gen)
-                gen.close()
-            flow.append((time.perf_counter() - start) / 2000)
-        result["flow_static"] = statistics.median(by_hand)
-        result["flow_auth"] = statistics.median(flow)
+        result.update(auth_flow_cost_sync(auth, url, static["Authorization"]))
     auth.close()
     return result
 
