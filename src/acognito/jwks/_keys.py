@@ -13,7 +13,7 @@ import binascii
 import functools
 import json
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey, RSAPublicNumbers
 
@@ -25,9 +25,6 @@ from ..errors import (
     JwtInvalidSignatureAlgorithmError,
     TokenVerificationError,
 )
-
-if TYPE_CHECKING:
-    import joserfc.jwk
 
 __all__ = [
     "COGNITO_JWKS_ENV",
@@ -175,15 +172,22 @@ def _private_members() -> frozenset[str]:
     )
 
 
-def _import_rsa(entry: dict[str, Any], label: str) -> tuple[RSAPublicKey | None, JwkError | None]:
-    """Import an RSA public JWK with joserfc: its parameter registry (``use``/``key_ops``
-    agreement, ``x5c``/``x5t``/``x5u`` types, ``n``/``e``) and a valid RSA public key."""
+def _import_rsa(
+    entry: dict[str, Any], n: int, e: int, label: str
+) -> tuple[RSAPublicKey | None, JwkError | None]:
+    """Validate an RSA public JWK with joserfc's JWK parameter registry (``use`` and
+    ``key_ops`` values and agreement, ``x5c``/``x5t``/``x5u`` types, ``n``/``e``), then
+    build its ``cryptography`` key from the already decoded numbers.
+
+    joserfc's own ``RSAKey.import_key`` would build the same key, but its base64-to-int
+    step is ~6x slower than the whole of this (see docs/verification.md, design notes).
+    """
     from joserfc.errors import JoseError
     from joserfc.jwk import RSAKey
 
     try:
-        key: joserfc.jwk.RSAKey = RSAKey.import_key(entry)
-        public = key.public_key
+        RSAKey.validate_dict_key(entry)
+        public = RSAPublicNumbers(e, n).public_key()
     except (JoseError, ValueError, TypeError) as exc:
         reason = safe_kid(str(exc) or type(exc).__name__)
         return None, JwkError(f"the key {label!r} is not a valid RSA public JWK ({reason})")
@@ -239,8 +243,8 @@ def _parse_jwk(entry: object) -> Jwk:
         problem = JwkInvalidUseError(f"the key {label!r} is not meant for verifying (key_ops)")
     if problem is None and alg is not None and alg != "RS256":
         problem = JwtInvalidSignatureAlgorithmError(f"the key {label!r} is not an RS256 key")
-    if problem is None:
-        public, problem = _import_rsa(entry, label)
+    if problem is None and n is not None and e is not None:  # an RSA key fit for RS256
+        public, problem = _import_rsa(entry, n, e, label)
     return Jwk(
         kid=kid,
         kty=kty,
