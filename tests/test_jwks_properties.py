@@ -71,7 +71,22 @@ member_values = st.one_of(
     st.lists(st.sampled_from(["verify", "sign", "encrypt", "fly", ""]), max_size=3),
     json_values,
 )
-MEMBERS = ["kid", "kty", "use", "alg", "key_ops", "n", "e", "x5c", "x5t", "x5u", "crv", "x", "d", "k"]
+MEMBERS = [
+    "kid",
+    "kty",
+    "use",
+    "alg",
+    "key_ops",
+    "n",
+    "e",
+    "x5c",
+    "x5t",
+    "x5u",
+    "crv",
+    "x",
+    "d",
+    "k",
+]
 jwk_shaped = st.builds(
     lambda base, changes, drop: {
         **{k: v for k, v in base.items() if k not in drop},
