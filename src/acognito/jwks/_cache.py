@@ -63,18 +63,24 @@ def check_jwks_uri(uri: object, *, allow_http: bool = False) -> str:
         host = parts.hostname
         parts.port  # noqa: B018 - raises ValueError for a port that is not a number
     except ValueError:
-        raise ConfigurationError(f"jwks_uri {safe_kid(uri)!r} is not a valid URL") from None
+        raise ConfigurationError(f"jwks_uri {_shown(uri)!r} is not a valid URL") from None
     scheme = parts.scheme.lower()
     if scheme not in ("https", "http") or not host:
         raise ConfigurationError(
-            f"jwks_uri must be an https:// URL with a host, got {safe_kid(uri)!r}"
+            f"jwks_uri must be an https:// URL with a host, got {_shown(uri)!r}"
         )
     if scheme == "http" and not allow_http and not _is_loopback(host):
         raise ConfigurationError(
-            f"jwks_uri {safe_kid(uri)!r} uses plain http to a host that is not loopback; "
+            f"jwks_uri {_shown(uri)!r} uses plain http to a host that is not loopback; "
             "use https (plain http is accepted for localhost, 127.0.0.0/8 and ::1 only)"
         )
     return uri
+
+
+def _shown(uri: str) -> str:
+    """A URI fit for a message: printable ASCII only, at most 200 characters."""
+    cut = "".join(c if " " <= c <= "~" else "?" for c in uri[:200])
+    return cut + ("..." if len(uri) > 200 else "")
 
 
 def _is_loopback(host: str) -> bool:
@@ -94,7 +100,8 @@ def _seconds(value: object, name: str, *, positive: bool) -> float:
         raise ConfigurationError(f"{name} must be a number of seconds, not {type(value).__name__}")
     seconds = float(value)
     if not math.isfinite(seconds) or seconds < 0 or (positive and seconds == 0):
-        raise ConfigurationError(f"{name} must be a finite number of seconds above 0")
+        bound = "above 0" if positive else "0 or more"
+        raise ConfigurationError(f"{name} must be a finite number of seconds, {bound}")
     return seconds
 
 
