@@ -576,7 +576,7 @@ async def test_own_http_client_is_closed(server: LoopbackOAuthServer, m2m: TestC
     assert m2m.client_secret
     c = OAuth2Client(server.url, m2m.client_id, client_secret=m2m.client_secret)
     await c.client_credentials()
-    own = c._http
+    own = c._lazy.value
     assert own is not None
     assert not own.is_closed
     await c.aclose()

@@ -25,6 +25,7 @@ from .errors import JwtParseError
 __all__ = [
     "Tokens",
     "b64url_decode",
+    "claim_time",
     "decode_segment",
     "expiry_of",
     "peek_claims",
@@ -106,7 +107,7 @@ def _timestamp(value: object) -> float | None:
     if type(value) is not int and type(value) is not float:
         return None
     try:
-        seconds = float(value)  # type: ignore[arg-type]
+        seconds = float(value)
     except OverflowError:
         return 0.0
     if not (math.isfinite(seconds) and 0.0 <= seconds <= _LAST_TIMESTAMP):
@@ -123,14 +124,17 @@ def expiry_of(token: str | None) -> float | None:
     if not token:
         return None
     try:
-        return _timestamp(peek_claims(token).get("exp"))
+        return claim_time(peek_claims(token), "exp")
     except JwtParseError:
         return None
 
 
-def issued_at_of(claims: Mapping[str, Any]) -> float | None:
-    """The ``iat`` claim as epoch seconds (same reading as :func:`expiry_of`), or None."""
-    return _timestamp(claims.get("iat"))
+def claim_time(claims: Mapping[str, Any], name: str) -> float | None:
+    """A time claim (``exp``, ``iat``...) of unverified claims as epoch seconds, or None.
+
+    The same reading as :func:`expiry_of`: out-of-range numbers give 0.0 (expired).
+    """
+    return _timestamp(claims.get(name))
 
 
 def _lifetime(value: object) -> int | None:
