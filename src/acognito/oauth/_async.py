@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable
 from typing import Any
 
@@ -57,9 +58,19 @@ class OAuth2Client(OAuth2Core[httpx.AsyncClient], AsyncClosing):
             async with client.stream(call.method, call.url, **kwargs) as response:
                 body = BodyLimit(call)
                 body.start(response.headers)
-                async for chunk in response.aiter_bytes():
-                    body.feed(chunk)
-                return body.answer(response)
+                chunks = response.aiter_bytes()
+                async for chunk in chunks:
+                    if not body.fits(chunk):
+                        break
+                else:
+                    return body.answer(response)
+                # Too large. Close the connection, then let httpx's nested generators
+                # run to their (immediate) end: left suspended, trio warns about them.
+                await response.aclose()
+                with contextlib.suppress(httpx.HTTPError):
+                    async for _ in chunks:
+                        pass  # pragma: no cover - a closed stream yields nothing
+                raise body.too_large()
         except httpx.HTTPError as exc:
             raise self._transport_error(exc, call) from exc
 

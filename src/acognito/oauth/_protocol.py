@@ -75,7 +75,8 @@ class BodyLimit:
         self._chunks: list[bytes] = []
         self._size = 0
 
-    def _too_large(self) -> OAuthError:
+    def too_large(self) -> OAuthError:
+        """The error for an answer over the limit."""
         return OAuthError(
             f"the {self._call.endpoint} endpoint answered more than {self._limit} bytes",
             error="invalid_response",
@@ -85,13 +86,15 @@ class BodyLimit:
         """Refuse at once a body whose declared length is over the limit."""
         length = headers.get("content-length", "")
         if length.isdigit() and (len(length) > 12 or int(length) > self._limit):
-            raise self._too_large()
+            raise self.too_large()
 
-    def feed(self, chunk: bytes) -> None:
+    def fits(self, chunk: bytes) -> bool:
+        """Keep ``chunk``; False (keeping nothing) once the body would pass the limit."""
         self._size += len(chunk)
         if self._size > self._limit:
-            raise self._too_large()
+            return False
         self._chunks.append(chunk)
+        return True
 
     def answer(self, response: httpx.Response) -> Answer:
         return Answer(response.status_code, response.headers, b"".join(self._chunks))

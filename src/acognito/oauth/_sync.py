@@ -53,7 +53,8 @@ class SyncOAuth2Client(OAuth2Core[httpx.Client], Closing):
                 body = BodyLimit(call)
                 body.start(response.headers)
                 for chunk in response.iter_bytes():
-                    body.feed(chunk)
+                    if not body.fits(chunk):
+                        raise body.too_large()
                 return body.answer(response)
         except httpx.HTTPError as exc:
             raise self._transport_error(exc, call) from exc
