@@ -24,6 +24,8 @@ __all__ = ["cognito_domain_url"]
 _SCOPE_TOKEN_RE: Final = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]+")
 _DOMAIN_PREFIX_RE: Final = re.compile(r"[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?")
 _MAX_PARAM: Final = 8192
+#: A DNS host name (ASCII; IDNs in their xn-- form) or an IPv4 address.
+_HOST_RE: Final = re.compile(r"[a-z0-9](?:[a-z0-9\-_.]{0,251}[a-z0-9])?", re.ASCII)
 
 
 def cognito_domain_url(prefix: str, region: str) -> str:
@@ -48,6 +50,14 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
 def normalize_domain(domain_url: object) -> str:
     """``domain_url`` as ``scheme://host[:port][/path]``: https, or http on loopback only."""
     if not isinstance(domain_url, str):
@@ -61,6 +71,8 @@ def normalize_domain(domain_url: object) -> str:
         raise ConfigurationError(f"domain_url is not a valid URL: {shown}") from None
     if parts.scheme not in ("https", "http") or not host:
         raise ConfigurationError(f"domain_url must be an absolute https URL: {shown}")
+    if not _HOST_RE.fullmatch(host) and not _is_ip(host):
+        raise ConfigurationError(f"domain_url has no valid host name: {shown}")
     if parts.scheme == "http" and not _is_loopback(host):
         raise ConfigurationError("domain_url must use https (plain http only on loopback)")
     if parts.username is not None or parts.query or parts.fragment:
