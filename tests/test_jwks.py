@@ -820,9 +820,9 @@ async def test_plain_http_to_a_remote_host_is_refused_before_any_request(
     uri = "http://jwks.example.com/us-east-1_TestPool1/.well-known/jwks.json"
     async with httpx.AsyncClient(event_hooks={"request": [hook]}) as client:
         async with JwksCache(client=client) as cache:
-            verifier = make_verifier(issuer, cache, uri)
+            # The verifier refuses the URI when it is built, before any token arrives.
             with pytest.raises(ConfigurationError, match="plain http"):
-                await verifier.verify(issuer.access_token(client_id=CID))
+                make_verifier(issuer, cache, uri)
             with pytest.raises(ConfigurationError, match="plain http"):
                 await cache.hydrate(uri)
     assert sent == []

@@ -135,8 +135,18 @@ __all__ = [  # noqa: RUF022 - grouped by family, not sorted
 ]
 
 
+def _restore(cls: type[BaseException], args: tuple[Any, ...]) -> BaseException:
+    """Rebuild an exception for copy/pickle without calling ``__init__`` again."""
+    return cls.__new__(cls, *args)
+
+
 class CognitoError(Exception):
     """Base class of every exception acognito raises."""
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # The default re-runs __init__ with the formatted message, which classes that
+        # format their own message (OAuthError) would format twice. Copy the state.
+        return (_restore, (type(self), self.args), self.__dict__ or None)
 
 
 class ConfigurationError(CognitoError, ValueError):

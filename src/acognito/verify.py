@@ -5,7 +5,7 @@
 only, never any I/O). :class:`MultiPoolVerifier` (``CognitoVerifier.for_pools``)
 routes tokens of several pools by their ``iss``. Every rejection is a subclass of
 :class:`~acognito.errors.TokenVerificationError` naming the failed check; no message
-carries the token or a claim's value.
+carries the token or a claim's value, except ``iss`` (public, truncated).
 
 The hot path is written directly on ``cryptography`` (one RSA verify, one base64
 and JSON decode, a few dict look-ups): about 40 us per token, 30 of them the RSA
@@ -20,9 +20,7 @@ import contextlib
 import hashlib
 import hmac
 import inspect
-import json
 import math
-import re
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
@@ -32,6 +30,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 
+from ._ids import check_region, parse_pool_id
 from ._lifecycle import AsyncClosing
 from .errors import (
     ConfigurationError,
@@ -52,7 +51,8 @@ from .errors import (
     JwtWithoutValidKidError,
     TokenVerificationError,
 )
-from .jwks import Jwk, JwksCache, b64url_decode
+from .jwks import Jwk, JwksCache, check_jwks_uri
+from .tokens import b64url_decode, decode_segment
 
 __all__ = ["CognitoVerifier", "CustomCheck", "MultiPoolVerifier", "at_hash"]
 
@@ -67,10 +67,11 @@ MAX_TOKEN_LENGTH = 64 * 1024
 #: Entries of the verified-token cache, per verifier.
 DEFAULT_CACHE_SIZE = 1024
 
-# Cognito's own pattern for a user pool id, and the AWS region part of it.
-_POOL_ID = re.compile(r"[\w-]+_[0-9a-zA-Z]+", re.ASCII)
-_REGION = re.compile(r"[a-z]{2}(?:-[a-z]+)+-\d{1,2}", re.ASCII)
-
+#: Longest user pool id accepted (Cognito's own limit).
+MAX_POOL_ID_LENGTH = 55
+#: Largest absolute value of a time claim (exp, nbf, iat, auth_time): 2**53, the last
+#: integer every JSON parser reads exactly. Beyond it a clock comparison overflows.
+_MAX_TIME = 2**53
 _ID, _ACCESS = "id", "access"
 _PKCS1 = padding.PKCS1v15()
 _SHA256 = hashes.SHA256()
@@ -78,13 +79,6 @@ _MISSING: Any = object()
 _CONTAINERS = (list, dict)
 _isfinite = math.isfinite
 
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
-
-
-# One decoder, built once: rejects NaN/Infinity, which json.loads would accept.
-_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
 
 # Header segment -> kid, for headers whose signature verified. A parse cache (the
 # result depends on the segment alone), bounded, filled only by genuine tokens.
@@ -104,16 +98,6 @@ def at_hash(access_token: str) -> str:
 # --------------------------------------------------------------------------- parsing
 
 
-def _json_segment(segment: str, what: str) -> dict[str, Any]:
-    try:
-        value = _DECODER.decode(b64url_decode(segment).decode("utf-8"))
-    except (ValueError, RecursionError):
-        raise JwtParseError(f"the token {what} is not base64url-encoded JSON") from None
-    if type(value) is not dict:
-        raise JwtParseError(f"the token {what} is not a JSON object")
-    return value
-
-
 def _claim_type_error(name: str, expected: str) -> JwtInvalidClaimError:
     return JwtInvalidClaimError(f"the {name} claim is not {expected}", claim=name)
 
@@ -126,9 +110,9 @@ def _check_claim_types(payload: dict[str, Any]) -> None:
         if value is _MISSING:
             continue
         kind = type(value)
-        if kind is int or (kind is float and _isfinite(value)):
+        if (kind is int or (kind is float and _isfinite(value))) and -_MAX_TIME < value < _MAX_TIME:
             continue
-        raise _claim_type_error(name, "a number")
+        raise _claim_type_error(name, "a number within range")
     for name in ("iss", "token_use", "client_id", "scope", "at_hash", "sub"):
         value = get(name, _MISSING)
         if value is not _MISSING and type(value) is not str:
@@ -163,7 +147,7 @@ def _parse(token: str) -> _Parsed:
     head, body, sig = parts
     kid = _HEADER_KIDS.get(head)
     if kid is None:
-        header = _json_segment(head, "header")
+        header = decode_segment(head, "header")
         if header.get("alg") != "RS256":
             raise JwtInvalidSignatureAlgorithmError("the token's alg is not RS256")
         if "crit" in header:
@@ -171,7 +155,7 @@ def _parse(token: str) -> _Parsed:
         kid = header.get("kid")
         if type(kid) is not str or not kid or len(kid) > 1024:
             raise JwtWithoutValidKidError("the token header has no valid kid")
-    payload = _json_segment(body, "payload")
+    payload = decode_segment(body, "payload")
     try:
         signature = b64url_decode(sig)
     except ValueError:
@@ -264,6 +248,16 @@ class _VerifiedCache:
 
     def __len__(self) -> int:
         return len(self._data)
+
+
+def _issuer_shown(iss: object) -> str:
+    """A token's ``iss`` fit for a message (public data, but attacker-chosen): printable
+    ASCII only, at most 80 characters."""
+    if iss is None:
+        return "(missing)"
+    text = iss if isinstance(iss, str) else repr(iss)
+    cut = "".join(c if " " <= c <= "~" else "?" for c in text[:80])
+    return repr(cut + ("..." if len(text) > 80 else ""))
 
 
 def _check_token_args(token: object, access_token: object) -> None:
@@ -382,28 +376,23 @@ class CognitoVerifier(_VerifiedTokens):
         cache_size: int = DEFAULT_CACHE_SIZE,
         clock: Callable[[], float] | None = None,
     ) -> None:
-        if (
-            not isinstance(user_pool_id, str)
-            or len(user_pool_id) > 55
-            or not _POOL_ID.fullmatch(user_pool_id)
-        ):
-            raise ConfigurationError("user_pool_id must look like 'us-east-1_AbC123xyz'")
-        self.user_pool_id = user_pool_id
-        self.region = user_pool_id.split("_", 1)[0]
+        if isinstance(user_pool_id, str) and len(user_pool_id) > MAX_POOL_ID_LENGTH:
+            raise ConfigurationError(f"user_pool_id has more than {MAX_POOL_ID_LENGTH} characters")
+        self.region, self.user_pool_id = parse_pool_id(user_pool_id)
         if issuer is None:
-            if not _REGION.fullmatch(self.region):
+            try:
+                check_region(self.region)
+            except ConfigurationError:
                 raise ConfigurationError(
-                    "user_pool_id does not start with an AWS region; pass issuer= explicitly"
-                )
+                    f"user_pool_id {user_pool_id!r} does not start with an AWS region; "
+                    "pass issuer= explicitly"
+                ) from None
             issuer = f"https://cognito-idp.{self.region}.amazonaws.com/{user_pool_id}"
         if not isinstance(issuer, str) or not issuer:
             raise ConfigurationError("issuer must be a non-empty string")
         self.issuer = issuer
         if jwks_uri is None:
             jwks_uri = issuer.rstrip("/") + "/.well-known/jwks.json"
-        if not isinstance(jwks_uri, str) or not jwks_uri.startswith(("https://", "http://")):
-            raise ConfigurationError("jwks_uri must be an http(s) URL")
-        self.jwks_uri = jwks_uri
         if token_use not in ("id", "access", None):
             raise ConfigurationError("token_use must be 'id', 'access' or None")
         self.token_use: TokenUse | None = token_use
@@ -428,6 +417,8 @@ class CognitoVerifier(_VerifiedTokens):
         self._clock: Callable[[], float] = clock if clock is not None else time.time
         self._owns_cache = jwks_cache is None
         self._jwks = jwks_cache if jwks_cache is not None else JwksCache()
+        # Refused here, at construction, not at the first verify.
+        self.jwks_uri = check_jwks_uri(jwks_uri, allow_http=self._jwks.allow_http)
         if jwks is not None:
             try:
                 self._jwks.add(jwks_uri, jwks, static=True)
@@ -506,8 +497,13 @@ class CognitoVerifier(_VerifiedTokens):
     def _check_issuer(self, payload: dict[str, Any]) -> None:
         # Checked before the key is looked up: a token of another pool never makes
         # us fetch (or penalise) this pool's JWKS. The signature covers it later.
-        if payload.get("iss") != self.issuer:
-            raise JwtInvalidIssuerError("the token's iss is not this user pool", claim="iss")
+        iss = payload.get("iss")
+        if iss != self.issuer:
+            raise JwtInvalidIssuerError(
+                f"the token's iss {_issuer_shown(iss)} is not this user pool's issuer "
+                f"{self.issuer!r}",
+                claim="iss",
+            )
 
     def _verify_parsed(
         self, parsed: _Parsed, jwk: Jwk, access_token: str | None
@@ -651,6 +647,11 @@ class MultiPoolVerifier(_VerifiedTokens):
         self._jwks = jwks_cache if jwks_cache is not None else JwksCache()
         self._clock: Callable[[], float] = clock if clock is not None else time.time
         self._routes: dict[str, CognitoVerifier] = {}
+        if isinstance(pools, (str, bytes, Mapping)) or not isinstance(pools, Iterable):
+            raise ConfigurationError(
+                "for_pools() takes a list of pool configurations (mappings) or verifiers, "
+                f"not {type(pools).__name__}"
+            )
         for pool in pools:
             if isinstance(pool, CognitoVerifier):
                 verifier = pool
@@ -684,8 +685,12 @@ class MultiPoolVerifier(_VerifiedTokens):
         iss = payload.get("iss")
         verifier = self._routes.get(iss) if type(iss) is str else None
         if verifier is None:
+            known = ", ".join(repr(issuer) for issuer in list(self._routes)[:3])
+            more = ", ..." if len(self._routes) > 3 else ""
             raise JwtInvalidIssuerError(
-                "the token's iss is none of the configured pools", claim="iss"
+                f"the token's iss {_issuer_shown(iss)} is none of the configured pools' "
+                f"issuers ({known}{more})",
+                claim="iss",
             )
         return verifier
 

@@ -9,7 +9,6 @@ verifier uses. Keys that are well formed but unusable keep a typed ``problem``.
 from __future__ import annotations
 
 import ast
-import binascii
 import functools
 import json
 import sys
@@ -25,6 +24,7 @@ from ..errors import (
     JwtInvalidSignatureAlgorithmError,
     TokenVerificationError,
 )
+from ..tokens import b64url_decode
 
 __all__ = [
     "COGNITO_JWKS_ENV",
@@ -44,29 +44,6 @@ MAX_KEYS = 100
 MIN_RSA_BITS = 2048
 #: The joserfc module imported on first parse (~50 ms, so a fetch imports it off the loop).
 _JOSERFC = "joserfc.jwk"
-
-_B64URL_ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
-_URL_TO_STD = bytes.maketrans(b"-_", b"+/")
-_B64_VALUE = {c: i for i, c in enumerate(_B64URL_ALPHABET)}
-
-
-def b64url_decode(segment: str | bytes) -> bytes:
-    """Decode unpadded, canonical base64url (RFC 7515 section 2) or raise ValueError.
-
-    Padding, whitespace, the ``+/`` alphabet and non-zero unused trailing bits are all
-    rejected, so one byte string has exactly one accepted encoding.
-    """
-    raw = segment.encode("ascii") if isinstance(segment, str) else segment
-    size = len(raw)
-    rem = size & 3
-    if rem == 1 or raw.translate(None, _B64URL_ALPHABET):
-        raise ValueError("not canonical base64url")
-    if rem:
-        # The last character carries 4 (rem 2) or 2 (rem 3) bits beyond the data.
-        if _B64_VALUE[raw[-1]] & (0x0F if rem == 2 else 0x03):
-            raise ValueError("not canonical base64url")
-        raw += b"==" if rem == 2 else b"="
-    return binascii.a2b_base64(raw.translate(_URL_TO_STD))
 
 
 def safe_kid(kid: object) -> str:
