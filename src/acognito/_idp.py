@@ -34,7 +34,7 @@ if TYPE_CHECKING:  # aiobotocore costs ~600 ms to import: only a session that ca
     from aiobotocore.session import AioSession
     from botocore.loaders import Loader
 
-__all__ = ["CONNECT_TIMEOUT", "READ_TIMEOUT", "IdpClient"]
+__all__ = ["CONNECT_TIMEOUT", "READ_TIMEOUT", "IdpClient", "check_max_concurrency"]
 
 log = logging.getLogger("acognito")
 
@@ -133,6 +133,13 @@ def _prepare_session(session: AioSession | None, library: str) -> AioSession:
     return session
 
 
+def check_max_concurrency(value: object) -> int | None:
+    """``value`` if it is a positive integer or ``None``, else a ConfigurationError."""
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+        raise ConfigurationError("max_concurrency must be a positive integer or None")
+    return value
+
+
 _IN_FLIGHT: RunVar[weakref.WeakKeyDictionary[IdpClient, anyio.CapacityLimiter]] = RunVar(
     "acognito_idp_in_flight"
 )
@@ -166,12 +173,7 @@ class IdpClient:
         botocore_config: AioConfig | None = None,
         max_concurrency: int | None = None,
     ) -> None:
-        if max_concurrency is not None and (
-            isinstance(max_concurrency, bool)
-            or not isinstance(max_concurrency, int)
-            or max_concurrency < 1
-        ):
-            raise ConfigurationError("max_concurrency must be a positive integer or None")
+        self._max_concurrency = check_max_concurrency(max_concurrency)
         self.region = region
         self.endpoint_url = endpoint_url
         self._access_key = access_key
@@ -181,7 +183,6 @@ class IdpClient:
         self._config = botocore_config
         self._owned = True
         self.library: str | None = None
-        self._max_concurrency = max_concurrency
         self._lazy: Lazy[tuple[Any, Any]] = Lazy(
             self._create, dispose=self._dispose, closed_error=self._closed_error
         )

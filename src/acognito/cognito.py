@@ -10,9 +10,9 @@ so migrating code reads the same, with ``await`` in front.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from types import TracebackType
 from typing import TYPE_CHECKING, Any, NoReturn
 
+from ._lifecycle import AsyncClosing
 from ._secret import redact
 from .devices import DeviceCredentials
 from .errors import ConfigurationError
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 __all__ = ["AsyncCognito", "AuthFlow"]
 
 
-class AsyncCognito(SignInCommands, AccountCommands, AdminCommands):
+class AsyncCognito(SignInCommands, AccountCommands, AdminCommands, AsyncClosing):
     """A Cognito user-pool session for one app client and (optionally) one user.
 
     ``async with AsyncCognito(pool_id, client_id, username="bob") as cognito:`` per
@@ -81,7 +81,7 @@ class AsyncCognito(SignInCommands, AccountCommands, AdminCommands):
         verify_on_sign_in: bool = True,
         max_concurrency: int | None = None,
     ) -> None:
-        self._settings = _Settings(
+        settings = _Settings(
             user_pool_id,
             client_id,
             user_pool_region=user_pool_region,
@@ -98,9 +98,10 @@ class AsyncCognito(SignInCommands, AccountCommands, AdminCommands):
         device_parts = (device_key, device_group_key, device_password)
         if any(device_parts) and not all(isinstance(p, str) and p for p in device_parts):
             raise ConfigurationError("device_key, device_group_key and device_password go together")
-        self._pool = None
-        self._parent = None
         self._init_user(
+            settings,
+            None,
+            None,
             username=username,
             id_token=id_token,
             access_token=access_token,
@@ -114,54 +115,23 @@ class AsyncCognito(SignInCommands, AccountCommands, AdminCommands):
             refresh_margin=refresh_margin,
             verify_on_sign_in=verify_on_sign_in,
         )
-        self._own_jwks = None
-        self._own_verifiers = None
-        self._owns_jwks = False
         if jwks is not None or jwks_cache is not None:
             # Keys of its own: this session does not share the pool's verifiers.
             self._owns_jwks = jwks_cache is None
             self._own_jwks = cache = jwks_cache if jwks_cache is not None else JwksCache()
             self._own_verifiers = (
-                make_verifier(self._settings, "id", cache, jwks),
-                make_verifier(self._settings, "access", cache, jwks),
+                make_verifier(settings, "id", cache, jwks),
+                make_verifier(settings, "access", cache, jwks),
             )
 
     @classmethod
     def _on_pool(
-        cls,
-        pool: CognitoPool | None,
-        *,
-        parent: AsyncCognito | None = None,
-        username: str | None,
-        id_token: str | None = None,
-        access_token: str | None = None,
-        refresh_token: str | None = None,
-        device: DeviceCredentials | None = None,
-        refresh_token_rotation: bool = False,
-        refresh_margin: float = 60.0,
-        verify_on_sign_in: bool = True,
+        cls, pool: CognitoPool | None, *, parent: AsyncCognito | None = None, **user: Any
     ) -> AsyncCognito:
         """A session on ``pool`` (or sharing ``parent``'s), without re-validating it."""
         session = object.__new__(cls)
-        if parent is not None:
-            session._settings, session._pool = parent._settings, None
-        else:
-            assert pool is not None
-            session._settings, session._pool = pool.settings, pool
-        session._parent = parent
-        session._own_jwks = None
-        session._own_verifiers = None
-        session._owns_jwks = False
-        session._init_user(
-            username=username,
-            id_token=id_token,
-            access_token=access_token,
-            refresh_token=refresh_token,
-            device=device,
-            refresh_token_rotation=refresh_token_rotation,
-            refresh_margin=refresh_margin,
-            verify_on_sign_in=verify_on_sign_in,
-        )
+        settings = parent._settings if parent is not None else pool.settings  # type: ignore[union-attr]
+        session._init_user(settings, pool, parent, **user)
         return session
 
     def for_user(
@@ -200,24 +170,16 @@ class AsyncCognito(SignInCommands, AccountCommands, AdminCommands):
         await idp.open()
         return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.close()
-
     def __enter__(self) -> NoReturn:
         raise ConfigurationError(
             "AsyncCognito is asynchronous: use `async with AsyncCognito(...)` inside a "
-            "coroutine (or acognito.sync for blocking code)"
+            "coroutine (blocking code can run one with asyncio.run or anyio.run)"
         )
 
     def __exit__(self, *exc_info: object) -> None:  # pragma: no cover - __enter__ raises
         return None
 
-    async def close(self) -> None:
+    async def aclose(self) -> None:
         """End this session. The pool's client and keys stay for the next session
         (an implicit pool closes when its event loop ends). Cannot be used afterwards."""
         if self._closed:
@@ -229,7 +191,7 @@ class AsyncCognito(SignInCommands, AccountCommands, AdminCommands):
         if self._owns_jwks and self._own_jwks is not None:
             await self._own_jwks.aclose()
 
-    aclose = close
+    close = aclose
 
     def __repr__(self) -> str:
         return (

@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 import anyio
 from anyio.lowlevel import RunVar
 
-from ._idp import IdpClient
+from ._idp import IdpClient, check_max_concurrency
 from ._ids import check_client_id, check_region, parse_pool_id
 from ._lifecycle import AsyncClosing
 from .errors import ConfigurationError, SessionClosedError
@@ -100,13 +100,7 @@ class _Settings:
         self.access_key, self.secret_key = access_key, secret_key
         self.session = session
         self.botocore_config = botocore_config
-        if max_concurrency is not None and (
-            isinstance(max_concurrency, bool)
-            or not isinstance(max_concurrency, int)
-            or max_concurrency < 1
-        ):
-            raise ConfigurationError("max_concurrency must be a positive integer or None")
-        self.max_concurrency = max_concurrency
+        self.max_concurrency = check_max_concurrency(max_concurrency)
         self.endpoint_url = _http_url(endpoint_url, "endpoint_url")
         issuer = _optional_text(issuer, "issuer")
         self.issuer = issuer or (

@@ -69,6 +69,9 @@ class SessionState:
 
     def _init_user(
         self,
+        settings: _Settings,
+        pool: CognitoPool | None,
+        parent: SessionState | None,
         *,
         username: str | None,
         id_token: str | None,
@@ -92,6 +95,9 @@ class SessionState:
                 raise ConfigurationError(f"{what} must be a string or None")
         if isinstance(refresh_margin, bool) or not isinstance(refresh_margin, (int, float)):
             raise ConfigurationError("refresh_margin must be a number of seconds")
+        self._settings, self._pool, self._parent = settings, pool, parent
+        self._own_jwks = self._own_verifiers = None
+        self._owns_jwks = False
         self.username = username
         self.device = device
         #: ``NewDeviceMetadata`` of the last sign-in, for :meth:`confirm_device`.
