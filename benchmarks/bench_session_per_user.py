@@ -22,6 +22,7 @@ of a fresh session <= 1.2x the CPU of a warm one; import <= 1.3x the floor.
 from __future__ import annotations
 
 import argparse
+import gc
 import subprocess
 import sys
 import time
@@ -52,6 +53,29 @@ IMPORT_FLOOR = (
 )
 
 
+class FullCollections:
+    """Start and end (perf_counter) of every full garbage collection of the process."""
+
+    def __init__(self) -> None:
+        self.spans: list[tuple[float, float]] = []
+        self._start: float | None = None
+
+    def __call__(self, phase: str, info: dict[str, int]) -> None:
+        if info.get("generation") != 2:
+            return
+        if phase == "start":
+            self._start = time.perf_counter()
+        elif self._start is not None:
+            self.spans.append((self._start, time.perf_counter()))
+            self._start = None
+
+    def overlaps(self, start: float, end: float) -> bool:
+        return any(b >= start and a <= end for a, b in self.spans)
+
+
+FULL_GC = FullCollections()
+
+
 @dataclass
 class Run:
     label: str
@@ -60,6 +84,8 @@ class Run:
     wall: float = 0.0
     lags: list[float] = field(default_factory=list)
     cold_lags: list[float] = field(default_factory=list)
+    #: (wake-up time, lag) of the warm waves' ticks, to set full collections apart.
+    ticks: list[tuple[float, float]] = field(default_factory=list)
 
     @property
     def rate(self) -> float:
@@ -73,12 +99,28 @@ class Run:
     def cold_worst(self) -> float:
         return max(self.cold_lags, default=float("nan"))
 
+    @property
+    def worst_outside_gc(self) -> float:
+        """The worst lag of the ticks that overlap no full garbage collection."""
+        clear = [lag for end, lag in self.ticks if not FULL_GC.overlaps(end - lag - TICK, end)]
+        return max(clear, default=float("nan"))
 
-async def ticker(lags: list[float]) -> None:
+    @property
+    def full_gcs(self) -> int:
+        if not self.ticks:
+            return 0
+        first, last = self.ticks[0][0], self.ticks[-1][0]
+        return sum(1 for a, b in FULL_GC.spans if b >= first and a <= last)
+
+
+async def ticker(lags: list[float], ticks: list[tuple[float, float]] | None = None) -> None:
     while True:
         start = time.perf_counter()
         await anyio.sleep(TICK)
-        lags.append(time.perf_counter() - start - TICK)
+        end = time.perf_counter()
+        lags.append(end - start - TICK)
+        if ticks is not None:
+            ticks.append((end, end - start - TICK))
 
 
 SignIn = Callable[[str], Awaitable[None]]
@@ -110,9 +152,10 @@ async def measured_waves(run: Run, count: int, sign_in: SignIn, names: tuple[str
         await wave()  # cold: the first sessions of this event loop
         outer.cancel_scope.cancel()
     async with anyio.create_task_group() as outer:
-        outer.start_soon(ticker, run.lags)
+        outer.start_soon(ticker, run.lags, run.ticks)
         await anyio.sleep(0.05)
         run.lags.clear()
+        run.ticks.clear()
         with common.Clock() as clock:
             for _ in range(count):
                 await wave()
@@ -122,6 +165,17 @@ async def measured_waves(run: Run, count: int, sign_in: SignIn, names: tuple[str
 
 async def per_user_scenario(run: Run, bp: common.BenchPool, count: int) -> None:
     await measured_waves(run, count, per_user(bp), bp.usernames)
+
+
+async def idle_scenario(run: Run, bp: common.BenchPool, count: int) -> None:
+    """The ticker alone for a second: this machine's own noise floor."""
+    async with anyio.create_task_group() as outer:
+        outer.start_soon(ticker, run.lags, run.ticks)
+        await anyio.sleep(0.05)
+        run.lags.clear()
+        run.ticks.clear()
+        await anyio.sleep(1.0)
+        outer.cancel_scope.cancel()
 
 
 async def for_user_scenario(run: Run, bp: common.BenchPool, count: int) -> None:
@@ -217,6 +271,7 @@ def main() -> int:
         f"{sys.version.split()[0]}"
     )
     runs: dict[str, list[Run]] = {}
+    gc.callbacks.append(FULL_GC)
     with common.bench_pool(WAVE) as bp:
         py_rates = []
         for r in range(rounds):
@@ -226,6 +281,9 @@ def main() -> int:
                 )
                 runs.setdefault(f"one parent + for_user {backend}", []).append(
                     run_scenario("for_user", backend, bp, count, for_user_scenario)
+                )
+                runs.setdefault(f"idle ticker {backend}", []).append(
+                    run_scenario("idle", backend, bp, count, idle_scenario)
                 )
             py_rates.append(pycognito_rate(bp, 3 * WAVE // 5))
             print(f"  round {r + 1}/{rounds} done", flush=True)
@@ -237,22 +295,41 @@ def main() -> int:
     ours, floor = import_ratio(import_runs)
 
     print()
-    headers = ["scenario", "sign-ins/s", "x pycognito", "worst lag", "cold-wave lag", "runs"]
-    rows = [
-        [
-            name,
-            f"{common.median([r.rate for r in rs]):.1f}",
-            f"{common.median([r.rate for r in rs]) / py_rate:.1f}",
-            ms(common.median([r.worst for r in rs])),
-            ms(common.median([r.cold_worst for r in rs])),
-            str(len(rs)),
-        ]
-        for name, rs in runs.items()
+    headers = [
+        "scenario",
+        "sign-ins/s",
+        "x pycognito",
+        "worst lag",
+        "worst no-GC",
+        "full GCs",
+        "cold-wave lag",
+        "runs",
     ]
-    rows.append(["pycognito, one at a time", f"{py_rate:.1f}", "1.0", "-", "-", str(rounds)])
+    rows = []
+    for name, rs in runs.items():
+        idle = not rs[0].signins
+        rate = common.median([r.rate for r in rs])
+        rows.append(
+            [
+                name,
+                "-" if idle else f"{rate:.1f}",
+                "-" if idle else f"{rate / py_rate:.1f}",
+                ms(common.median([r.worst for r in rs])),
+                ms(common.median([r.worst_outside_gc for r in rs])),
+                str(sum(r.full_gcs for r in rs)),
+                "-" if idle else ms(common.median([r.cold_worst for r in rs])),
+                str(len(rs)),
+            ]
+        )
+    rows.append(
+        ["pycognito, one at a time", f"{py_rate:.1f}", "1.0", "-", "-", "-", "-", str(rounds)]
+    )
     common.print_table(headers, rows)
-    print("(lags in ms, medians over runs: 'worst lag' over the warm waves, 'cold-wave lag'")
-    print(" over the first wave of a fresh event loop, when the pool's client and keys are made)")
+    print("(lags in ms, medians over runs: 'worst lag' over the warm waves; 'worst no-GC' the")
+    print(" worst of the ticks that overlap no full garbage collection (they stop every thread);")
+    print(" 'full GCs' how many ran during the warm waves, all runs; 'cold-wave lag' over the")
+    print(" first wave of a fresh event loop, when the pool's client and keys are made; 'idle")
+    print(" ticker' the ticker alone for 1 s: this machine's noise floor)")
 
     print()
     print("Targets:")
