@@ -278,3 +278,38 @@ def test_pool_configuration_is_checked_up_front() -> None:
         CognitoPool("eu-west-1_abc", "client\n")
     with pytest.raises(ConfigurationError, match="endpoint_url"):
         CognitoPool("eu-west-1_abc", "client1", endpoint_url="localhost:1234")
+
+
+async def test_implicit_pools_stay_bounded_and_inline_configs_share_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from aiobotocore.config import AioConfig
+
+    import acognito.pool
+
+    monkeypatch.setattr(acognito.pool, "MAX_IMPLICIT_POOLS", 3)
+    kwargs: dict[str, Any] = {
+        "user_pool_id": "us-east-1_bounded",
+        "endpoint_url": "http://127.0.0.1:9",
+        "access_key": "testing",
+        "secret_key": "testing",
+    }
+    shared = []
+    for _ in range(3):  # a config written inline per session: equal values, one pool
+        config = AioConfig(read_timeout=3, retries={"max_attempts": 1})
+        async with AsyncCognito(**kwargs, client_id="inline", botocore_config=config) as c:
+            shared.append(c.pool)
+    assert shared[0] is shared[1] is shared[2]
+    pools = []
+    for i in range(6):  # a configuration per request (here: six app clients)
+        async with AsyncCognito(**kwargs, client_id=f"client{i}") as c:
+            pools.append(c.pool)
+    open_pools = [p for p in [*shared[:1], *pools] if p is not None and not p.closed]
+    assert len(open_pools) == 3
+    assert pools[-1] in open_pools and all(p.idp.closed for p in pools if p.closed)
+    async with AsyncCognito(**kwargs, client_id="busy") as busy:  # in use: never evicted
+        for i in range(5):
+            async with AsyncCognito(**kwargs, client_id=f"other{i}"):
+                pass
+        assert busy.pool is not None and not busy.pool.closed
+    await aclose_pools()

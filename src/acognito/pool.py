@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from .cognito import AsyncCognito
     from .devices import DeviceCredentials
 
-__all__ = ["CognitoPool", "aclose_pools"]
+__all__ = ["MAX_IMPLICIT_POOLS", "CognitoPool", "aclose_pools"]
 
 
 def _optional_text(value: object, what: str) -> str | None:
@@ -62,6 +62,24 @@ def _http_url(value: object, what: str) -> str | None:
             f"{what} must be an http(s) URL such as 'http://127.0.0.1:4566'; got {shown!r}"
         )
     return text.rstrip("/")
+
+
+def _config_key(config: object) -> object:
+    """A botocore config's identity by value, so ``AioConfig(...)`` written inline per
+    session still shares one pool. botocore rewrites ``retries`` in place when a client
+    is made (``max_attempts`` -> ``total_max_attempts``); both spellings key alike."""
+    options = getattr(config, "_user_provided_options", None)
+    if config is None or not isinstance(options, dict):
+        return config
+    items = []
+    for name, value in sorted(options.items()):
+        if name == "retries" and isinstance(value, Mapping):
+            value = dict(value)
+            total, retries = value.pop("total_max_attempts", None), value.pop("max_attempts", None)
+            value["total"] = total if total is not None or retries is None else retries + 1
+            value = sorted(value.items())
+        items.append((name, repr(value)))
+    return (type(config), tuple(items))
 
 
 class _Settings:
@@ -123,7 +141,7 @@ class _Settings:
             self.issuer,
             digest.digest(),
             session,
-            botocore_config,
+            _config_key(botocore_config),
             max_concurrency,
         )
 
@@ -199,15 +217,24 @@ def _loop_pools(create: bool = True) -> _LoopPools | None:
         return None
 
 
+#: Implicit pools kept per event loop; beyond it the least recently used idle one is
+#: closed (a service that makes a new ``session=`` per request must not pile up clients).
+MAX_IMPLICIT_POOLS = 16
+
+
 async def _implicit_pool(settings: _Settings) -> CognitoPool:
     """The running loop's shared pool for ``settings``, made on first use."""
     pools = _loop_pools()
     if pools is None:
         raise ConfigurationError("AsyncCognito runs on an asyncio or trio event loop")
-    pool = pools.implicit.get(settings.key)
+    pool = pools.implicit.pop(settings.key, None)
     if pool is None or pool.closed:
-        pool = pools.implicit[settings.key] = CognitoPool._from_settings(settings, implicit=True)
+        pool = CognitoPool._from_settings(settings, implicit=True)
+    pools.implicit[settings.key] = pool  # last: the most recently used
     await pool._bind()
+    idle = [p for p in pools.implicit.values() if p is not pool and not p.sessions]
+    for old in idle[: max(0, len(pools.implicit) - MAX_IMPLICIT_POOLS)]:
+        await old.aclose()
     return pool
 
 
