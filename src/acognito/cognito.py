@@ -49,8 +49,10 @@ class AsyncCognito(SignInCommands, AccountCommands, AdminCommands, AsyncClosing)
     that. ``max_concurrency`` caps the pool's Cognito calls in flight (default: the
     connection pool size, 10).
 
-    A session belongs to the event loop it is first used on. Secrets (tokens, client
-    secret, AWS keys, device password) are never shown by ``repr()``.
+    A session belongs to the event loop it is first used on; used from another loop it
+    raises :class:`~acognito.errors.ConfigurationError`. A session never closed leaks
+    nothing: the connections are the pool's, closed with the loop. Secrets (tokens,
+    client secret, AWS keys, device password) are never shown by ``repr()``.
     """
 
     def __init__(
