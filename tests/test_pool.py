@@ -313,3 +313,23 @@ async def test_implicit_pools_stay_bounded_and_inline_configs_share_one(
                 pass
         assert busy.pool is not None and not busy.pool.closed
     await aclose_pools()
+
+
+def test_a_plain_http_emulator_endpoint_may_serve_its_jwks_over_http() -> None:
+    """A container-network emulator (``http://moto:5000``) is the user's explicit choice;
+    an explicit plain-http ``jwks_url`` to a remote host is still refused."""
+    from acognito.errors import ConfigurationError
+    from acognito.pool import CognitoPool
+
+    pool = CognitoPool("eu-west-1_AbC123", "client1", endpoint_url="http://moto.internal:5000")
+    assert pool.jwks_cache.allow_http
+    assert pool.id_verifier.jwks_uri == (
+        "http://moto.internal:5000/eu-west-1_AbC123/.well-known/jwks.json"
+    )
+    assert not CognitoPool("eu-west-1_AbC123", "client1").jwks_cache.allow_http
+    with pytest.raises(ConfigurationError, match="plain http"):
+        CognitoPool(
+            "eu-west-1_AbC123",
+            "client1",
+            jwks_url="http://jwks.example.com/eu-west-1_AbC123/.well-known/jwks.json",
+        )

@@ -120,7 +120,11 @@ class AsyncCognito(SignInCommands, AccountCommands, AdminCommands, AsyncClosing)
         if jwks is not None or jwks_cache is not None:
             # Keys of its own: this session does not share the pool's verifiers.
             self._owns_jwks = jwks_cache is None
-            self._own_jwks = cache = jwks_cache if jwks_cache is not None else JwksCache()
+            self._own_jwks = cache = (
+                jwks_cache
+                if jwks_cache is not None
+                else JwksCache(allow_http=settings.jwks_allow_http)
+            )
             self._own_verifiers = (
                 make_verifier(settings, "id", cache, jwks),
                 make_verifier(settings, "access", cache, jwks),

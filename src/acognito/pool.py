@@ -124,10 +124,17 @@ class _Settings:
         self.issuer = issuer or (
             f"https://cognito-idp.{self.region}.amazonaws.com/{self.user_pool_id}"
         )
-        self.jwks_url = _http_url(jwks_url, "jwks_url") or (
+        explicit_jwks = _http_url(jwks_url, "jwks_url")
+        self.jwks_url = explicit_jwks or (
             f"{self.endpoint_url}/{self.user_pool_id}/.well-known/jwks.json"
             if self.endpoint_url
             else f"{self.issuer}/.well-known/jwks.json"
+        )
+        #: A plain-http ``endpoint_url`` is an emulator the user chose (maybe on a container
+        #: network): its JWKS may be fetched over http too. An explicit ``jwks_url`` gets
+        #: no such pass; JWKS over plain http elsewhere is for loopback hosts only.
+        self.jwks_allow_http = explicit_jwks is None and bool(
+            self.endpoint_url and self.endpoint_url.lower().startswith("http://")
         )
         digest = hashlib.sha256()
         for secret in (self.client_secret, access_key, secret_key):
@@ -312,7 +319,7 @@ class CognitoPool(AsyncClosing):
             botocore_config=settings.botocore_config,
             max_concurrency=settings.max_concurrency,
         )
-        self.jwks_cache = JwksCache()
+        self.jwks_cache = JwksCache(allow_http=settings.jwks_allow_http)
         self.id_verifier = make_verifier(settings, "id", self.jwks_cache)
         self.access_verifier = make_verifier(settings, "access", self.jwks_cache)
         self._home: _LoopPools | None = None
