@@ -349,3 +349,131 @@ class Cognito:
             attr_map,
             **kwargs,
         )
+
+    # ------------------------------------------------------------------ one-to-one
+
+    def set_base_attributes(self, **kwargs: Any) -> None:
+        """Standard attributes for :meth:`register` (``email=...``, ``given_name=...``)."""
+        self._async.set_base_attributes(**kwargs)
+
+    def add_custom_attributes(self, **kwargs: Any) -> None:
+        """Custom attributes for :meth:`register`; names get the ``custom:`` prefix."""
+        self._async.add_custom_attributes(**kwargs)
+
+    def confirm_sign_up(self, confirmation_code: str, username: str | None = None) -> None:
+        """Confirm a sign-up with the code Cognito sent."""
+        self._run(self._async.confirm_sign_up, confirmation_code, username)
+
+    def admin_confirm_sign_up(self, username: str | None = None) -> None:
+        """Confirm a sign-up without a code (needs AWS credentials)."""
+        self._run(self._async.admin_confirm_sign_up, username)
+
+    def update_profile(
+        self, attrs: Mapping[str, Any], attr_map: Mapping[str, str] | None = None
+    ) -> dict[str, Any]:
+        """Update the signed-in user's attributes (UpdateUserAttributes)."""
+        return self._run(self._async.update_profile, attrs, attr_map)
+
+    def send_verification(self, attribute: str = "email") -> dict[str, Any]:
+        """Send a code to verify ``attribute`` (email or phone_number)."""
+        return self._run(self._async.send_verification, attribute)
+
+    def validate_verification(self, confirmation_code: str, attribute: str = "email") -> None:
+        """Verify ``attribute`` with the code from :meth:`send_verification`."""
+        self._run(self._async.validate_verification, confirmation_code, attribute)
+
+    def initiate_forgot_password(self) -> dict[str, Any]:
+        """Send the user a code to reset the password."""
+        return self._run(self._async.initiate_forgot_password)
+
+    def confirm_forgot_password(self, confirmation_code: str, password: str) -> None:
+        """Set a new password with the code from :meth:`initiate_forgot_password`."""
+        self._run(self._async.confirm_forgot_password, confirmation_code, password)
+
+    def change_password(self, previous_password: str, proposed_password: str) -> None:
+        """Change the signed-in user's password."""
+        self._run(self._async.change_password, previous_password, proposed_password)
+
+    def delete_user(self) -> None:
+        """Delete the signed-in user (DeleteUser) and drop the tokens."""
+        self._run(self._async.delete_user)
+
+    def admin_reset_password(
+        self, username: str, client_metadata: Mapping[str, str] | None = None
+    ) -> None:
+        """Reset a user's password (AdminResetUserPassword)."""
+        self._run(self._async.admin_reset_password, username, client_metadata)
+
+    def admin_add_user_to_group(self, username: str, group_name: str) -> None:
+        """Add a user to a group."""
+        self._run(self._async.admin_add_user_to_group, username, group_name)
+
+    def admin_remove_user_from_group(self, username: str, group_name: str) -> None:
+        """Remove a user from a group."""
+        self._run(self._async.admin_remove_user_from_group, username, group_name)
+
+    def admin_list_groups_for_user(self, username: str) -> list[str]:
+        """The names of a user's groups (all pages)."""
+        return self._run(self._async.admin_list_groups_for_user, username)
+
+    def admin_enable_user(self, username: str) -> None:
+        """Enable a user."""
+        self._run(self._async.admin_enable_user, username)
+
+    def admin_disable_user(self, username: str) -> None:
+        """Disable a user."""
+        self._run(self._async.admin_disable_user, username)
+
+    def admin_create_identity_provider(
+        self,
+        pool_id: str,
+        provider_name: str,
+        provider_type: str,
+        provider_details: Mapping[str, str],
+        **kwargs: Any,
+    ) -> None:
+        """Create an identity provider (CreateIdentityProvider)."""
+        self._run(
+            self._async.admin_create_identity_provider,
+            pool_id,
+            provider_name,
+            provider_type,
+            provider_details,
+            **kwargs,
+        )
+
+    def admin_describe_identity_provider(self, pool_id: str, provider_name: str) -> dict[str, Any]:
+        """Describe an identity provider (DescribeIdentityProvider)."""
+        return self._run(self._async.admin_describe_identity_provider, pool_id, provider_name)
+
+    def admin_update_identity_provider(
+        self, pool_id: str, provider_name: str, **kwargs: Any
+    ) -> dict[str, Any]:
+        """Update an identity provider (UpdateIdentityProvider)."""
+        return self._run(
+            self._async.admin_update_identity_provider, pool_id, provider_name, **kwargs
+        )
+
+    def describe_user_pool_client(self, pool_id: str, client_id: str) -> dict[str, Any]:
+        """An app client's configuration (DescribeUserPoolClient)."""
+        return self._run(self._async.describe_user_pool_client, pool_id, client_id)
+
+    def admin_update_user_pool_client(
+        self, pool_id: str, client_id: str, **kwargs: Any
+    ) -> dict[str, Any]:
+        """Update an app client (UpdateUserPoolClient)."""
+        return self._run(self._async.admin_update_user_pool_client, pool_id, client_id, **kwargs)
+
+    def associate_software_token(self) -> str:
+        """Start TOTP set-up; returns the secret for the authenticator app."""
+        return self._run(self._async.associate_software_token)
+
+    def verify_software_token(self, code: str, device_name: str = "") -> bool:
+        """Finish TOTP set-up with a code from the app; True on success."""
+        return self._run(self._async.verify_software_token, code, device_name)
+
+    def set_user_mfa_preference(
+        self, sms_mfa: bool, software_token_mfa: bool, preferred: str | None = None
+    ) -> None:
+        """Enable or disable SMS and TOTP MFA and pick the preferred one."""
+        self._run(self._async.set_user_mfa_preference, sms_mfa, software_token_mfa, preferred)
