@@ -155,6 +155,11 @@ class Cognito:
         return self._async.client  # type: ignore[attr-defined]
 
     @property
+    def pool_domain_url(self) -> str | None:
+        """The endpoint the session talks to when not AWS's (pycognito's name)."""
+        return self._async.endpoint_url
+
+    @property
     def user_pool_url(self) -> str:
         """The issuer URL of the pool's tokens (pycognito's ``user_pool_url``)."""
         return self._async.issuer
