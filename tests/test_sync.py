@@ -417,3 +417,37 @@ def test_sync_and_async_share_the_exception_classes() -> None:
     assert sync.SoftwareTokenMFAChallengeException is SoftwareTokenMFAChallengeException
     assert isinstance(AsyncCognito, type)
     assert totp(MOTO_TOTP_SECRET).isdigit()
+
+
+def test_a_program_that_never_closes_exits_cleanly(pool, user) -> None:
+    """The private loop is a daemon thread: a forgotten close() neither hangs exit nor
+    prints an error."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys\n"
+        "from acognito.sync import Cognito\n"
+        "c = Cognito(sys.argv[1], sys.argv[2], username=sys.argv[3], endpoint_url=sys.argv[4],"
+        " access_key='testing', secret_key='testing')\n"
+        "c.admin_authenticate(sys.argv[5])\n"
+        "print('signed in', bool(c.access_token))\n"
+    )
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            script,
+            pool.user_pool_id,
+            pool.public_client.client_id,
+            user,
+            pool.endpoint_url,
+            PASSWORD,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=WAIT,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "signed in True"
+    assert "Traceback" not in done.stderr and "Unclosed" not in done.stderr, done.stderr
