@@ -199,6 +199,28 @@ class CognitoServiceError(CognitoError):
         self.status_code = status_code
         super().__init__(message)
 
+    @property
+    def operation_name(self) -> str | None:
+        """botocore's name for :attr:`operation` (``ClientError.operation_name``)."""
+        return self.operation
+
+    @property
+    def response(self) -> dict[str, Any]:
+        """The error in botocore ``ClientError.response`` shape, for boto3-style handlers.
+
+        ``e.response["Error"]["Code"]`` works as with boto3; a fresh dict each time, so
+        a handler that edits it cannot change the exception.
+        """
+        metadata: dict[str, Any] = {}
+        if self.request_id is not None:
+            metadata["RequestId"] = self.request_id
+        if self.status_code is not None:
+            metadata["HTTPStatusCode"] = self.status_code
+        return {
+            "Error": {"Code": self.code, "Message": self.message},
+            "ResponseMetadata": metadata,
+        }
+
     def __str__(self) -> str:
         where = f" in {self.operation}" if self.operation else ""
         rid = f" (request id {self.request_id})" if self.request_id else ""
