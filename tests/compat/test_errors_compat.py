@@ -58,10 +58,6 @@ def test_exceptions_and_errors_modules_import_no_botocore() -> None:
     assert not issubclass(CognitoServiceError, ClientError)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs the lazy acognito/__init__ (other branch): the package import pulls in aiobotocore",
-)
 def test_exceptions_and_errors_import_neither_botocore_nor_aiobotocore() -> None:
     code = (
         "import sys, acognito.exceptions, acognito.errors;"

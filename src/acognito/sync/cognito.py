@@ -189,12 +189,17 @@ class Cognito:
     def get_keys(self) -> dict[str, Any]:
         """The pool's JWKS (downloaded once into the session's JWKS cache)."""
         if self.pool_jwk is None:
-            cache, uri = self._async.jwks_cache, self._async.jwks_url
-            if uri not in cache:
-                self._run(cache.hydrate, uri)
-            keys = [cache.peek(uri, kid) for kid in cache.kids(uri)]
-            self.pool_jwk = {"keys": [_jwk_dict(key) for key in keys if key is not None]}
+            self.pool_jwk = self._run(self._download_keys)
         return self.pool_jwk
+
+    async def _download_keys(self) -> dict[str, Any]:
+        # The session borrows its JWKS cache from its pool, bound on its first async use.
+        await self._async.__aenter__()
+        cache, uri = self._async.jwks_cache, self._async.jwks_url
+        if uri not in cache:
+            await cache.hydrate(uri)
+        keys = [cache.peek(uri, kid) for kid in cache.kids(uri)]
+        return {"keys": [_jwk_dict(key) for key in keys if key is not None]}
 
     def get_key(self, kid: str) -> dict[str, Any] | None:
         """The JWK with ``kid`` from :meth:`get_keys`, or None."""
