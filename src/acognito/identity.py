@@ -34,7 +34,7 @@ from .errors import ConfigurationError, SessionClosedError, TokenRefreshError
 if TYPE_CHECKING:
     from aiobotocore.session import AioSession
 
-__all__ = ["IdentityPoolCredentials"]
+__all__ = ["IdentityPoolCredentials", "session_for_this_loop"]
 
 SERVICE = "cognito-identity"
 
@@ -88,6 +88,21 @@ class _IdentityClient(IdpClient):
                 raise self._map(exc, "CreateClient") from None
             self._context, self._client, self.library = context, client, library
             self._session = session
+
+
+def session_for_this_loop(session: AioSession | None = None) -> AioSession:
+    """``session`` (or a new aiobotocore session) with an HTTP backend that runs on the
+    current event loop: on trio, aiobotocore's httpx backend (its default, aiohttp,
+    cannot run there); on asyncio, or outside any loop, it is left as it is."""
+    if session is None:
+        from aiobotocore.session import get_session
+
+        session = get_session()
+    try:
+        library = sniffio.current_async_library()
+    except sniffio.AsyncLibraryNotFoundError:
+        return session
+    return _prepare_session(session, library)
 
 
 class IdentityPoolCredentials:
@@ -229,13 +244,7 @@ class IdentityPoolCredentials:
         Called on trio, it also gives the session aiobotocore's httpx backend (aiohttp,
         the default, cannot run there).
         """
-        try:
-            library = sniffio.current_async_library()
-        except sniffio.AsyncLibraryNotFoundError:
-            library = None
-        if library is not None:
-            _prepare_session(session, library)
-        resolver = session.get_component("credential_provider")
+        resolver = session_for_this_loop(session).get_component("credential_provider")
         resolver.providers.insert(0, self.provider())
         return session
 
