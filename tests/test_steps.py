@@ -13,11 +13,13 @@ from typing import Any
 import pytest
 
 from acognito import AsyncCognito
+from acognito._steps_session import _PENDING, _Pending, _Start
 from acognito.errors import (
     CodeMismatchError,
     ConfigurationError,
     InvalidPasswordError,
     NotAuthorizedError,
+    ResourceNotFoundError,
     SoftwareTokenMFAChallengeException,
     UnsupportedChallengeError,
 )
@@ -255,6 +257,45 @@ async def test_bad_sign_in_arguments_fail_before_any_network_call() -> None:
     await c.close()
 
 
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("step", "challenge", "answer", "kwargs", "match"),
+    [
+        (
+            ConfirmSignInWithNewPassword(("given_name",)),
+            "NEW_PASSWORD_REQUIRED",
+            NEW_PASSWORD,
+            {},
+            "given_name",
+        ),
+        (ContinueSignInWithMFASelection(("TOTP",)), "SELECT_MFA_TYPE", "SMS", {}, "choose"),
+        (ContinueSignInWithMFASetupSelection(("TOTP",)), "MFA_SETUP", "EMAIL", {}, "choose"),
+        (
+            ContinueSignInWithFirstFactorSelection(("EMAIL_OTP",)),
+            "SELECT_CHALLENGE",
+            "PASSWORD",
+            {},
+            "choose",
+        ),
+        (ResetPassword(username="bob"), None, NEW_PASSWORD, {}, "confirmation_code"),
+        (ConfirmSignInWithTOTPCode(), "SOFTWARE_TOKEN_MFA", "", {}, "answer"),
+    ],
+)
+async def test_answers_are_checked_before_any_network_call(
+    step: SignInStep, challenge: str | None, answer: str, kwargs: dict[str, Any], match: str
+) -> None:
+    # The endpoint is a closed port: any network attempt would be a connection error.
+    c = AsyncCognito("us-east-1_abc", "client1", endpoint_url="http://127.0.0.1:9")
+    _PENDING[c] = _Pending(step, _Start("USER_SRP_AUTH"), "bob", "bob", challenge, "opaque")
+    assert c.pending_sign_in_step == step
+    with pytest.raises(ConfigurationError, match=match):
+        await c.confirm_sign_in(answer, **kwargs)
+    assert c.pending_sign_in_step == step and not c._idp.is_open
+    child = c.for_user("ann")
+    assert child.pending_sign_in_step is None  # a child session starts with nothing pending
+    await c.close()
+
+
 # ----------------------------------------------------------------------------- local Cognito
 
 
@@ -321,6 +362,21 @@ async def test_two_faces_share_one_state_machine(cognito_admin) -> None:
         with pytest.raises(SoftwareTokenMFAChallengeException):
             await c.authenticate(PASSWORD)
         assert c.pending_sign_in_step is None
+
+
+@pytest.mark.anyio
+async def test_a_used_up_challenge_session_is_refused(cognito_admin) -> None:
+    pool = await cognito_admin.create_local_pool(mfa="OPTIONAL")
+    await _totp_user(cognito_admin, pool, "kai")
+    async with AsyncCognito(**pool.cognito_kwargs()) as c:
+        assert await c.sign_in("kai", PASSWORD) == ConfirmSignInWithTOTPCode()
+        async with AsyncCognito(**pool.cognito_kwargs(), username="kai") as other:
+            code = await fresh_totp(MOTO_TOTP_SECRET)
+            await other.respond_to_software_token_mfa_challenge(code, c.mfa_tokens)
+        # moto answers ResourceNotFound for a session it no longer holds; Cognito, NotAuthorized
+        with pytest.raises((ResourceNotFoundError, NotAuthorizedError)):
+            await c.confirm_sign_in(await fresh_totp(MOTO_TOTP_SECRET))
+        assert c.access_token is None
 
 
 @pytest.mark.anyio
