@@ -290,8 +290,10 @@ class SignInStepsMixin:
 
         ``attributes`` go with a new password (the step's ``required_attributes``);
         ``confirmation_code`` goes with the new password of :class:`ResetPassword`;
-        ``device_name`` names the authenticator in TOTP set-up. Wrong codes raise the
-        service's error (``CodeMismatchError``, ...) and the step stays pending.
+        ``device_name`` names the authenticator in TOTP set-up. A wrong code raises the
+        service's error (``CodeMismatchError``, ...) and the step stays pending; when
+        Cognito will not take the challenge session again (``NotAuthorizedError``), start
+        over with :meth:`sign_in`.
         """
         pending = self._pending()
         if pending is None:

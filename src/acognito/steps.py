@@ -76,6 +76,8 @@ _FIRST_FACTORS: tuple[FirstFactor, ...] = (
     "WEB_AUTHN",
 )
 
+#: Parameters naming the user, not part of a custom challenge's own parameters.
+_USER_KEYS = frozenset({"USERNAME", "USER_ID_FOR_SRP"})
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.]{0,127}$")
 
 #: The ChallengeResponses key that carries a code, per code challenge.
@@ -354,7 +356,7 @@ def step_for_challenge(
         return ConfirmSignInWithEmailCode(CodeDelivery.from_challenge(params))
     if name == "CUSTOM_CHALLENGE":
         return ConfirmSignInWithCustomChallenge(
-            {k: v for k, v in params.items() if k != "USERNAME" and isinstance(v, str)}
+            {k: v for k, v in params.items() if k not in _USER_KEYS and isinstance(v, str)}
         )
     if name == "NEW_PASSWORD_REQUIRED":
         required = _name_list(params.get("requiredAttributes", "[]"), "requiredAttributes")
