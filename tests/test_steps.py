@@ -451,6 +451,20 @@ async def test_totp_setup_during_sign_in(cognito_admin, secret) -> None:
 
 
 @pytest.mark.anyio
+async def test_new_password_then_totp_setup_then_done(cognito_admin) -> None:
+    pool = await cognito_admin.create_local_pool(mfa="ON")
+    await cognito_admin.create_user(pool.user_pool_id, "zed", PASSWORD, confirmed=False)
+    async with AsyncCognito(**pool.cognito_kwargs(secret=True)) as c:
+        step = await c.sign_in("zed", PASSWORD, auth_flow="USER_PASSWORD_AUTH")
+        assert isinstance(step, ConfirmSignInWithNewPassword)
+        step = await c.confirm_sign_in(NEW_PASSWORD)
+        assert isinstance(step, ContinueSignInWithTOTPSetup)
+        assert step.issuer == pool.user_pool_id  # the default issuer
+        assert await c.confirm_sign_in(await fresh_totp(step.secret)) == Done()
+        assert c.access_claims is not None and c.access_claims["username"] == "zed"
+
+
+@pytest.mark.anyio
 @pytest.mark.parametrize("secret", [False, True], ids=["public", "secret"])
 async def test_confirm_sign_up_step_then_signed_in(cognito_pool, secret) -> None:
     async with AsyncCognito(**cognito_pool.cognito_kwargs(secret=secret)) as c:
