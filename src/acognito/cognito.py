@@ -30,9 +30,7 @@ if TYPE_CHECKING:
 __all__ = ["AsyncCognito", "AuthFlow"]
 
 
-class AsyncCognito(
-    SignInCommands, SignInStepsMixin, AccountCommands, AdminCommands, AsyncClosing
-):
+class AsyncCognito(SignInCommands, SignInStepsMixin, AccountCommands, AdminCommands, AsyncClosing):
     """A Cognito user-pool session for one app client and (optionally) one user.
 
     ``async with AsyncCognito(pool_id, client_id, username="bob") as cognito:`` per

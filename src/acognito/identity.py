@@ -28,8 +28,8 @@ from botocore import UNSIGNED
 from botocore.credentials import CredentialProvider
 from botocore.exceptions import BotoCoreError
 
-from ._idp import DEFAULT_CONFIG, IdpClient, _httpx_session_cls, _prepare_session, _uses_httpx
-from .errors import ConfigurationError, SessionClosedError, TokenRefreshError
+from ._idp import IdpClient, _default_config, _httpx_session_cls, _prepare_session, _uses_httpx
+from .errors import ConfigurationError, TokenRefreshError
 
 if TYPE_CHECKING:
     from aiobotocore.session import AioSession
@@ -61,33 +61,25 @@ class _IdentityClient(IdpClient):
     error mapping as the user-pool client. Requests are unsigned: GetId and
     GetCredentialsForIdentity take the user's id token, not AWS credentials."""
 
-    async def open(self) -> None:
-        if self._closed:
-            raise SessionClosedError("these identity-pool credentials are closed")
-        if self._client is not None:
-            return
-        if self._lock is None:
-            self._lock = anyio.Lock()
-        async with self._lock:
-            if self._client is not None:
-                return
-            library = sniffio.current_async_library()
-            session = await anyio.to_thread.run_sync(_prepare_session, self._session, library)
-            config = DEFAULT_CONFIG.merge(AioConfig(signature_version=UNSIGNED))
-            if self._config is not None:
-                config = config.merge(self._config)
-            if library == "trio" and not _uses_httpx(config):
-                config = config.merge(AioConfig(http_session_cls=_httpx_session_cls()))
-            await anyio.to_thread.run_sync(session.warm_up_loader_caches, SERVICE, None)
+    async def _create(self) -> tuple[Any, Any]:
+        library = sniffio.current_async_library()
+        session = await anyio.to_thread.run_sync(_prepare_session, self._session, library)
+        config = _default_config().merge(AioConfig(signature_version=UNSIGNED))
+        if self._config is not None:
+            config = config.merge(self._config)
+        if library == "trio" and not _uses_httpx(config):
+            config = config.merge(AioConfig(http_session_cls=_httpx_session_cls()))
+        await anyio.to_thread.run_sync(session.warm_up_loader_caches, SERVICE, None)
+        try:
             context = session.create_client(
                 SERVICE, region_name=self.region, endpoint_url=self.endpoint_url, config=config
             )
-            try:
-                client = await context.__aenter__()
-            except BotoCoreError as exc:
-                raise self._map(exc, "CreateClient") from None
-            self._context, self._client, self.library = context, client, library
-            self._session = session
+            client = await context.__aenter__()
+        except (BotoCoreError, ValueError) as exc:
+            raise self._map(exc, "CreateClient") from None
+        self.library = library
+        self._session = session
+        return context, client
 
 
 def session_for_this_loop(session: AioSession | None = None) -> AioSession:
