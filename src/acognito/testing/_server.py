@@ -18,6 +18,8 @@ from typing import Any
 
 from acognito.errors import ConfigurationError
 
+from ._test_api import Inbox, TestApi
+
 __all__ = ["LocalCognito", "LocalCognitoError"]
 
 
@@ -109,6 +111,16 @@ class LocalCognito:
     @property
     def running(self) -> bool:
         return self._proc is not None and self._proc.poll() is None
+
+    @property
+    def api(self) -> TestApi:
+        """The test API of this server: devices, refresh tokens, the clock."""
+        return TestApi(self.endpoint_url)
+
+    @property
+    def inbox(self) -> Inbox:
+        """The codes this server "sent" by mail or SMS: ``local.inbox.last_code(...)``."""
+        return Inbox(self.api)
 
     def client_kwargs(self) -> dict[str, str]:
         """Keyword arguments that point an :class:`AsyncCognito` at this server."""

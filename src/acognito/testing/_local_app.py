@@ -1,0 +1,226 @@
+"""The local Cognito's WSGI layer, in front of moto's application (server process only).
+
+Requests for the user-pool operations we extend (``X-Amz-Target:
+AWSCognitoIdentityProviderService.<Op>``) are answered here, reading and writing moto's
+own pools, clients and users in-process; operations moto lacks answer at once with
+UnsupportedOperationException ("... is not supported by the local Cognito"), never a
+500 that botocore would retry; the rest goes to moto untouched. ``/_acognito/...`` is a
+small JSON test API over HTTP: the code inbox, devices, refresh tokens, the clock.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+import traceback
+import urllib.parse
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import asdict
+from typing import Any
+
+from moto.cognitoidp.responses import CognitoIdpResponse
+from moto.core.utils import camelcase_to_underscores
+
+from ._local_devices import DeviceOps
+from ._local_state import Fault, LocalState, pool_user, unsupported
+
+__all__ = ["LocalCognitoApp"]
+
+TARGET_PREFIX = "AWSCognitoIdentityProviderService."
+_JSON_11 = "application/x-amz-json-1.1"
+_API = "/_acognito/"
+
+StartResponse = Callable[..., Any]
+
+
+class LocalCognitoApp:
+    """WSGI middleware: our extensions first, moto's application behind them."""
+
+    def __init__(self, app: Callable[..., Iterable[bytes]]) -> None:
+        self.app = app
+        self.state = LocalState()
+        self.ops = DeviceOps(self.state)
+        self._handlers: dict[str, Callable[[dict[str, Any]], dict[str, Any]] | None] = {}
+
+    def handler(self, operation: str) -> Callable[[dict[str, Any]], dict[str, Any]] | None:
+        """Our handler for ``operation``; None when moto answers it (cached per name)."""
+        try:
+            return self._handlers[operation]
+        except KeyError:
+            pass
+        found: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+        if operation.isidentifier():
+            found = getattr(self.ops, f"op_{operation}", None)
+            if found is None and not hasattr(
+                CognitoIdpResponse, camelcase_to_underscores(operation)
+            ):
+                found = _unsupported(operation)
+        self._handlers[operation] = found
+        return found
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        target = environ.get("HTTP_X_AMZ_TARGET", "")
+        if target.startswith(TARGET_PREFIX):
+            handler = self.handler(target[len(TARGET_PREFIX) :])
+            if handler is not None:
+                return self._answer(handler, environ, start_response)
+            if target.endswith(".ForgotPassword"):
+                return self._forgot_password(environ, start_response)
+            return self.app(environ, start_response)
+        path = environ.get("PATH_INFO", "")
+        if path.startswith(_API):
+            return self._test_api(path[len(_API) :], environ, start_response)
+        if path == "/moto-api/reset":
+            self.state.reset()
+        return self.app(environ, start_response)
+
+    # ------------------------------------------------------------ the user-pool API
+
+    def _answer(
+        self,
+        handler: Callable[[dict[str, Any]], dict[str, Any]],
+        environ: dict[str, Any],
+        start_response: StartResponse,
+    ) -> Iterable[bytes]:
+        try:
+            params = json.loads(_read(environ) or b"{}")
+        except ValueError:
+            params = None
+        if not isinstance(params, dict):
+            return _json(start_response, 400, _error("SerializationException", "Not a JSON object"))
+        try:
+            body = handler(params)
+        except Fault as fault:
+            return _json(start_response, 400, _error(fault.code, fault.message))
+        except Exception:  # a bug here: a 400 (no retries), its trace on stderr
+            traceback.print_exc(file=sys.stderr)
+            return _json(
+                start_response, 400, _error("InternalErrorException", "local Cognito error")
+            )
+        return _json(start_response, 200, body)
+
+    def _forgot_password(
+        self, environ: dict[str, Any], start_response: StartResponse
+    ) -> Iterable[bytes]:
+        """moto's ForgotPassword, its code (a response header) also put in the inbox."""
+        raw = _read(environ)
+        environ["wsgi.input"] = io.BytesIO(raw)
+        environ["CONTENT_LENGTH"] = str(len(raw))
+
+        def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            for name, value in headers:
+                if name.lower() == "x-moto-forgot-password-confirmation-code" and value:
+                    self._record_forgot(raw, value)
+            return start_response(status, headers, exc_info)
+
+        return self.app(environ, capture)
+
+    def _record_forgot(self, raw: bytes, code: str) -> None:
+        try:
+            params = json.loads(raw)
+            _, pool, _ = self.state.client(params.get("ClientId"))
+            user = pool_user(pool, str(params.get("Username") or ""))
+        except (Fault, ValueError, AttributeError):
+            return
+        if user is not None:
+            self.state.record_code(pool, user, "forgot_password", code)
+
+    # ------------------------------------------------------------ the test API
+
+    def _test_api(
+        self, route: str, environ: dict[str, Any], start_response: StartResponse
+    ) -> Iterable[bytes]:
+        query = dict(urllib.parse.parse_qsl(environ.get("QUERY_STRING", "")))
+        state = self.state
+        try:
+            if route == "inbox":
+                with state.lock:
+                    codes = [
+                        asdict(c)
+                        for c in state.inbox
+                        if all(
+                            query.get(k) in (None, getattr(c, k))
+                            for k in ("pool_id", "username", "purpose")
+                        )
+                    ]
+                return _json(start_response, 200, {"codes": codes}, "application/json")
+            if route == "devices":
+                pool_id = query.get("pool_id", "")
+                username = query.get("username")
+                with state.lock:
+                    devices = [
+                        {k: v for k, v in asdict(d).items() if k not in ("salt_hex", "verifier")}
+                        for d in state.devices_of(pool_id).values()
+                        if username in (None, d.username)
+                    ]
+                return _json(start_response, 200, {"devices": devices}, "application/json")
+            if route == "refresh-token":
+                raw = json.loads(_read(environ) or b"{}")
+                return _json(
+                    start_response,
+                    200,
+                    {"status": self._refresh_status(str(raw.get("token", "")))},
+                    "application/json",
+                )
+            if route == "clock":
+                raw = json.loads(_read(environ) or b"{}")
+                with state.lock:
+                    state.clock_offset += float(raw.get("advance", 0))
+                    offset = state.clock_offset
+                return _json(start_response, 200, {"offset": offset}, "application/json")
+        except (ValueError, TypeError, AttributeError):
+            return _json(start_response, 400, {"message": "bad request"}, "application/json")
+        return _json(start_response, 404, {"message": "no such test API"}, "application/json")
+
+    def _refresh_status(self, token: str) -> str:
+        """``active``, ``rotated``, ``revoked``, ``expired`` or ``unknown``."""
+        for backend in self.state.backends():
+            for pool in list(backend.user_pools.values()):
+                if token in pool.refresh_tokens:
+                    if pool.refresh_tokens[token] is None:
+                        return "revoked"
+                    with self.state.lock:
+                        info = self.state.refresh.get(token)
+                    if info is not None and info.rotated_at is not None:
+                        return "rotated"
+                    if info is not None and self.state.now() >= info.expires_at:
+                        return "expired"
+                    return "active"
+        return "unknown"
+
+
+def _unsupported(operation: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    def refuse(params: dict[str, Any]) -> dict[str, Any]:
+        raise unsupported(operation)
+
+    return refuse
+
+
+def _read(environ: dict[str, Any]) -> bytes:
+    stream = environ.get("wsgi.input")
+    if stream is None:
+        return b""
+    data: bytes = stream.read()
+    return data
+
+
+def _error(code: str, message: str) -> dict[str, Any]:
+    return {"__type": code, "message": message}
+
+
+def _json(
+    start_response: StartResponse, status: int, body: dict[str, Any], content_type: str = _JSON_11
+) -> list[bytes]:
+    payload = json.dumps(body).encode()
+    reason = {200: "OK", 400: "Bad Request", 404: "Not Found"}.get(status, "")
+    headers = [
+        ("Content-Type", content_type),
+        ("Content-Length", str(len(payload))),
+        ("x-amzn-RequestId", str(uuid.uuid4())),
+    ]
+    if status >= 400 and "__type" in body:
+        headers.append(("x-amzn-ErrorType", f"{body['__type']}:"))
+    start_response(f"{status} {reason}", headers)
+    return [payload]
