@@ -9,8 +9,8 @@ Cognito's with a throw-away key; ``totp`` computes one-time codes. The pytest pl
 """
 
 from ._server import LocalCognito, LocalCognitoError
-from .admin import DEFAULT_PASSWORD, AppClient, CognitoAdmin, LocalPool
 from ._test_api import DeviceRecord, Inbox, SentCode, TestApi
+from .admin import DEFAULT_PASSWORD, AppClient, CognitoAdmin, LocalPool
 from .issuer import TokenIssuer
 from .totp import MOTO_TOTP_SECRET, fresh_totp, totp
 
