@@ -9,7 +9,7 @@ Cognito's with a throw-away key; ``totp`` computes one-time codes. The pytest pl
 """
 
 from ._server import LocalCognito, LocalCognitoError
-from ._test_api import DeviceRecord, Inbox, SentCode, TestApi
+from ._test_api import DeviceRecord, Inbox, RequestRecord, SentCode, TestApi
 from .admin import DEFAULT_PASSWORD, AppClient, CognitoAdmin, LocalPool
 from .issuer import TokenIssuer
 from .totp import MOTO_TOTP_SECRET, fresh_totp, totp
@@ -24,6 +24,7 @@ __all__ = [
     "LocalCognito",
     "LocalCognitoError",
     "LocalPool",
+    "RequestRecord",
     "SentCode",
     "TestApi",
     "TokenIssuer",

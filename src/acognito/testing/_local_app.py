@@ -10,9 +10,11 @@ small JSON test API over HTTP: the code inbox, devices, refresh tokens, the cloc
 
 from __future__ import annotations
 
+import datetime
 import io
 import json
 import sys
+import threading
 import traceback
 import urllib.parse
 import uuid
@@ -23,7 +25,7 @@ from typing import Any
 from moto.cognitoidp.responses import CognitoIdpResponse
 from moto.core.utils import camelcase_to_underscores
 
-from ._local_devices import DeviceOps
+from ._local_account import AccountOps
 from ._local_state import Fault, LocalState, pool_user, unsupported
 
 __all__ = ["LocalCognitoApp"]
@@ -41,7 +43,7 @@ class LocalCognitoApp:
     def __init__(self, app: Callable[..., Iterable[bytes]]) -> None:
         self.app = app
         self.state = LocalState()
-        self.ops = DeviceOps(self.state)
+        self.ops = AccountOps(self.state)
         self._handlers: dict[str, Callable[[dict[str, Any]], dict[str, Any]] | None] = {}
 
     def handler(self, operation: str) -> Callable[[dict[str, Any]], dict[str, Any]] | None:
@@ -63,12 +65,10 @@ class LocalCognitoApp:
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         target = environ.get("HTTP_X_AMZ_TARGET", "")
         if target.startswith(TARGET_PREFIX):
-            handler = self.handler(target[len(TARGET_PREFIX) :])
-            if handler is not None:
-                return self._answer(handler, environ, start_response)
-            if target.endswith(".ForgotPassword"):
-                return self._forgot_password(environ, start_response)
-            return self.app(environ, start_response)
+            operation = target[len(TARGET_PREFIX) :]
+            if self.state.recording:
+                return self._recorded(operation, environ, start_response)
+            return self._operation(operation, environ, start_response)
         path = environ.get("PATH_INFO", "")
         if path.startswith(_API):
             return self._test_api(path[len(_API) :], environ, start_response)
@@ -77,6 +77,54 @@ class LocalCognitoApp:
         return self.app(environ, start_response)
 
     # ------------------------------------------------------------ the user-pool API
+
+    def _operation(
+        self, operation: str, environ: dict[str, Any], start_response: StartResponse
+    ) -> Iterable[bytes]:
+        if self.state.holds:
+            gate = self.state.holds.get(operation)
+            if gate is not None:
+                gate.wait(self.state.HOLD_SECONDS)  # bounded: a test that forgets releases
+        handler = self.handler(operation)
+        if handler is not None:
+            return self._answer(handler, environ, start_response)
+        if operation == "ForgotPassword":
+            return self._forgot_password(environ, start_response)
+        return self.app(environ, start_response)
+
+    def _recorded(
+        self, operation: str, environ: dict[str, Any], start_response: StartResponse
+    ) -> Iterable[bytes]:
+        """Serve one operation and log it (operation, parameters, status, error code)."""
+        raw = _read(environ)
+        environ["wsgi.input"] = io.BytesIO(raw)
+        environ["CONTENT_LENGTH"] = str(len(raw))
+        statuses: list[int] = []
+
+        def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            statuses.append(int(status.split(" ", 1)[0]))
+            return start_response(status, headers, exc_info)
+
+        result = self._operation(operation, environ, capture)
+        try:
+            body = b"".join(result)
+        finally:
+            close = getattr(result, "close", None)
+            if close is not None:
+                close()
+        status = statuses[-1] if statuses else 500
+        code = None
+        try:
+            params = json.loads(raw or b"{}")
+            if status >= 400:
+                code = str(json.loads(body).get("__type", "")).split("#")[-1] or None
+        except (ValueError, AttributeError):
+            params = {}
+        with self.state.lock:
+            self.state.requests.append(
+                {"operation": operation, "status": status, "error_code": code, "params": params}
+            )
+        return [body]
 
     def _answer(
         self,
@@ -94,8 +142,11 @@ class LocalCognitoApp:
             body = handler(params)
         except Fault as fault:
             return _json(start_response, 400, _error(fault.code, fault.message))
-        except Exception:  # a bug here: a 400 (no retries), its trace on stderr
-            traceback.print_exc(file=sys.stderr)
+        except Exception:  # a bug here: a 400 (no retries), its trace kept and on stderr
+            trace = traceback.format_exc()
+            sys.stderr.write(trace)
+            with self.state.lock:
+                self.state.internal_errors.append(trace)
             return _json(
                 start_response, 400, _error("InternalErrorException", "local Cognito error")
             )
@@ -164,13 +215,64 @@ class LocalCognitoApp:
                     {"status": self._refresh_status(str(raw.get("token", "")))},
                     "application/json",
                 )
+            if route == "requests":
+                if environ.get("REQUEST_METHOD") == "POST":
+                    raw = json.loads(_read(environ) or b"{}")
+                    with state.lock:
+                        state.recording = bool(raw.get("record"))
+                        if raw.get("clear"):
+                            state.requests.clear()
+                with state.lock:
+                    since = int(query.get("since", "0"))
+                    rows = state.requests[since:]
+                    total = len(state.requests)
+                return _json(
+                    start_response, 200, {"requests": rows, "total": total}, "application/json"
+                )
+            if route == "custom-auth":
+                raw = json.loads(_read(environ) or b"{}")
+                parameters = {str(k): str(v) for k, v in dict(raw.get("parameters") or {}).items()}
+                with state.lock:
+                    state.custom_auth[str(raw["pool_id"])] = (str(raw["answer"]), parameters)
+                return _json(start_response, 200, {}, "application/json")
+            if route == "user-mfa":
+                raw = json.loads(_read(environ) or b"{}")
+                _, pool = state.pool(raw.get("pool_id"))
+                user = pool_user(pool, str(raw.get("username", "")))
+                if user is None:
+                    return _json(
+                        start_response, 404, {"message": "no such user"}, "application/json"
+                    )
+                if "totp" in raw:
+                    user.software_token_mfa_enabled = bool(raw["totp"])
+                    user.token_verified = bool(raw["totp"])
+                if "sms" in raw:
+                    user.sms_mfa_enabled = bool(raw["sms"])
+                if "preferred" in raw:
+                    user.preferred_mfa_setting = str(raw["preferred"] or "")
+                return _json(start_response, 200, {}, "application/json")
+            if route in ("hold", "release"):
+                raw = json.loads(_read(environ) or b"{}")
+                operation = str(raw["operation"])
+                with state.lock:
+                    if route == "hold":
+                        state.holds[operation] = threading.Event()
+                    else:
+                        gate = state.holds.pop(operation, None)
+                        if gate is not None:
+                            gate.set()
+                return _json(start_response, 200, {}, "application/json")
+            if route == "internal-errors":
+                with state.lock:
+                    errors = list(state.internal_errors)
+                return _json(start_response, 200, {"errors": errors}, "application/json")
             if route == "clock":
                 raw = json.loads(_read(environ) or b"{}")
                 with state.lock:
                     state.clock_offset += float(raw.get("advance", 0))
                     offset = state.clock_offset
                 return _json(start_response, 200, {"offset": offset}, "application/json")
-        except (ValueError, TypeError, AttributeError):
+        except (ValueError, TypeError, AttributeError, KeyError, Fault):
             return _json(start_response, 400, {"message": "bad request"}, "application/json")
         return _json(start_response, 404, {"message": "no such test API"}, "application/json")
 
@@ -206,6 +308,13 @@ def _read(environ: dict[str, Any]) -> bytes:
     return data
 
 
+def _json_default(value: Any) -> Any:
+    """Dates as epoch seconds, as the AWS JSON protocol sends them."""
+    if isinstance(value, datetime.datetime):
+        return value.timestamp()
+    raise TypeError(f"not JSON: {type(value).__name__}")
+
+
 def _error(code: str, message: str) -> dict[str, Any]:
     return {"__type": code, "message": message}
 
@@ -213,7 +322,7 @@ def _error(code: str, message: str) -> dict[str, Any]:
 def _json(
     start_response: StartResponse, status: int, body: dict[str, Any], content_type: str = _JSON_11
 ) -> list[bytes]:
-    payload = json.dumps(body).encode()
+    payload = json.dumps(body, default=_json_default).encode()
     reason = {200: "OK", 400: "Bad Request", 404: "Not Found"}.get(status, "")
     headers = [
         ("Content-Type", content_type),

@@ -118,6 +118,7 @@ class SrpState:
     expires_at: float
     device_key: str | None = None
     for_device: bool = False
+    then: str | None = None
 
 
 @dataclass
@@ -189,6 +190,8 @@ class LocalState:
 
     #: Seconds a challenge step stays answerable (Cognito's default session: 3 minutes).
     SESSION_SECONDS = 180
+    #: Longest a held operation waits for its release (test API ``hold``).
+    HOLD_SECONDS = 10.0
 
     def __init__(self) -> None:
         self.lock = threading.RLock()
@@ -203,6 +206,13 @@ class LocalState:
             self.refresh: dict[str, RefreshInfo] = {}
             self.inbox: list[SentCode] = []
             self.verifiers: dict[tuple[str, str, str], tuple[str, int]] = {}
+            self.codes: dict[tuple[str, str, str], tuple[str, float]] = {}
+            self.pending: dict[str, Any] = {}
+            self.custom_auth: dict[str, tuple[str, dict[str, str]]] = {}
+            self.requests: list[dict[str, Any]] = []
+            self.internal_errors: list[str] = []
+            self.holds: dict[str, threading.Event] = {}
+            self.recording = False
             self._client_pool: dict[str, tuple[CognitoIdpBackend, CognitoIdpUserPool]] = {}
 
     def now(self) -> float:

@@ -13,7 +13,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["DeviceRecord", "Inbox", "SentCode", "TestApi"]
+__all__ = ["DeviceRecord", "Inbox", "RequestRecord", "SentCode", "TestApi"]
 
 
 @dataclass(frozen=True)
@@ -85,6 +85,63 @@ class TestApi:
         """Move the server's clock forward (codes, sessions, refresh tokens); the offset."""
         offset: float = self.call("clock", {"advance": seconds})["offset"]
         return offset
+
+    def set_custom_auth(
+        self, pool_id: str, answer: str, parameters: dict[str, str] | None = None
+    ) -> None:
+        """Stand in for the pool's custom auth triggers: one challenge, this answer."""
+        self.call(
+            "custom-auth", {"pool_id": pool_id, "answer": answer, "parameters": parameters or {}}
+        )
+
+    def set_user_mfa(
+        self,
+        pool_id: str,
+        username: str,
+        *,
+        totp: bool | None = None,
+        sms: bool | None = None,
+        preferred: str | None = None,
+    ) -> None:
+        """Turn a user's TOTP / SMS MFA on or off (TOTP uses moto's fixed secret)."""
+        body: dict[str, Any] = {"pool_id": pool_id, "username": username}
+        for key, value in (("totp", totp), ("sms", sms), ("preferred", preferred)):
+            if value is not None:
+                body[key] = value
+        self.call("user-mfa", body)
+
+    def hold(self, operation: str) -> None:
+        """Park every ``operation`` request inside the server until :meth:`release`
+        (at most 10 s): a way to test what a client does while a call is in flight."""
+        self.call("hold", {"operation": operation})
+
+    def release(self, operation: str) -> None:
+        """Let the held ``operation`` requests go on."""
+        self.call("release", {"operation": operation})
+
+    def internal_errors(self) -> list[str]:
+        """Tracebacks of bugs in the local Cognito's own extensions (empty, we hope)."""
+        errors: list[str] = self.call("internal-errors")["errors"]
+        return errors
+
+    def record_requests(self, on: bool = True, *, clear: bool = False) -> None:
+        """Log every user-pool request the server answers (off by default: it costs)."""
+        self.call("requests", {"record": on, "clear": clear})
+
+    def requests(self, since: int = 0) -> list[RequestRecord]:
+        """The logged requests from index ``since`` on (parameters include secrets)."""
+        rows = self.call("requests", query={"since": str(since)})["requests"]
+        return [RequestRecord(**row) for row in rows]
+
+
+@dataclass(frozen=True)
+class RequestRecord:
+    """One user-pool request the server answered (``params`` holds secrets: not in repr)."""
+
+    operation: str
+    status: int
+    error_code: str | None
+    params: dict[str, Any] = field(repr=False, compare=False)
 
 
 class Inbox:
