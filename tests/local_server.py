@@ -8,6 +8,8 @@ vocabulary the flow tests were written in (``create_pool``, ``last_code``, ...).
 
 from __future__ import annotations
 
+import json
+import urllib.request
 import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -18,6 +20,7 @@ import boto3
 from botocore.config import Config
 
 from acognito.testing import MOTO_TOTP_SECRET, LocalCognito, RequestRecord
+from auth_test_servers import ShiftedClock
 
 SIGN_UP = "sign_up"
 FORGOT_PASSWORD = "forgot_password"
@@ -63,6 +66,24 @@ class _Requests:
 
     def __iter__(self) -> Iterator[RequestRecord]:
         return iter(self._all())
+
+
+class LocalClock(ShiftedClock):
+    """The test's clock, moved together with the local Cognito's clock."""
+
+    def __init__(self, server: LocalServer) -> None:
+        super().__init__()
+        self._server = server
+
+    def advance(self, seconds: float) -> None:
+        super().advance(seconds)
+        self._server.local.api.advance_clock(seconds)
+
+    def rewind(self) -> None:
+        """Put the server's clock back where it was (the end of a test)."""
+        if self.offset:
+            self._server.local.api.advance_clock(-self.offset)
+            self.offset = 0.0
 
 
 class LocalServer:
@@ -117,7 +138,9 @@ class LocalServer:
         device_tracking: bool = False,
         device_remember_on_prompt: bool = False,
         mfa: str = "OFF",
+        region: str = "us-east-1",
     ) -> str:
+        assert region == self.local.region, "one region per local server"
         params: dict[str, Any] = {"PoolName": f"pool-{uuid.uuid4().hex[:8]}"}
         if username_attributes:
             params["UsernameAttributes"] = list(username_attributes)
@@ -144,6 +167,7 @@ class LocalServer:
         explicit_auth_flows: list[str] | None = None,
         refresh_token_rotation: bool = False,
         retry_grace_seconds: int = 0,
+        access_token_validity: int | None = None,
     ) -> tuple[str, str | None]:
         flows = list(_FLOWS if explicit_auth_flows is None else explicit_auth_flows)
         if refresh_token_rotation and explicit_auth_flows is None:
@@ -156,6 +180,10 @@ class LocalServer:
             "GenerateSecret": secret,
             "ExplicitAuthFlows": flows,
         }
+        if access_token_validity is not None:
+            params["AccessTokenValidity"] = access_token_validity
+            params["IdTokenValidity"] = access_token_validity
+            params["TokenValidityUnits"] = {"AccessToken": "seconds", "IdToken": "seconds"}
         if refresh_token_rotation:
             params["RefreshTokenRotation"] = {
                 "Feature": "ENABLED",
@@ -195,6 +223,25 @@ class LocalServer:
         name: str = resp["User"]["Username"]
         return name
 
+    def update_user(
+        self,
+        pool_id: str,
+        username: str,
+        *,
+        enabled: bool | None = None,
+        attributes: Mapping[str, str] | None = None,
+    ) -> None:
+        if enabled is True:
+            self._boto.admin_enable_user(UserPoolId=pool_id, Username=username)
+        elif enabled is False:
+            self._boto.admin_disable_user(UserPoolId=pool_id, Username=username)
+        if attributes:
+            self._boto.admin_update_user_attributes(
+                UserPoolId=pool_id,
+                Username=username,
+                UserAttributes=[{"Name": k, "Value": v} for k, v in attributes.items()],
+            )
+
     def enable_totp(self, pool_id: str, username: str, *, preferred: bool = True) -> str:
         """TOTP MFA on for the user; its secret (moto's fixed one)."""
         self.local.api.set_user_mfa(
@@ -213,6 +260,17 @@ class LocalServer:
         self.local.api.set_custom_auth(pool_id, answer, dict(parameters or {}))
 
     # ------------------------------------------------------------ inspection
+
+    def jwks_url(self, pool_id: str) -> str:
+        return f"{self.endpoint_url}/{pool_id}/.well-known/jwks.json"
+
+    def issuer_url(self, pool_id: str) -> str:
+        return f"https://cognito-idp.{self.local.region}.amazonaws.com/{pool_id}"
+
+    def jwks(self, pool_id: str) -> dict[str, Any]:
+        with urllib.request.urlopen(self.jwks_url(pool_id), timeout=10) as resp:  # noqa: S310
+            keys: dict[str, Any] = json.loads(resp.read())
+        return keys
 
     def _pool_username(self, pool_id: str, username: str) -> str:
         name: str = self._boto.admin_get_user(UserPoolId=pool_id, Username=username)["Username"]

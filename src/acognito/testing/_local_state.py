@@ -329,6 +329,18 @@ class LocalState:
 
     # ------------------------------------------------------------ tokens
 
+    @staticmethod
+    def validity(pool: CognitoIdpUserPool, client_id: str, kind: str) -> int:
+        """Seconds a ``kind`` token (AccessToken, IdToken) of the client lives."""
+        client = pool.clients.get(client_id)
+        config = client.extended_config if client is not None else {}
+        value = config.get(f"{kind}Validity")
+        if not value:
+            return 3600
+        unit = (config.get("TokenValidityUnits") or {}).get(kind, "hours")
+        scale = {"seconds": 1, "minutes": 60, "hours": 3600, "days": 86400}.get(unit, 3600)
+        return int(value) * scale
+
     def mint(
         self,
         pool: CognitoIdpUserPool,
@@ -339,6 +351,8 @@ class LocalState:
     ) -> dict[str, Any]:
         """Access and id tokens signed with moto's pool key, registered with moto."""
         now = int(self.now())
+        access_life = self.validity(pool, client_id, "AccessToken")
+        id_life = self.validity(pool, client_id, "IdToken")
         issuer = f"https://cognito-idp.{pool.region}.amazonaws.com/{pool.id}"
         event_id = str(uuid.uuid4())
         groups = sorted(group.group_name for group in user.groups)
@@ -351,7 +365,7 @@ class LocalState:
             "token_use": "access",
             "scope": "aws.cognito.signin.user.admin",
             "auth_time": now,
-            "exp": now + 3600,
+            "exp": now + access_life,
             "iat": now,
             "jti": str(uuid.uuid4()),
             "username": user.username,
@@ -371,7 +385,7 @@ class LocalState:
                 "event_id": event_id,
                 "token_use": "id",
                 "auth_time": now,
-                "exp": now + 3600,
+                "exp": now + id_life,
                 "iat": now,
                 "jti": str(uuid.uuid4()),
             }
@@ -386,7 +400,7 @@ class LocalState:
         pool.id_tokens[id_token] = (client_id, user.username)
         return {
             "AccessToken": access_token,
-            "ExpiresIn": 3600,
+            "ExpiresIn": access_life,
             "TokenType": "Bearer",
             "IdToken": id_token,
         }
