@@ -22,6 +22,7 @@ from aiobotocore.config import AioConfig
 from acognito import AsyncCognito
 from acognito.auth import CognitoAuth
 from acognito.errors import (
+    InvalidParameterError,
     NotAuthorizedError,
     RefreshTokenReuseError,
     ResourceNotFoundError,
@@ -177,11 +178,31 @@ async def test_an_operation_it_lacks_answers_at_once_with_a_named_error(
         await cognito_admin.idp.call(
             "describe_risk_configuration", UserPoolId=cognito_pool.user_pool_id
         )
+    with pytest.raises(UnsupportedOperationError, match="StartWebAuthnRegistration"):
+        await cognito_admin.idp.call("start_web_authn_registration", AccessToken="x.y.z")
+    assert time.monotonic() - start < 5  # no retries of a 500
+
+
+async def test_custom_auth_answers_the_challenge_set_through_the_test_api(
+    cognito_local: LocalCognito, cognito_admin: CognitoAdmin, cognito_pool: LocalPool
+) -> None:
     await cognito_admin.create_user(cognito_pool.user_pool_id, "fay", PASSWORD)
     async with session(cognito_pool, "fay") as c:
-        with pytest.raises(UnsupportedOperationError, match="CUSTOM_AUTH"):
+        with pytest.raises(InvalidParameterError, match="set_custom_auth"):
             await c.custom_authenticate(lambda params: "42")
-    assert time.monotonic() - start < 5  # no retries of a 500
+    cognito_local.api.set_custom_auth(cognito_pool.user_pool_id, "42", {"question": "6*7"})
+    seen: list[dict[str, str]] = []
+
+    def answer(params: dict[str, str]) -> str:
+        seen.append(dict(params))
+        return str(eval(params["question"], {}))  # noqa: S307 - a fixed test expression
+
+    async with session(cognito_pool, "fay") as c:
+        await c.custom_authenticate(answer, password=PASSWORD)  # SRP first, then the challenge
+        assert c.access_token and seen[0]["question"] == "6*7"
+    async with session(cognito_pool, "fay") as c:
+        with pytest.raises(NotAuthorizedError):
+            await c.custom_authenticate(lambda params: "41")
 
 
 # ---------------------------------------------------------------- 3. devices and tokens
@@ -308,3 +329,74 @@ async def test_revoke_and_global_sign_out_retire_refresh_tokens(
         c.refresh_token = token
         with pytest.raises(NotAuthorizedError, match="revoked"):
             await c.renew_access_token()
+
+
+# ---------------------------------------------------------------- the demo and `python -m acognito local`
+
+
+async def test_the_demo_shows_a_wrong_password_refused(anyio_backend: str) -> None:
+    from acognito.__main__ import run_demo
+
+    lines: list[str] = []
+    with anyio.fail_after(120):
+        await run_demo(lines.append)
+    text = "\n".join(lines)
+    assert "confirm_sign_up(code from the local inbox) -> ok" in text
+    assert "authenticate(wrong password) with SRP -> refused: NotAuthorizedException" in text
+    assert "eyJ" not in text
+
+
+def _port_closed(port: int) -> bool:
+    import socket
+
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return False
+    except OSError:
+        return True
+
+
+@pytest.mark.parametrize("stop_signal", ["SIGTERM", "SIGINT"])
+async def test_local_command_serves_a_ready_user_and_leaves_no_orphan(stop_signal: str) -> None:
+    import signal
+    import urllib.parse
+
+    from anyio.streams.buffered import BufferedByteReceiveStream
+
+    async with await anyio.open_process(
+        [sys.executable, "-m", "acognito", "local", "--username", "zoe"]
+    ) as proc:
+        try:
+            assert proc.stdout is not None
+            out = BufferedByteReceiveStream(proc.stdout)
+            lines: list[str] = []
+            with anyio.fail_after(90):
+                while not lines or not lines[-1].startswith("# Ctrl-C"):
+                    lines.append((await out.receive_until(b"\n", 65536)).decode())
+            info = json.loads("\n".join(line for line in lines if not line.startswith("#")))
+            assert info["username"] == "zoe"
+            options = {
+                "user_pool_region": info["region"],
+                "endpoint_url": info["endpoint_url"],
+                "access_key": "testing",
+                "secret_key": "testing",
+                "botocore_config": NO_RETRIES,
+            }
+            async with AsyncCognito(
+                info["user_pool_id"], info["client_id"], username="zoe", **options
+            ) as c:
+                with pytest.raises(NotAuthorizedError):
+                    await c.authenticate(WRONG)
+                await c.authenticate(info["password"])
+                await c.verify_tokens()
+            port = urllib.parse.urlsplit(info["endpoint_url"]).port
+            assert port is not None and not _port_closed(port)
+            proc.send_signal(getattr(signal, stop_signal))
+            with anyio.fail_after(30):
+                code = await proc.wait()
+            assert code == 0
+            assert _port_closed(port)  # the moto server process went with it
+        finally:
+            if proc.returncode is None:
+                proc.kill()
+                await proc.wait()

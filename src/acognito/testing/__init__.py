@@ -10,7 +10,7 @@ Cognito's with a throw-away key; ``totp`` computes one-time codes. The pytest pl
 
 from ._server import LocalCognito, LocalCognitoError
 from ._test_api import DeviceRecord, Inbox, RequestRecord, SentCode, TestApi
-from .admin import DEFAULT_PASSWORD, AppClient, CognitoAdmin, LocalPool
+from .admin import DEFAULT_PASSWORD, AppClient, CognitoAdmin, LocalPool, LocalUser
 from .issuer import TokenIssuer
 from .totp import MOTO_TOTP_SECRET, fresh_totp, totp
 
@@ -24,6 +24,7 @@ __all__ = [
     "LocalCognito",
     "LocalCognitoError",
     "LocalPool",
+    "LocalUser",
     "RequestRecord",
     "SentCode",
     "TestApi",
