@@ -392,7 +392,15 @@ class AuthOps:
         if state.then == "custom":
             return self.custom_challenge(pool, client, user, state.device_key)
         device_key = str(r.get("DEVICE_KEY") or "") or state.device_key
-        return self.after_password(backend, pool, client, user, device_key)
+        try:
+            return self.after_password(backend, pool, client, user, device_key)
+        except Fault as fault:
+            if fault.message == _NO_DEVICE:
+                # AWS's JS client answers "Device does not exist." by sending the same
+                # proof again without the device: the step stays answerable once more.
+                with self.state.lock:
+                    self.state.srp_states[block] = state
+            raise
 
     def _device_srp(
         self,
