@@ -47,6 +47,8 @@ class UserSnapshot:
     status: str
     enabled: bool
     attributes: dict[str, str]
+    totp_enabled: bool = False
+    sms_mfa_enabled: bool = False
 
 
 class _Requests:
@@ -126,6 +128,18 @@ class LocalServer:
         return self._boto
 
     @property
+    def port(self) -> int:
+        return self.local.port
+
+    @property
+    def running(self) -> bool:
+        return self.local.running
+
+    def totp_secret(self, pool_id: str, username: str) -> str:
+        """The TOTP secret of every user: moto hands out one fixed secret."""
+        return MOTO_TOTP_SECRET
+
+    @property
     def internal_errors(self) -> list[str]:
         return self.local.api.internal_errors()
 
@@ -168,7 +182,12 @@ class LocalServer:
         refresh_token_rotation: bool = False,
         retry_grace_seconds: int = 0,
         access_token_validity: int | None = None,
+        refresh_token_validity: int | None = None,
+        enable_token_revocation: bool = True,
+        auth_session_validity: int | None = None,
     ) -> tuple[str, str | None]:
+        """An app client; validities in seconds, except ``auth_session_validity`` (minutes,
+        as Cognito counts it)."""
         flows = list(_FLOWS if explicit_auth_flows is None else explicit_auth_flows)
         if refresh_token_rotation and explicit_auth_flows is None:
             # Rotation goes through GetTokensFromRefreshToken; AWS has such a client drop
@@ -180,10 +199,19 @@ class LocalServer:
             "GenerateSecret": secret,
             "ExplicitAuthFlows": flows,
         }
+        units: dict[str, str] = {}
         if access_token_validity is not None:
             params["AccessTokenValidity"] = access_token_validity
             params["IdTokenValidity"] = access_token_validity
-            params["TokenValidityUnits"] = {"AccessToken": "seconds", "IdToken": "seconds"}
+            units.update(AccessToken="seconds", IdToken="seconds")
+        if refresh_token_validity is not None:
+            params["RefreshTokenValidity"] = refresh_token_validity
+            units["RefreshToken"] = "seconds"
+        if units:
+            params["TokenValidityUnits"] = units
+        if auth_session_validity is not None:
+            params["AuthSessionValidity"] = auth_session_validity
+        params["EnableTokenRevocation"] = enable_token_revocation
         if refresh_token_rotation:
             params["RefreshTokenRotation"] = {
                 "Feature": "ENABLED",
@@ -216,11 +244,13 @@ class LocalServer:
             UserAttributes=[{"Name": k, "Value": v} for k, v in attrs.items()],
             MessageAction="SUPPRESS",
         )
-        if status != "FORCE_CHANGE_PASSWORD" and confirmed:
+        name: str = resp["User"]["Username"]
+        if status != "FORCE_CHANGE_PASSWORD":
             self._boto.admin_set_user_password(
                 UserPoolId=pool_id, Username=username, Password=password, Permanent=True
             )
-        name: str = resp["User"]["Username"]
+            if not confirmed or status not in (None, "CONFIRMED"):
+                self.local.api.set_user_status(pool_id, name, status or "UNCONFIRMED")
         return name
 
     def update_user(
@@ -242,17 +272,22 @@ class LocalServer:
                 UserAttributes=[{"Name": k, "Value": v} for k, v in attributes.items()],
             )
 
+    def _preference(self, pool_id: str, username: str, kind: str, preferred: bool) -> str | None:
+        """The preference to set: ``kind``, or none if it was ``kind``'s, else unchanged."""
+        if preferred:
+            return kind
+        data = self._boto.admin_get_user(UserPoolId=pool_id, Username=username)
+        return "" if data.get("PreferredMfaSetting") == kind else None
+
     def enable_totp(self, pool_id: str, username: str, *, preferred: bool = True) -> str:
         """TOTP MFA on for the user; its secret (moto's fixed one)."""
-        self.local.api.set_user_mfa(
-            pool_id, username, totp=True, preferred="SOFTWARE_TOKEN_MFA" if preferred else None
-        )
+        choice = self._preference(pool_id, username, "SOFTWARE_TOKEN_MFA", preferred)
+        self.local.api.set_user_mfa(pool_id, username, totp=True, preferred=choice)
         return MOTO_TOTP_SECRET
 
     def enable_sms_mfa(self, pool_id: str, username: str, *, preferred: bool = True) -> None:
-        self.local.api.set_user_mfa(
-            pool_id, username, sms=True, preferred="SMS_MFA" if preferred else None
-        )
+        choice = self._preference(pool_id, username, "SMS_MFA", preferred)
+        self.local.api.set_user_mfa(pool_id, username, sms=True, preferred=choice)
 
     def set_custom_auth(
         self, pool_id: str, answer: str, *, parameters: Mapping[str, str] | None = None
@@ -282,8 +317,15 @@ class LocalServer:
     def user(self, pool_id: str, username: str) -> UserSnapshot:
         data = self._boto.admin_get_user(UserPoolId=pool_id, Username=username)
         attrs = {a["Name"]: a["Value"] for a in data.get("UserAttributes", [])}
+        settings = data.get("UserMFASettingList") or []
         return UserSnapshot(
-            data["Username"], attrs.get("sub", ""), data["UserStatus"], data["Enabled"], attrs
+            data["Username"],
+            attrs.get("sub", ""),
+            data["UserStatus"],
+            data["Enabled"],
+            attrs,
+            "SOFTWARE_TOKEN_MFA" in settings,
+            "SMS_MFA" in settings,
         )
 
     def has_user(self, pool_id: str, username: str) -> bool:

@@ -25,8 +25,8 @@ from typing import Any
 from moto.cognitoidp.responses import CognitoIdpResponse
 from moto.core.utils import camelcase_to_underscores
 
-from ._local_account import AccountOps
-from ._local_state import Fault, LocalState, pool_user, unsupported
+from ._local_mfa import MfaOps
+from ._local_state import HEADERS, Fault, LocalState, pool_user, unsupported
 
 __all__ = ["LocalCognitoApp"]
 
@@ -43,7 +43,7 @@ class LocalCognitoApp:
     def __init__(self, app: Callable[..., Iterable[bytes]]) -> None:
         self.app = app
         self.state = LocalState()
-        self.ops = AccountOps(self.state)
+        self.ops = MfaOps(self.state)
         self._handlers: dict[str, Callable[[dict[str, Any]], dict[str, Any]] | None] = {}
 
     def handler(self, operation: str) -> Callable[[dict[str, Any]], dict[str, Any]] | None:
@@ -74,6 +74,13 @@ class LocalCognitoApp:
             return self._test_api(path[len(_API) :], environ, start_response)
         if path == "/moto-api/reset":
             self.state.reset()
+        if path.endswith("/.well-known/jwks.json"):
+            try:
+                self.state.pool(path.strip("/").split("/")[0])
+            except Fault:
+                return _json(
+                    start_response, 404, {"message": "no such user pool"}, "application/json"
+                )
         return self.app(environ, start_response)
 
     # ------------------------------------------------------------ the user-pool API
@@ -88,8 +95,6 @@ class LocalCognitoApp:
         handler = self.handler(operation)
         if handler is not None:
             return self._answer(handler, environ, start_response)
-        if operation == "ForgotPassword":
-            return self._forgot_password(environ, start_response)
         return self.app(environ, start_response)
 
     def _recorded(
@@ -139,7 +144,11 @@ class LocalCognitoApp:
         if not isinstance(params, dict):
             return _json(start_response, 400, _error("SerializationException", "Not a JSON object"))
         try:
-            body = handler(params)
+            # One operation at a time: check-then-change steps (rotation, single-use
+            # sessions) stay atomic; the SRP math holds the GIL anyway.
+            with self.state.lock:
+                body = handler(params)
+            extra = body.pop(HEADERS, None) or {}
         except Fault as fault:
             return _json(start_response, 400, _error(fault.code, fault.message))
         except Exception:  # a bug here: a 400 (no retries), its trace kept and on stderr
@@ -150,33 +159,7 @@ class LocalCognitoApp:
             return _json(
                 start_response, 400, _error("InternalErrorException", "local Cognito error")
             )
-        return _json(start_response, 200, body)
-
-    def _forgot_password(
-        self, environ: dict[str, Any], start_response: StartResponse
-    ) -> Iterable[bytes]:
-        """moto's ForgotPassword, its code (a response header) also put in the inbox."""
-        raw = _read(environ)
-        environ["wsgi.input"] = io.BytesIO(raw)
-        environ["CONTENT_LENGTH"] = str(len(raw))
-
-        def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-            for name, value in headers:
-                if name.lower() == "x-moto-forgot-password-confirmation-code" and value:
-                    self._record_forgot(raw, value)
-            return start_response(status, headers, exc_info)
-
-        return self.app(environ, capture)
-
-    def _record_forgot(self, raw: bytes, code: str) -> None:
-        try:
-            params = json.loads(raw)
-            _, pool, _ = self.state.client(params.get("ClientId"))
-            user = pool_user(pool, str(params.get("Username") or ""))
-        except (Fault, ValueError, AttributeError):
-            return
-        if user is not None:
-            self.state.record_code(pool, user, "forgot_password", code)
+        return _json(start_response, 200, body, headers=extra)
 
     # ------------------------------------------------------------ the test API
 
@@ -250,6 +233,8 @@ class LocalCognitoApp:
                     user.sms_mfa_enabled = bool(raw["sms"])
                 if "preferred" in raw:
                     user.preferred_mfa_setting = str(raw["preferred"] or "")
+                if "status" in raw:
+                    user.status = str(raw["status"])
                 return _json(start_response, 200, {}, "application/json")
             if route in ("hold", "release"):
                 raw = json.loads(_read(environ) or b"{}")
@@ -320,16 +305,21 @@ def _error(code: str, message: str) -> dict[str, Any]:
 
 
 def _json(
-    start_response: StartResponse, status: int, body: dict[str, Any], content_type: str = _JSON_11
+    start_response: StartResponse,
+    status: int,
+    body: dict[str, Any],
+    content_type: str = _JSON_11,
+    headers: dict[str, str] | None = None,
 ) -> list[bytes]:
     payload = json.dumps(body, default=_json_default).encode()
     reason = {200: "OK", 400: "Bad Request", 404: "Not Found"}.get(status, "")
-    headers = [
+    head = [
         ("Content-Type", content_type),
         ("Content-Length", str(len(payload))),
         ("x-amzn-RequestId", str(uuid.uuid4())),
+        *(headers or {}).items(),
     ]
     if status >= 400 and "__type" in body:
-        headers.append(("x-amzn-ErrorType", f"{body['__type']}:"))
-    start_response(f"{status} {reason}", headers)
+        head.append(("x-amzn-ErrorType", f"{body['__type']}:"))
+    start_response(f"{status} {reason}", head)
     return [payload]

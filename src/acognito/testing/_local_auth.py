@@ -9,6 +9,7 @@ key. MFA and new-password steps stay moto's (its sessions are reused).
 
 from __future__ import annotations
 
+import json
 import random
 import string
 import uuid
@@ -102,15 +103,11 @@ class AuthOps:
         if user is None:
             raise Fault("UserNotFoundException", "User does not exist.")
         device_key = str(ap.get("DEVICE_KEY") or "") or None
+        self._may_sign_in(user)  # before the password, as Cognito does
         if flow == "USER_PASSWORD_AUTH":
-            if device_key is None:
-                result = moto_call(backend.initiate_auth, client.id, flow, dict(ap))
-                return self.finish(pool, client, user, result, None)
-            self._may_sign_in(user)
             if not user.password or not same(user.password, str(ap.get("PASSWORD") or "")):
                 raise not_authorized()
             return self.after_password(backend, pool, client, user, device_key)
-        self._may_sign_in(user)
         return self.srp_challenge(pool, client, user, ap, device_key)
 
     def srp_challenge(
@@ -183,14 +180,15 @@ class AuthOps:
     ) -> dict[str, Any]:
         raise unsupported("CUSTOM_AUTH")
 
-    def sms_mfa(
+    def mfa_step(
         self,
         pool: CognitoIdpUserPool,
         client: CognitoIdpUserPoolClient,
         user: CognitoIdpUser,
         device_key: str | None,
+        name: str,
     ) -> dict[str, Any]:
-        raise unsupported("SMS_MFA")
+        raise unsupported(name)
 
     @staticmethod
     def _may_sign_in(user: CognitoIdpUser) -> None:
@@ -261,9 +259,27 @@ class AuthOps:
     ) -> dict[str, Any]:
         """Re-issue moto's tokens as ours (device key, refresh record, new device)."""
         auth = result.get("AuthenticationResult") if isinstance(result, dict) else None
-        if result.get("ChallengeName") == "SMS_MFA":
-            # moto takes any SMS code: ours sends a real one to the inbox and checks it.
-            return self.sms_mfa(pool, client, user, device_key)
+        name = result.get("ChallengeName")
+        if name in ("SMS_MFA", "SOFTWARE_TOKEN_MFA"):
+            # moto takes any SMS code and keeps sessions forever: ours are Cognito's.
+            pool.backend.sessions.pop(str(result.get("Session") or ""), None)
+            return self.mfa_step(pool, client, user, device_key, str(name))
+        if name == "NEW_PASSWORD_REQUIRED":
+            attrs = {k: v for k, v in user.attribute_lookup.items() if k != "sub"}
+            result["ChallengeParameters"] = {
+                "USERNAME": user.username,
+                "USER_ID_FOR_SRP": user.username,
+                "requiredAttributes": "[]",
+                "userAttributes": json.dumps(attrs),
+            }
+        if name == "MFA_SETUP":
+            params = result.setdefault("ChallengeParameters", {})
+            can = params.get("MFAS_CAN_SETUP", [])
+            can = json.loads(can) if isinstance(can, str) else list(can)
+            if not user.attribute_lookup.get("phone_number"):
+                can = [m for m in can if m != "SMS_MFA"]  # no phone to set SMS up with
+            params["MFAS_CAN_SETUP"] = json.dumps(can)
+            params.setdefault("USERNAME", user.username)
         if not auth:
             return result
         old = auth.get("RefreshToken")
@@ -335,6 +351,10 @@ class AuthOps:
         result = moto_call(backend.respond_to_auth_challenge, session, client.id, name, dict(r))
         if not result:
             raise unsupported(f"The {name} challenge")
+        if name == "MFA_SETUP" and result.get("AuthenticationResult") and user.token_verified:
+            # Cognito turns the MFA just set up on (moto only marks the token verified).
+            user.software_token_mfa_enabled = True
+            user.preferred_mfa_setting = user.preferred_mfa_setting or "SOFTWARE_TOKEN_MFA"
         return self.finish(pool, client, user, result, None)
 
     def _verifier_answer(

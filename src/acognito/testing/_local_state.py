@@ -36,6 +36,9 @@ from ._srp_server import SrpServer, user_verifier
 
 __all__ = ["Fault", "LocalState", "SentCode"]
 
+#: A handler's answer may carry extra response headers under this key.
+HEADERS = "__headers__"
+
 #: What local error messages end with, so a user reading one knows where it came from.
 NOT_SUPPORTED = "is not supported by the local Cognito (acognito.testing)"
 
@@ -211,6 +214,7 @@ class LocalState:
             self.custom_auth: dict[str, tuple[str, dict[str, str]]] = {}
             self.requests: list[dict[str, Any]] = []
             self.internal_errors: list[str] = []
+            self.used_sessions: set[str] = set()
             self.holds: dict[str, threading.Event] = {}
             self.recording = False
             self._client_pool: dict[str, tuple[CognitoIdpBackend, CognitoIdpUserPool]] = {}
@@ -416,9 +420,12 @@ class LocalState:
     ) -> str:
         token = secrets.token_urlsafe(96)
         pool.refresh_tokens[token] = (client.id, username, origin_jti)
-        days = client.extended_config.get("RefreshTokenValidity") or 30
+        config = client.extended_config
+        value = config.get("RefreshTokenValidity") or 30
+        unit = (config.get("TokenValidityUnits") or {}).get("RefreshToken", "days")
+        scale = {"seconds": 1, "minutes": 60, "hours": 3600, "days": 86400}.get(unit, 86400)
         if expires_at is None:
-            expires_at = self.now() + float(days) * 86400
+            expires_at = self.now() + float(value) * scale
         with self.lock:
             self.refresh[token] = RefreshInfo(device_key, expires_at)
         return token

@@ -110,6 +110,10 @@ class TestApi:
                 body[key] = value
         self.call("user-mfa", body)
 
+    def set_user_status(self, pool_id: str, username: str, status: str) -> None:
+        """Put a user in a status (UNCONFIRMED, RESET_REQUIRED, ...) without the flow."""
+        self.call("user-mfa", {"pool_id": pool_id, "username": username, "status": status})
+
     def hold(self, operation: str) -> None:
         """Park every ``operation`` request inside the server until :meth:`release`
         (at most 10 s): a way to test what a client does while a call is in flight."""
