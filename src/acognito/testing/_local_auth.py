@@ -229,6 +229,8 @@ class AuthOps(RefreshOps):
                         "USER_ID_FOR_SRP": user.username,
                     },
                 }
+        if not self._needs_a_step(pool, user):
+            return self.finish(pool, client, user, _TOKENS, device_key)  # no tokens minted twice
         # moto's own PASSWORD_VERIFIER step decides new password, MFA set-up, MFA or tokens.
         session = str(uuid.uuid4())
         backend.sessions[session] = (user.username, pool)
@@ -244,6 +246,18 @@ class AuthOps(RefreshOps):
         if "ChallengeName" in result and not result.get("ChallengeParameters"):
             result["ChallengeParameters"] = {"USERNAME": user.username}
         return self.finish(pool, client, user, result, device_key)
+
+    @staticmethod
+    def _needs_a_step(pool: CognitoIdpUserPool, user: CognitoIdpUser) -> bool:
+        """Whether moto's PASSWORD_VERIFIER step would ask for anything (else: tokens)."""
+        totp_ready = pool.token_mfa_config == {"Enabled": True} and user.token_verified
+        return bool(
+            user.status == "FORCE_CHANGE_PASSWORD"
+            or pool.mfa_config == "ON"
+            or user.software_token_mfa_enabled
+            or totp_ready
+            or user.sms_mfa_enabled
+        )
 
     def finish(
         self,
