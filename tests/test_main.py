@@ -93,7 +93,9 @@ def test_verify_command_with_a_jwks_file(tmp_path) -> None:
     assert token not in wrong.stderr + wrong.stdout
 
 
-async def test_login_command_against_the_local_cognito(cognito_admin, cognito_pool, tmp_path) -> None:
+async def test_login_command_against_the_local_cognito(
+    cognito_admin, cognito_pool, tmp_path
+) -> None:
     import json
 
     import anyio
@@ -115,7 +117,12 @@ async def test_login_command_against_the_local_cognito(cognito_admin, cognito_po
     env_args = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
     import os
 
-    env = {**os.environ, **env_args, "ACOGNITO_CONFIG_DIR": str(tmp_path / "config"), "ACOGNITO_CACHE_DIR": str(tmp_path / "cache")}
+    env = {
+        **os.environ,
+        **env_args,
+        "ACOGNITO_CONFIG_DIR": str(tmp_path / "config"),
+        "ACOGNITO_CACHE_DIR": str(tmp_path / "cache"),
+    }
     run = await anyio.run_process(
         [sys.executable, "-m", "acognito", *args], input=b"Cli-Passw0rd!\n", env=env, check=False
     )

@@ -22,6 +22,7 @@ from .errors import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
     EXIT_OK,
+    EXIT_USAGE,
     CliError,
 )
 
@@ -151,14 +152,17 @@ def _save_tty() -> None:
     """Remember the terminal's mode so Ctrl-C at a password prompt can restore echo."""
     try:
         import termios
-
-        fd = os.open("/dev/tty", os.O_RDWR | os.O_NOCTTY)
-    except (ImportError, OSError):
+    except ImportError:  # pragma: no cover - not a POSIX system
         return
-    try:
-        _TTY_STATE[:] = [fd, termios.tcgetattr(fd)]
-    except Exception:
-        os.close(fd)
+    fds = []
+    with contextlib.suppress(OSError):
+        fds.append(os.open("/dev/tty", os.O_RDWR | os.O_NOCTTY))
+    with contextlib.suppress(Exception):
+        if sys.stdin.isatty():
+            fds.append(sys.stdin.fileno())
+    for fd in fds:
+        with contextlib.suppress(Exception):
+            _TTY_STATE.append((fd, termios.tcgetattr(fd)))
 
 
 def _restore_tty() -> None:
@@ -166,8 +170,9 @@ def _restore_tty() -> None:
         return
     import termios
 
-    with contextlib.suppress(Exception):
-        termios.tcsetattr(_TTY_STATE[0], termios.TCSADRAIN, _TTY_STATE[1])
+    for fd, state in _TTY_STATE:
+        with contextlib.suppress(Exception):
+            termios.tcsetattr(fd, termios.TCSADRAIN, state)
 
 
 def _on_sigint(signum: int, frame: FrameType | None) -> None:
@@ -283,7 +288,12 @@ def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     ctx = Context(args, Output(json_mode=args.json, quiet=args.quiet))
-    backend = getattr(args, "backend", "asyncio")
+    backend = (
+        getattr(args, "backend", None) or os.environ.get("ACOGNITO_ASYNC_BACKEND") or "asyncio"
+    )
+    if backend not in ("asyncio", "trio"):
+        _error(f"ACOGNITO_ASYNC_BACKEND={backend!r}: use asyncio or trio")
+        return EXIT_USAGE
     try:
         try:
             return int(anyio.run(_run, ctx, backend=backend))
