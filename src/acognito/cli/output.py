@@ -137,15 +137,20 @@ class Output:
                     return
                 await anyio.sleep(0.5)
 
+        failure: BaseException | None = None
         async with anyio.create_task_group() as tg:
             tg.start_soon(ticker)
             try:
                 yield
+            except BaseException as exc:  # re-raised below, not wrapped in a group
+                failure = exc
             finally:
                 tg.cancel_scope.cancel()
         if shown and tty:
             self.stderr.write("\r\x1b[K")
             self.stderr.flush()
+        if failure is not None:
+            raise failure
 
 
 def _cell(value: Any) -> str:
