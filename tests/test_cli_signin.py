@@ -313,3 +313,15 @@ def test_verify_against_the_local_pool(cli, pool) -> None:
     assert wrong_use.code == 1
     assert "JwtInvalidTokenUseError" in one_line_error(wrong_use)
     assert token not in wrong_use.err
+
+
+def test_a_sign_in_with_pool_options_needs_no_saved_profile(cli, pool) -> None:
+    flags = ["--pool-id", pool.user_pool_id, "--client-id", pool.public_client.client_id, "--endpoint-url", pool.endpoint_url]
+    cli("configure", "--profile", "other", *flags)  # some profile exists, not "adhoc"
+    run = cli("login", "--profile", "adhoc", "-u", "ann", *flags, stdin=PASSWORD + "\n")
+    assert run.code == 0, run.err
+    token = cli("token", "--profile", "adhoc")
+    assert token.code == 0, token.err
+    missing = cli("token", "--profile", "nobody-here")
+    assert missing.code == 2
+    assert "nobody is signed in with profile 'nobody-here'" in one_line_error(missing)

@@ -160,11 +160,12 @@ class ProfileStore:
         values = {k: v for k, v in parser.items(section) if k in known and v}
         return Profile(name=name, **values)
 
-    def load(self, name: str | None) -> Profile:
-        """The named (or default) profile; an empty one when it does not exist yet."""
+    def load(self, name: str | None, *, allow_new: bool = False) -> Profile:
+        """The named (or default) profile; an empty one when it does not exist yet
+        (a named one only with ``allow_new``: the command line gives the pool)."""
         chosen = name or self.default_name()
         found = self.get(chosen)
-        if found is None and name is not None and self.path.exists() and self.names():
+        if found is None and name is not None and not allow_new and self.names():
             known = ", ".join(self.names())
             raise UsageError(
                 f"no profile {chosen!r} (known: {known}); "

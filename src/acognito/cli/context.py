@@ -71,7 +71,8 @@ class Context:
 
     def profile(self) -> Profile:
         """The chosen profile with this command line's pool options applied on top."""
-        base = self.store.load(getattr(self.args, "profile", None))
+        given = getattr(self.args, "pool_id", None) is not None
+        base = self.store.load(getattr(self.args, "profile", None), allow_new=given)
         overrides = {name: getattr(self.args, name, None) for name in POOL_FIELDS}
         return base.merged(overrides)
 
@@ -122,5 +123,8 @@ class Context:
 
     def cached(self, profile: Profile | None = None) -> CachedLogin:
         """The cached sign-in this command is about (``--username`` or the last one)."""
-        chosen = profile or self.store.load(getattr(self.args, "profile", None))
-        return self.cache.load(chosen.name, getattr(self.args, "username", None))
+        name = profile.name if profile else None
+        # A sign-in made with pool options on the command line has a cache but maybe no
+        # saved profile: the cache alone is enough.
+        name = name or getattr(self.args, "profile", None) or self.store.default_name()
+        return self.cache.load(name, getattr(self.args, "username", None))

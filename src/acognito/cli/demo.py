@@ -116,8 +116,9 @@ async def run_demo(out: Callable[[str], None] = print, progress: Progress = _no_
     out("  acognito configure --pool-id <pool id> --client-id <app client id>")
     out("  acognito login --username <user>")
     out('  curl -H "Authorization: Bearer $(acognito token)" https://your.api/')
-    out("  acognito whoami | acognito decode | acognito logout")
-    out("  acognito --help   (every command)")
+    out("  acognito whoami")
+    out("  acognito logout --global")
+    out("  acognito --help")
 
 
 async def _walk(p: _Steps, pool: Any) -> None:
