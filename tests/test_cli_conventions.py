@@ -8,6 +8,7 @@ import re
 import select
 import signal
 import subprocess
+import sys
 import time
 
 import pytest
@@ -216,3 +217,55 @@ def test_ctrl_c_while_waiting_exits_130(tmp_path) -> None:
     text = (seen + rest).decode(errors="replace")
     assert re.search(r"https?://127\.0\.0\.1:9/oauth2/authorize\?", text)
     assert "Traceback" not in text
+
+
+def _without_extras(cli, tmp_path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    """The CLI as a plain install runs it: platformdirs, keyring and segno unimportable."""
+    code = (
+        "import sys\n"
+        "for name in ('platformdirs', 'keyring', 'segno'):\n"
+        "    sys.modules[name] = None\n"
+        "from acognito.cli import main\n"
+        f"sys.exit(main({list(args)!r}))\n"
+    )
+    env = cli.env()
+    del env["ACOGNITO_CONFIG_DIR"], env["ACOGNITO_CACHE_DIR"]
+    env["HOME"] = str(tmp_path / "home")
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+
+
+def test_works_without_the_cli_extra(cli, tmp_path) -> None:
+    made = _without_extras(
+        cli,
+        tmp_path,
+        "configure",
+        "--pool-id",
+        "eu-west-1_Cli1",
+        "--client-id",
+        "abc123",
+        "--client-secret-keyring",
+        "acognito:abc123",
+    )
+    assert made.returncode == 0, made.stderr
+    assert (tmp_path / "home" / ".config" / "acognito" / "config").exists()
+    run = _without_extras(cli, tmp_path, "login", "--username", "ann", stdin="pw\n")
+    assert run.returncode == 2
+    assert "'keyring' is not installed: pip install 'acognito[cli]'" in run.stderr
+    assert "Traceback" not in run.stderr
+
+
+def test_totp_uri_without_segno() -> None:
+    from acognito.cli.mfa import otpauth_uri
+
+    uri = otpauth_uri("ABCDEF", "ada@example.com", "My App")
+    assert (
+        uri
+        == "otpauth://totp/My%20App:ada@example.com?secret=ABCDEF&issuer=My%20App&algorithm=SHA1&digits=6&period=30"
+    )

@@ -198,3 +198,44 @@ def test_hosted_ui_gives_up_after_the_timeout(tmp_path, authorize_site) -> None:
     assert run.code == 1
     assert "/oauth2/authorize?" in run.err
     assert "no sign-in came back within 2 s" in run.err.splitlines()[-1]
+
+
+def test_hosted_ui_opens_the_browser_with_webbrowser(tmp_path, authorize_site) -> None:
+    # $BROWSER is what Python's webbrowser runs: here a command that hands the URL to
+    # this test, which follows the redirects like a browser would (no JavaScript).
+    import httpx
+
+    seen = tmp_path / "url"
+    cli = Cli(tmp_path, extra_env={"BROWSER": f"sh -c 'echo \"$0\" > {seen}' %s"})
+    proc = subprocess.Popen(
+        cli.argv(
+            "login",
+            "--hosted-ui",
+            "--port",
+            str(authorize_site.port),
+            "--timeout",
+            "30",
+            *authorize_site.pool_args(),
+        ),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=cli.env(),
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not (seen.exists() and seen.read_text().strip()):
+            assert time.monotonic() < deadline and proc.poll() is None, (
+                proc.stderr.read() if proc.stderr else ""
+            )
+            time.sleep(0.05)
+        page = httpx.get(seen.read_text().strip(), follow_redirects=True, timeout=10)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert page.status_code == 200 and "Signed in" in page.text
+    assert proc.returncode == 0, err
+    assert "Opened the browser to sign in." in err
+    assert "/oauth2/authorize?" not in err  # the URL went to the browser, not the terminal

@@ -234,7 +234,7 @@ def test_totp_setup_then_login_asks_for_the_code(cli, cognito_local) -> None:
     assert cli("login", "-u", "tess", stdin=PASSWORD + "\n").code == 0
     setup = cli("mfa", "setup-totp", stdin=_code_with_time_to_spare() + "\n")
     assert setup.code == 0, setup.err
-    assert f"secret={MOTO_TOTP_SECRET}" in setup.err or "QR code" in setup.err
+    assert "Scan this QR code" in setup.err and f"secret: {MOTO_TOTP_SECRET}" in setup.err
     assert "TOTP is set up and preferred for tess" in setup.err
     wrong = cli("login", "-u", "tess", stdin=f"{PASSWORD}\n000000\n")
     assert wrong.code == 1
@@ -316,7 +316,14 @@ def test_verify_against_the_local_pool(cli, pool) -> None:
 
 
 def test_a_sign_in_with_pool_options_needs_no_saved_profile(cli, pool) -> None:
-    flags = ["--pool-id", pool.user_pool_id, "--client-id", pool.public_client.client_id, "--endpoint-url", pool.endpoint_url]
+    flags = [
+        "--pool-id",
+        pool.user_pool_id,
+        "--client-id",
+        pool.public_client.client_id,
+        "--endpoint-url",
+        pool.endpoint_url,
+    ]
     cli("configure", "--profile", "other", *flags)  # some profile exists, not "adhoc"
     run = cli("login", "--profile", "adhoc", "-u", "ann", *flags, stdin=PASSWORD + "\n")
     assert run.code == 0, run.err
