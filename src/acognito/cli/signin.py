@@ -349,8 +349,6 @@ async def run_logout(ctx: Context) -> int:
 
 async def _sign_out(ctx: Context, login: CachedLogin, profile: Any) -> None:
     if ctx.args.everywhere:
-        if login.source == "oauth" and not login.endpoint_url and not login.pool_id:
-            raise CliError("--global needs the pool id")
         async with ctx.cognito(
             profile,
             login.username,
