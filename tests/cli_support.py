@@ -127,8 +127,9 @@ def admin_call(local: LocalCognito, operation: str, **params: Any) -> dict[str, 
 
 
 def one_line_error(run: Run) -> str:
-    """The single stderr line of a failed command (no traceback)."""
-    lines = [line for line in run.err.splitlines() if line.strip()]
+    """The single error line of a failed command (no traceback), besides progress."""
+    # Progress lines ("signing in ...") may come first when a step is slow.
+    lines = [line for line in run.err.splitlines() if line.strip() and not line.endswith(" ...")]
     assert len(lines) == 1, run.err
     assert "Traceback" not in run.err
     assert lines[0].startswith("acognito: error: "), lines[0]

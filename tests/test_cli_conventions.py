@@ -269,3 +269,29 @@ def test_totp_uri_without_segno() -> None:
         uri
         == "otpauth://totp/My%20App:ada@example.com?secret=ABCDEF&issuer=My%20App&algorithm=SHA1&digits=6&period=30"
     )
+
+
+def test_ctrl_c_in_the_demo_still_stops_the_local_cognito(tmp_path) -> None:
+    # Ctrl-C cancels the command (no KeyboardInterrupt mid-task), so its clean-up runs.
+    import socket
+
+    cli = Cli(tmp_path)
+    proc, master = _spawn_in_pty(cli, "demo")
+    try:
+        seen = _read_until(master, b"endpoint http://127.0.0.1:", 60)
+        seen += _read_until(master, b"\n", 5)
+        os.kill(proc.pid, signal.SIGINT)
+        code = proc.wait(timeout=15)
+        rest = _read_until(master, b"interrupted", 5)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        os.close(master)
+    assert code == 130
+    text = (seen + rest).decode(errors="replace")
+    assert "Traceback" not in text
+    assert "stopped the local Cognito" in text
+    port = int(re.search(r"endpoint http://127\.0\.0\.1:(\d+)", text).group(1))
+    with socket.socket() as sock, pytest.raises(OSError):
+        sock.settimeout(2)
+        sock.connect(("127.0.0.1", port))

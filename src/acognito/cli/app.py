@@ -179,13 +179,17 @@ def _on_sigint(signum: int, frame: FrameType | None) -> None:
     from .context import PROMPTING
 
     if PROMPTING.is_set():  # a thread blocked on the terminal cannot be cancelled: leave now
-        _restore_tty()
-        with contextlib.suppress(Exception):
-            sys.stderr.write("\nacognito: interrupted\n")
-            sys.stderr.flush()
-        os._exit(EXIT_INTERRUPTED)
+        _leave_now()
     signal.signal(signal.SIGINT, _second_sigint)
     raise KeyboardInterrupt
+
+
+def _leave_now() -> None:
+    _restore_tty()
+    with contextlib.suppress(Exception):
+        sys.stderr.write("\nacognito: interrupted\n")
+        sys.stderr.flush()
+    os._exit(EXIT_INTERRUPTED)
 
 
 def _second_sigint(signum: int, frame: FrameType | None) -> None:
@@ -254,7 +258,43 @@ def _quiet_broken_pipe() -> int:
 
 
 async def _run(ctx: Any) -> int:
-    result = await ctx.args.run(ctx)
+    """Run the command; Ctrl-C cancels it (its clean-up runs) and gives exit code 130.
+
+    The signal is taken by the event loop, so no KeyboardInterrupt lands in the middle
+    of a task. A thread waiting at a prompt cannot be cancelled: then the process ends
+    at once, after giving the terminal its echo back.
+    """
+    import anyio
+
+    from .context import PROMPTING
+
+    interrupted = False
+    result: Any = None
+    async with anyio.create_task_group() as tg:
+
+        async def watch() -> None:
+            nonlocal interrupted
+            try:
+                receiver = anyio.open_signal_receiver(signal.SIGINT)
+            except NotImplementedError:  # pragma: no cover - Windows: KeyboardInterrupt
+                return
+            with receiver as signals:
+                async for _ in signals:
+                    if PROMPTING.is_set():
+                        _leave_now()
+                    interrupted = True
+                    tg.cancel_scope.cancel()
+                    return
+
+        tg.start_soon(watch)
+        result = await ctx.args.run(ctx)
+        tg.cancel_scope.cancel()
+    if interrupted:
+        _restore_tty()
+        with contextlib.suppress(Exception):
+            sys.stderr.write("\nacognito: interrupted\n")
+            sys.stderr.flush()
+        return EXIT_INTERRUPTED
     return EXIT_OK if result is None else int(result)
 
 

@@ -109,8 +109,9 @@ async def run_demo(out: Callable[[str], None] = print, progress: Progress = _no_
         await _walk(p, pool)
     finally:
         p.restart()
-        await anyio.to_thread.run_sync(local.stop)
-        p.step("stopped the local Cognito")
+        with anyio.CancelScope(shield=True):  # Ctrl-C cancels the walk, not the clean-up
+            await anyio.to_thread.run_sync(local.stop)
+            p.step("stopped the local Cognito")
     out("")
     out("Next, try the command line on your own pool:")
     out("  acognito configure --pool-id <pool id> --client-id <app client id>")
