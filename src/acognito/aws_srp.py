@@ -90,6 +90,7 @@ class AWSSRP(AsyncClosing):
         #: on first use, off the event loop.
         self.small_a_value = srp.generate_small_a()
         self._large_a: int | None = None
+        self._given_client = client
         if client is not None:
             if pool_region is not None:
                 raise ConfigurationError(
@@ -107,7 +108,7 @@ class AWSSRP(AsyncClosing):
     def client(self) -> Any:
         """The aiobotocore client: the one passed in, or AWSSRP's own once made (after a
         first call); before that a :class:`ConfigurationError`."""
-        client = self._idp._client
+        client = self._given_client if self._given_client is not None else self._idp._client
         if client is None:
             raise ConfigurationError(
                 "AWSSRP makes its aiobotocore client on first use: await a call first, "
