@@ -84,7 +84,11 @@ def test_boto3_client_kwargs_are_checked_by_name_and_keep_secrets_out() -> None:
 
 async def test_boto3_client_kwargs_reach_the_client(cognito_admin, cognito_pool) -> None:
     await cognito_admin.create_user(cognito_pool.user_pool_id, "kit", PASSWORD)
-    kwargs = {**_client_kwargs(cognito_pool), "config": Config(read_timeout=7)}
+    kwargs = {
+        **_client_kwargs(cognito_pool),
+        "aws_session_token": "session-token-kw",
+        "config": Config(read_timeout=7),
+    }
     async with AsyncCognito(
         cognito_pool.user_pool_id,
         cognito_pool.public_client.client_id,
@@ -95,6 +99,8 @@ async def test_boto3_client_kwargs_reach_the_client(cognito_admin, cognito_pool)
         assert c.access_claims is not None
         assert c.client.meta.config.read_timeout == 7  # a botocore Config, converted
         assert c.client.meta.region_name == cognito_pool.region
+        credentials = await c.client._request_signer._credentials.get_frozen_credentials()
+        assert (credentials.access_key, credentials.token) == ("testing", "session-token-kw")
 
 
 async def test_client_exists_once_open_and_takes_a_stubber(cognito_admin, cognito_pool) -> None:
