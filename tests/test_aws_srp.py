@@ -247,7 +247,7 @@ async def test_confirm_device_needs_new_device_metadata() -> None:
 
 
 async def test_pycognito_manual_exchange_with_get_auth_params_and_process_challenge(
-    server: LoopbackCognitoServer, client: Any
+    server: LocalServer, client: Any
 ) -> None:
     """pycognito's hand-driven SRP (get_auth_params, process_challenge), with ``await``:
     the test server checks the password proof, so a wrong password is refused."""

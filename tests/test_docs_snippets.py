@@ -44,6 +44,7 @@ import pytest
 from acognito import AsyncCognito
 from acognito.identity import session_for_this_loop
 from acognito.testing import MOTO_TOTP_SECRET, CognitoAdmin, LocalPool, fresh_totp, totp
+from acognito.testing._test_api import Inbox, TestApi
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
@@ -185,8 +186,8 @@ async def _new_password_user(admin: CognitoAdmin) -> PoolState:
 
 
 async def _unconfirmed_user(admin: CognitoAdmin) -> PoolState:
-    """ann signed up and has not confirmed; she types the code from the mail (moto takes
-    any code: tests/test_steps.py's strict xfail waits for one that checks it)."""
+    """ann signed up and has not confirmed; she types the code from her mail (the local
+    Cognito's inbox: it checks the code)."""
     pool = await admin.create_local_pool()
     await admin.idp.call(
         "sign_up",
@@ -195,7 +196,9 @@ async def _unconfirmed_user(admin: CognitoAdmin) -> PoolState:
         Password=PASSWORD,
         UserAttributes=[{"Name": "email", "Value": "ann@example.com"}],
     )
-    return PoolState(pool, stdin=_TypedAnswers(["123456"]))
+    inbox = Inbox(TestApi(pool.endpoint_url))
+    code = inbox.codes(pool.user_pool_id, purpose="sign_up")[-1].code
+    return PoolState(pool, stdin=_TypedAnswers([code]))
 
 
 async def _mfa_on(admin: CognitoAdmin) -> PoolState:
