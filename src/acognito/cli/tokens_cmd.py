@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import base64
 import json
 import sys
 from typing import TYPE_CHECKING, Any
 
 import anyio.to_thread
 
-from acognito.errors import JwtParseError
 from acognito.tokens import peek_claims
 
+from ..tokens import decode_segment, split_jwt
 from .app import add_command
 from .cache import expires_within
 from .errors import CliError, UsageError
@@ -135,14 +134,7 @@ def _read_token(arg: str) -> str:
 
 
 def _header(token: str) -> dict[str, Any]:
-    part = token.split(".")[0]
-    try:
-        value = json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
-    except ValueError:
-        raise JwtParseError("the JWT header is not base64url-encoded JSON") from None
-    if not isinstance(value, dict):
-        raise JwtParseError("the JWT header is not a JSON object")
-    return value
+    return decode_segment(split_jwt(token)[0], "header")
 
 
 async def run_decode(ctx: Context) -> None:

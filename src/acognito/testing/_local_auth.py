@@ -24,6 +24,7 @@ from moto.cognitoidp.models import (
 )
 from moto.core.exceptions import JsonRESTError
 
+from .._ids import pool_name
 from ._local_refresh import RefreshOps
 from ._local_state import (
     DeviceStep,
@@ -403,7 +404,7 @@ class AuthOps(RefreshOps):
                 raise not_authorized()
             first, second = device.group_key, device.device_key
         else:
-            first, second = pool.id.split("_", 1)[1], user.username
+            first, second = pool_name(pool.id), user.username
         ok = state.srp.verify_claim(
             srp_a=state.srp_a,
             first=first,

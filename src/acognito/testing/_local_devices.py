@@ -7,14 +7,14 @@ period; RevokeToken retires a refresh token and the access tokens minted from it
 
 from __future__ import annotations
 
-import base64
 import binascii
-import json
 from collections.abc import Mapping
 from typing import Any
 
 from moto.cognitoidp.models import CognitoIdpUser, CognitoIdpUserPool
 
+from ..errors import JwtParseError
+from ..tokens import peek_claims
 from ._local_auth import AuthOps
 from ._local_state import Device, Fault, invalid_parameter, pool_user, required, same
 from ._srp_server import device_verifier_from_config
@@ -26,11 +26,10 @@ _NO_DEVICE = "Device does not exist."
 
 def _origin_jti(token: str) -> str | None:
     try:
-        payload = token.split(".")[1]
-        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-    except (IndexError, ValueError):
+        claims = peek_claims(token)
+    except JwtParseError:
         return None
-    value = claims.get("origin_jti") if isinstance(claims, dict) else None
+    value = claims.get("origin_jti")
     return value if isinstance(value, str) else None
 
 

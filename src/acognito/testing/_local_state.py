@@ -13,7 +13,6 @@ import base64
 import calendar
 import hashlib
 import hmac
-import json
 import re
 import secrets
 import threading
@@ -32,6 +31,8 @@ from moto.cognitoidp.models import (
     cognitoidp_backends,
 )
 
+from ..errors import JwtParseError
+from ..tokens import peek_claims
 from ._srp_server import SrpServer, user_verifier
 
 __all__ = ["Fault", "LocalState", "SentCode"]
@@ -261,10 +262,9 @@ class LocalState:
         text = str(token or "")
         invalid = not_authorized("Invalid Access Token")
         try:
-            payload = text.split(".")[1]
-            claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+            claims = peek_claims(text)
             pool_id = str(claims["iss"]).rsplit("/", 1)[1]
-        except (IndexError, KeyError, ValueError, TypeError, AttributeError):
+        except (IndexError, KeyError, JwtParseError):
             raise invalid from None
         if not isinstance(claims, dict):
             raise invalid

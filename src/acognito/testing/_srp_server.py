@@ -31,6 +31,8 @@ import secrets
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from .._ids import pool_name
+
 __all__ = ["G", "K", "N", "SrpServer", "device_verifier_from_config", "user_verifier"]
 
 try:  # gmpy2 (the ``fast`` extra) does the same modular power ~6x faster
@@ -98,10 +100,9 @@ def user_verifier(
 
     pool_name is the part of pool_id after the underscore. Random 16-byte salt when None.
     """
-    pool_name = pool_id.split("_")[1]
     if salt is None:
         salt = secrets.token_bytes(16)
-    return _verifier(salt, pool_name + user_id_for_srp, password)
+    return _verifier(salt, pool_name(pool_id) + user_id_for_srp, password)
 
 
 def device_verifier_from_config(config: dict[str, str]) -> tuple[str, int]:

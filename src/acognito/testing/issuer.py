@@ -12,6 +12,8 @@ from typing import Any
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
+from .._ids import parse_pool_id
+
 __all__ = ["TokenIssuer"]
 
 
@@ -40,7 +42,7 @@ class TokenIssuer:
         key_size: int = 2048,
     ) -> None:
         self.user_pool_id = user_pool_id
-        self.region = region or user_pool_id.split("_", 1)[0]
+        self.region = region or parse_pool_id(user_pool_id)[0]
         self.issuer = issuer or (f"https://cognito-idp.{self.region}.amazonaws.com/{user_pool_id}")
         self.kid = kid or uuid.uuid4().hex
         self._key = rsa.generate_private_key(public_exponent=65537, key_size=key_size)
