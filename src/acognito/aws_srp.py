@@ -44,14 +44,8 @@ def _refuse_sync_client(client: object) -> None:
         )
 
 
-class AWSSRP(AsyncClosing):
-    """SRP sign-in for one user, with optional remembered-device credentials.
-
-    The arguments are pycognito's, in its positional order. ``client`` is an
-    aiobotocore ``cognito-idp`` client you own (a boto3 client is refused: it cannot be
-    awaited); without it AWSSRP makes its own (``pool_region`` / ``endpoint_url``) and
-    closes it in ``close()`` or at the end of ``async with``.
-    """
+class ChallengeNames:
+    """pycognito's challenge-name constants on ``AWSSRP`` (async and blocking alike)."""
 
     SMS_MFA_CHALLENGE = "SMS_MFA"
     SOFTWARE_TOKEN_MFA_CHALLENGE = "SOFTWARE_TOKEN_MFA"  # noqa: S105 - a challenge name
@@ -59,6 +53,16 @@ class AWSSRP(AsyncClosing):
     PASSWORD_VERIFIER_CHALLENGE = "PASSWORD_VERIFIER"  # noqa: S105 - a challenge name
     DEVICE_SRP_CHALLENGE = "DEVICE_SRP_AUTH"
     DEVICE_PASSWORD_VERIFIER_CHALLENGE = "DEVICE_PASSWORD_VERIFIER"  # noqa: S105 - a challenge name
+
+
+class AWSSRP(ChallengeNames, AsyncClosing):
+    """SRP sign-in for one user, with optional remembered-device credentials.
+
+    The arguments are pycognito's, in its positional order. ``client`` is an
+    aiobotocore ``cognito-idp`` client you own (a boto3 client is refused: it cannot be
+    awaited); without it AWSSRP makes its own (``pool_region`` / ``endpoint_url``) and
+    closes it in ``close()`` or at the end of ``async with``.
+    """
 
     def __init__(
         self,

@@ -4,31 +4,23 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Mapping
-from datetime import datetime, timezone
 from typing import Any
 
-from .. import srp
 from .._secret import secret_hash
 from ..aws_srp import AWSSRP as AsyncAWSSRP
+from ..aws_srp import ChallengeNames
 from ..errors import ConfigurationError
 from ._loop import _loop
 
 __all__ = ["AWSSRP"]
 
 
-class AWSSRP:
+class AWSSRP(ChallengeNames):
     """pycognito's ``AWSSRP``, blocking, over acognito's SRP sign-in.
 
     ``client`` may be a boto3 ``cognito-idp`` client: its region and endpoint are used
     (acognito makes its own aiobotocore client on the private loop).
     """
-
-    SMS_MFA_CHALLENGE = "SMS_MFA"
-    SOFTWARE_TOKEN_MFA_CHALLENGE = "SOFTWARE_TOKEN_MFA"  # noqa: S105 - a challenge name
-    NEW_PASSWORD_REQUIRED_CHALLENGE = "NEW_PASSWORD_REQUIRED"  # noqa: S105 - a challenge name
-    PASSWORD_VERIFIER_CHALLENGE = "PASSWORD_VERIFIER"  # noqa: S105 - a challenge name
-    DEVICE_SRP_CHALLENGE = "DEVICE_SRP_AUTH"
-    DEVICE_PASSWORD_VERIFIER_CHALLENGE = "DEVICE_PASSWORD_VERIFIER"  # noqa: S105 - a challenge name
 
     def __init__(
         self,
@@ -59,9 +51,6 @@ class AWSSRP:
         self.pool_id = pool_id
         self.client_id = client_id
         self.client_secret = client_secret
-        self._password = password
-        self.small_a_value = srp.generate_small_a()
-        self.large_a_value = srp.calculate_a(self.small_a_value)
         loop = _loop()
         self._loop = loop
         self._async: AsyncAWSSRP = loop.build(
@@ -103,50 +92,29 @@ class AWSSRP:
         return f"<acognito.sync.AWSSRP over {self._async!r}>"
 
     get_secret_hash = staticmethod(secret_hash)
+    get_cognito_formatted_timestamp = staticmethod(AsyncAWSSRP.get_cognito_formatted_timestamp)
 
-    @staticmethod
-    def get_cognito_formatted_timestamp(input_datetime: datetime) -> str:
-        """Cognito's TIMESTAMP for a datetime (a naive one is taken as UTC, as pycognito does)."""
-        if input_datetime.tzinfo is None:
-            input_datetime = input_datetime.replace(tzinfo=timezone.utc)
-        return srp.cognito_timestamp(input_datetime)
+    @property
+    def small_a_value(self) -> int:
+        """The SRP private value ``a`` behind :meth:`get_auth_params` (one per object)."""
+        return self._async.small_a_value
+
+    @property
+    def large_a_value(self) -> int:
+        """A = g^a mod N, as sent in ``SRP_A``."""
+        return int(self.get_auth_params()["SRP_A"], 16)
 
     def get_auth_params(self) -> dict[str, str]:
         """InitiateAuth's USER_SRP_AUTH parameters (USERNAME, SRP_A, SECRET_HASH, DEVICE_KEY)."""
-        params = {"USERNAME": self.username, "SRP_A": format(self.large_a_value, "x")}
-        if self.client_secret is not None:
-            params["SECRET_HASH"] = secret_hash(self.username, self.client_id, self.client_secret)
-        if self.device_key is not None:
-            params["DEVICE_KEY"] = self.device_key
-        return params
+        return self._loop.run(self._async.get_auth_params)
 
     def process_challenge(
         self, challenge_parameters: Mapping[str, str], request_parameters: Mapping[str, str]
     ) -> dict[str, str]:
         """The PASSWORD_VERIFIER answer for the ``a`` behind :meth:`get_auth_params`."""
-        username = challenge_parameters.get("USERNAME", request_parameters["USERNAME"])
-        timestamp = srp.cognito_timestamp(datetime.now(timezone.utc))
-        signature = srp.password_claim_signature(
-            pool_id=self.pool_id,
-            user_id_for_srp=challenge_parameters["USER_ID_FOR_SRP"],
-            password=self._password,
-            small_a=self.small_a_value,
-            srp_b=challenge_parameters["SRP_B"],
-            salt=challenge_parameters["SALT"],
-            secret_block=challenge_parameters["SECRET_BLOCK"],
-            timestamp=timestamp,
+        return self._loop.run(
+            self._async.process_challenge, challenge_parameters, request_parameters
         )
-        response = {
-            "TIMESTAMP": timestamp,
-            "USERNAME": username,
-            "PASSWORD_CLAIM_SECRET_BLOCK": challenge_parameters["SECRET_BLOCK"],
-            "PASSWORD_CLAIM_SIGNATURE": signature,
-        }
-        if self.client_secret is not None:
-            response["SECRET_HASH"] = secret_hash(username, self.client_id, self.client_secret)
-        if self.device_key is not None:
-            response["DEVICE_KEY"] = self.device_key
-        return response
 
     def authenticate_user(
         self, client: Any = None, client_metadata: Mapping[str, str] | None = None
