@@ -1,7 +1,8 @@
 """Faults and bad input at the session (issue 11): nothing lost, only named errors.
 
-Against real loopback servers: the loopback Cognito test server (which rotates refresh
-tokens), a JWKS endpoint that can answer 503, a port nobody listens on, and a server
+Against real loopback servers: the shipped local Cognito (acognito.testing.LocalCognito,
+whose app client here rotates refresh tokens; their status is read through its test API),
+a JWKS endpoint that can answer 503, a port nobody listens on, and a server
 that accepts connections and never answers.
 """
 
@@ -20,7 +21,7 @@ from aiobotocore.config import AioConfig
 from acognito import AsyncCognito
 from acognito._idp import CONNECT_TIMEOUT, READ_TIMEOUT, _default_config
 from acognito.errors import CognitoConnectionError, ConfigurationError, JwksFetchError
-from loopback_cognito import LoopbackCognitoServer
+from local_server import LocalServer
 from test_pool import CountingJwks
 
 pytestmark = pytest.mark.anyio
@@ -30,22 +31,24 @@ NO_RETRIES = AioConfig(retries={"total_max_attempts": 1})
 
 
 @pytest.fixture(scope="module")
-def server() -> Iterator[LoopbackCognitoServer]:
-    with LoopbackCognitoServer() as srv:
+def server() -> Iterator[LocalServer]:
+    """One local Cognito (a process) for the module, both backends."""
+    with LocalServer() as srv:
         yield srv
 
 
 @pytest.fixture
-def rotating(server: LoopbackCognitoServer) -> Iterator[tuple[str, str, CountingJwks]]:
+def rotating(server: LocalServer) -> Iterator[tuple[str, str, CountingJwks]]:
     """A pool whose client rotates refresh tokens, and a JWKS endpoint in front of it."""
     pool_id = server.create_pool()
     client_id, _ = server.create_client(pool_id, refresh_token_rotation=True)
     server.create_user(pool_id, "rae", PASSWORD)
     with CountingJwks(server.jwks_url(pool_id)) as jwks:
         yield pool_id, client_id, jwks
+    assert server.internal_errors == []  # no bug in the local Cognito's own extensions
 
 
-def on(server: LoopbackCognitoServer, pool_id: str, client_id: str, **kwargs: Any) -> AsyncCognito:
+def on(server: LocalServer, pool_id: str, client_id: str, **kwargs: Any) -> AsyncCognito:
     return AsyncCognito(
         pool_id,
         client_id,
@@ -62,7 +65,7 @@ def on(server: LoopbackCognitoServer, pool_id: str, client_id: str, **kwargs: An
 
 
 async def test_a_rotated_refresh_token_survives_a_jwks_outage(
-    server: LoopbackCognitoServer, rotating: tuple[str, str, CountingJwks]
+    server: LocalServer, rotating: tuple[str, str, CountingJwks]
 ) -> None:
     pool_id, client_id, jwks = rotating
     async with on(server, pool_id, client_id, username="rae") as signer:
@@ -84,7 +87,7 @@ async def test_a_rotated_refresh_token_survives_a_jwks_outage(
 
 
 async def test_a_sign_in_during_a_jwks_outage_keeps_its_refresh_token(
-    server: LoopbackCognitoServer, rotating: tuple[str, str, CountingJwks]
+    server: LocalServer, rotating: tuple[str, str, CountingJwks]
 ) -> None:
     pool_id, client_id, jwks = rotating
     jwks.status = 503

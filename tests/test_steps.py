@@ -1,8 +1,10 @@
 """Typed sign-in steps (``sign_in`` / ``confirm_sign_in``): the pure mapping, then every
 step the local Cognito can produce, on asyncio and trio, over real HTTP.
 
-Steps the current local Cognito (moto) cannot produce are written out too, as strict
-xfails naming the feature they wait for; they turn green with the honest local Cognito.
+The local Cognito (``acognito.testing.LocalCognito``: moto plus acognito's extensions)
+checks SRP proofs and every code; the codes it "sends" are read from its inbox and
+custom-auth answers / MFA settings are set through its test API. Steps it does not
+emulate are written out too, as strict xfails naming the missing server feature.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from acognito.errors import (
     CodeMismatchError,
     ConfigurationError,
     EnableSoftwareTokenMFAError,
+    InvalidParameterError,
     InvalidPasswordError,
     NotAuthorizedError,
     ResourceNotFoundError,
@@ -337,6 +340,10 @@ async def test_totp_code_step(cognito_admin, secret) -> None:
         with pytest.raises(CodeMismatchError):
             await c.confirm_sign_in("000000")
         assert c.pending_sign_in_step == step  # a wrong code leaves the step pending
+        # The local Cognito serves a challenge session once (a retry on it is refused):
+        with pytest.raises(NotAuthorizedError, match="only be used once"):
+            await c.confirm_sign_in(await fresh_totp(MOTO_TOTP_SECRET))
+        assert await c.sign_in("tess", PASSWORD) == step  # so: start over
         assert await c.confirm_sign_in(await fresh_totp(MOTO_TOTP_SECRET)) == Done()
         assert c.access_claims is not None and c.access_claims["username"] == "tess"
         with pytest.raises(ConfigurationError, match="pending"):
@@ -382,7 +389,7 @@ async def test_a_used_up_challenge_session_is_refused(cognito_admin) -> None:
 
 @pytest.mark.anyio
 @pytest.mark.parametrize("auth_flow", ["USER_SRP_AUTH", "USER_PASSWORD_AUTH"])
-async def test_sms_code_step(cognito_admin, auth_flow) -> None:
+async def test_sms_code_step(cognito_admin, cognito_inbox, auth_flow) -> None:
     pool = await cognito_admin.create_local_pool(mfa="OPTIONAL")
     await cognito_admin.create_user(
         pool.user_pool_id, "sam", PASSWORD, attributes={"phone_number": "+15550001234"}
@@ -393,25 +400,33 @@ async def test_sms_code_step(cognito_admin, auth_flow) -> None:
         await c.logout()
         step = await c.sign_in(password=PASSWORD, auth_flow=auth_flow)
         assert isinstance(step, ConfirmSignInWithSMSCode)
-        # moto accepts any SMS code (see the strict xfail below for a wrong one)
-        assert await c.confirm_sign_in("123456") == Done()
+        code = cognito_inbox.last_code(pool.user_pool_id, "sam", "sms_mfa")
+        assert await c.confirm_sign_in(code) == Done()
         assert c.access_claims is not None
 
 
 @pytest.mark.anyio
-@pytest.mark.xfail(strict=True, reason="needs the honest local Cognito: SMS codes checked")
-async def test_wrong_sms_code_is_refused(cognito_admin) -> None:
+@pytest.mark.parametrize("secret", [False, True], ids=["public", "secret"])
+async def test_wrong_sms_code_is_refused(cognito_admin, cognito_inbox, secret) -> None:
     pool = await cognito_admin.create_local_pool(mfa="OPTIONAL")
     await cognito_admin.create_user(
         pool.user_pool_id, "sid", PASSWORD, attributes={"phone_number": "+15550001234"}
     )
-    async with AsyncCognito(**pool.cognito_kwargs(), username="sid") as c:
-        await c.authenticate(PASSWORD, auth_flow="USER_PASSWORD_AUTH")
-        await c.set_user_mfa_preference(True, False, "SMS")
-        await c.logout()
-        assert isinstance(await c.sign_in(password=PASSWORD), ConfirmSignInWithSMSCode)
+    await cognito_admin.enable_sms_mfa(pool.user_pool_id, "sid")
+    async with AsyncCognito(**pool.cognito_kwargs(secret=secret), username="sid") as c:
+        step = await c.sign_in(password=PASSWORD)
+        assert isinstance(step, ConfirmSignInWithSMSCode)
+        assert step.code_delivery is not None and step.code_delivery.medium == "SMS"
         with pytest.raises(CodeMismatchError):
             await c.confirm_sign_in("000000")
+        # the session served once (like Cognito for some challenges): start over
+        with pytest.raises(NotAuthorizedError):
+            await c.confirm_sign_in(cognito_inbox.last_code(pool.user_pool_id, "sid", "sms_mfa"))
+        assert isinstance(await c.sign_in(password=PASSWORD), ConfirmSignInWithSMSCode)
+        code = cognito_inbox.last_code(pool.user_pool_id, "sid", "sms_mfa")
+        assert await c.confirm_sign_in(code) == Done()
+        with pytest.raises(NotAuthorizedError):  # SRP proves the password for real here
+            await c.sign_in("sid", "Wr0ng-Passw0rd!")
 
 
 @pytest.mark.anyio
@@ -440,7 +455,7 @@ async def test_totp_setup_during_sign_in(cognito_admin, secret) -> None:
             f"otpauth://totp/Example%20App:uma?secret={MOTO_TOTP_SECRET}&issuer=Example%20App"
         )
         assert c.access_token is None
-        with pytest.raises((CodeMismatchError, EnableSoftwareTokenMFAError)):  # moto, Cognito
+        with pytest.raises(EnableSoftwareTokenMFAError):  # what Cognito answers here
             await c.confirm_sign_in("000000")
         code = await fresh_totp(step.secret)
         assert await c.confirm_sign_in(code, device_name="phone") == Done()
@@ -466,66 +481,88 @@ async def test_new_password_then_totp_setup_then_done(cognito_admin) -> None:
 
 @pytest.mark.anyio
 @pytest.mark.parametrize("secret", [False, True], ids=["public", "secret"])
-async def test_confirm_sign_up_step_then_signed_in(cognito_pool, secret) -> None:
+async def test_confirm_sign_up_step_then_signed_in(cognito_pool, cognito_inbox, secret) -> None:
     async with AsyncCognito(**cognito_pool.cognito_kwargs(secret=secret)) as c:
         c.set_base_attributes(email="una@example.com")
         await c.register("una", PASSWORD)
         step = await c.sign_in("una", PASSWORD)
         assert step == ConfirmSignUp(username="una")
-        assert await c.confirm_sign_in("123456") == Done()  # moto takes any sign-up code
+        code = cognito_inbox.last_code(cognito_pool.user_pool_id, "una", "sign_up")
+        assert await c.confirm_sign_in(code) == Done()
         assert c.access_claims is not None and c.access_claims["username"] == "una"
 
 
 @pytest.mark.anyio
-@pytest.mark.xfail(strict=True, reason="needs the honest local Cognito: sign-up codes checked")
-async def test_wrong_sign_up_code_is_refused(cognito_pool) -> None:
+async def test_wrong_sign_up_code_is_refused(cognito_pool, cognito_inbox) -> None:
     async with AsyncCognito(**cognito_pool.cognito_kwargs()) as c:
+        c.set_base_attributes(email="vic@example.com")  # where the code goes
         await c.register("vic", PASSWORD)
         assert await c.sign_in("vic", PASSWORD) == ConfirmSignUp(username="vic")
         with pytest.raises(CodeMismatchError):
             await c.confirm_sign_in("000000")
+        assert c.pending_sign_in_step == ConfirmSignUp(username="vic")
+        code = cognito_inbox.last_code(cognito_pool.user_pool_id, "vic", "sign_up")
+        assert await c.confirm_sign_in(code) == Done()
+        assert c.access_claims is not None and c.access_claims["username"] == "vic"
 
 
-# ------------------------------------------------- steps waiting for the honest local Cognito
+# ------------------------------------------------- reset, custom auth, MFA choice, USER_AUTH
 
 
 @pytest.mark.anyio
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs the honest local Cognito: PasswordResetRequiredException on sign-in",
-)
-async def test_reset_password_step(cognito_admin, cognito_pool) -> None:
+@pytest.mark.parametrize("auth_flow", ["USER_SRP_AUTH", "USER_PASSWORD_AUTH"])
+async def test_reset_password_step(cognito_admin, cognito_pool, cognito_inbox, auth_flow) -> None:
+    pool_id = cognito_pool.user_pool_id
     await cognito_admin.create_user(
-        cognito_pool.user_pool_id,
-        "ray",
-        PASSWORD,
-        attributes={"email": "ray@example.com", "email_verified": "true"},
+        pool_id, "ray", PASSWORD, attributes={"email": "ray@example.com", "email_verified": "true"}
     )
     async with AsyncCognito(**cognito_pool.cognito_kwargs()) as c:
         await c.admin_reset_password("ray")
-        step = await c.sign_in("ray", PASSWORD, auth_flow="USER_PASSWORD_AUTH")
+        step = await c.sign_in("ray", PASSWORD, auth_flow=auth_flow)
         assert step == ResetPassword(username="ray")
         await c.initiate_forgot_password()
-        code = await cognito_admin.forgot_password_code(cognito_pool.public_client.client_id, "ray")
+        code = cognito_inbox.last_code(pool_id, "ray", "forgot_password")
+        with pytest.raises(CodeMismatchError):
+            await c.confirm_sign_in(NEW_PASSWORD, confirmation_code="000000")
         assert await c.confirm_sign_in(NEW_PASSWORD, confirmation_code=code) == Done()
+        assert await c.sign_in("ray", NEW_PASSWORD, auth_flow=auth_flow) == Done()
 
 
 @pytest.mark.anyio
-@pytest.mark.xfail(strict=True, reason="needs the honest local Cognito: custom auth triggers")
-async def test_custom_challenge_step(cognito_admin, cognito_pool) -> None:
-    await cognito_admin.create_user(cognito_pool.user_pool_id, "cy", PASSWORD)
+async def test_custom_challenge_step(cognito_admin, cognito_pool, cognito_local) -> None:
+    pool_id = cognito_pool.user_pool_id
+    await cognito_admin.create_user(pool_id, "cy", PASSWORD)
+    # The test API stands in for the pool's custom auth triggers.
+    cognito_local.api.set_custom_auth(pool_id, "four", {"question": "2+2?"})
     async with AsyncCognito(**cognito_pool.cognito_kwargs()) as c:
         step = await c.sign_in("cy", auth_flow="CUSTOM_AUTH")
-        assert isinstance(step, ConfirmSignInWithCustomChallenge)
-        assert await c.confirm_sign_in("the answer") == Done()
+        assert step == ConfirmSignInWithCustomChallenge({"question": "2+2?"})
+        with pytest.raises(NotAuthorizedError):
+            await c.confirm_sign_in("five")
+        assert await c.sign_in("cy", auth_flow="CUSTOM_AUTH") == step
+        assert await c.confirm_sign_in("four") == Done()
+        assert c.access_claims is not None and c.access_claims["username"] == "cy"
+        # with a password, SRP runs first (CUSTOM_WITH_SRP), then the challenge
+        assert await c.sign_in("cy", PASSWORD, auth_flow="CUSTOM_AUTH") == step
+        assert await c.confirm_sign_in("four") == Done()
+        with pytest.raises(NotAuthorizedError):  # the SRP proof is checked for real
+            await c.sign_in("cy", "Wr0ng-Passw0rd!", auth_flow="CUSTOM_AUTH")
 
 
 @pytest.mark.anyio
-@pytest.mark.xfail(strict=True, reason="needs the honest local Cognito: SELECT_MFA_TYPE")
-async def test_mfa_selection_step(cognito_admin) -> None:
+async def test_mfa_selection_step(cognito_admin, cognito_inbox) -> None:
     pool = await cognito_admin.create_local_pool(mfa="OPTIONAL")
     await _totp_user(cognito_admin, pool, "mia")
-    await cognito_admin.idp.call(  # both kinds on, neither preferred: the user selects
+    await cognito_admin.idp.call(  # a phone for SMS; both kinds on, neither preferred
+        "admin_update_user_attributes",
+        UserPoolId=pool.user_pool_id,
+        Username="mia",
+        UserAttributes=[
+            {"Name": "phone_number", "Value": "+15550001234"},
+            {"Name": "phone_number_verified", "Value": "true"},
+        ],
+    )
+    await cognito_admin.idp.call(
         "admin_set_user_mfa_preference",
         UserPoolId=pool.user_pool_id,
         Username="mia",
@@ -538,10 +575,38 @@ async def test_mfa_selection_step(cognito_admin) -> None:
         assert set(step.allowed) == {"SMS", "TOTP"}
         assert await c.confirm_sign_in("TOTP") == ConfirmSignInWithTOTPCode()
         assert await c.confirm_sign_in(await fresh_totp(MOTO_TOTP_SECRET)) == Done()
+        assert isinstance(await c.sign_in(password=PASSWORD), ContinueSignInWithMFASelection)
+        assert isinstance(await c.confirm_sign_in("SMS"), ConfirmSignInWithSMSCode)
+        code = cognito_inbox.last_code(pool.user_pool_id, "mia", "sms_mfa")
+        assert await c.confirm_sign_in(code) == Done()
 
 
 @pytest.mark.anyio
-@pytest.mark.xfail(strict=True, reason="needs the honest local Cognito: email MFA setup")
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="needs per-user TOTP secrets on the local Cognito: moto hands every user "
+    "the one MOTO_TOTP_SECRET",
+)
+async def test_totp_setup_gives_each_user_their_own_secret(cognito_admin) -> None:
+    pool = await cognito_admin.create_local_pool(mfa="ON")
+    secrets = []
+    for name in ("uma", "ugo"):
+        await cognito_admin.create_user(pool.user_pool_id, name, PASSWORD)
+        async with AsyncCognito(**pool.cognito_kwargs(secret=True)) as c:
+            step = await c.sign_in(name, PASSWORD)
+            assert isinstance(step, ContinueSignInWithTOTPSetup)
+            secrets.append(step.secret)
+    assert secrets[0] != secrets[1]
+
+
+@pytest.mark.anyio
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="needs email MFA on the local Cognito: MFA_SETUP never offers EMAIL_OTP "
+    "(EmailMfaConfiguration) and EMAIL_OTP is no MFA challenge there",
+)
 async def test_mfa_setup_selection_and_email_setup_steps(cognito_admin) -> None:
     pool = await cognito_admin.create_local_pool(mfa="ON")
     await cognito_admin.idp.call(
@@ -563,23 +628,29 @@ async def test_mfa_setup_selection_and_email_setup_steps(cognito_admin) -> None:
 
 
 @pytest.mark.anyio
-@pytest.mark.xfail(strict=True, reason="needs the honest local Cognito: USER_AUTH first factors")
-async def test_first_factor_selection_then_password(cognito_admin, cognito_pool) -> None:
+@pytest.mark.parametrize("factor", ["PASSWORD_SRP", "PASSWORD"])
+async def test_first_factor_selection_then_password(cognito_admin, cognito_pool, factor) -> None:
     await cognito_admin.create_user(cognito_pool.user_pool_id, "fay", PASSWORD)
-    async with AsyncCognito(**cognito_pool.cognito_kwargs()) as c:
+    async with AsyncCognito(**cognito_pool.cognito_kwargs(secret=True)) as c:
         step = await c.sign_in("fay", auth_flow="USER_AUTH")
-        assert isinstance(step, ContinueSignInWithFirstFactorSelection)
-        assert "PASSWORD_SRP" in step.available
-        assert await c.confirm_sign_in("PASSWORD_SRP") == ConfirmSignInWithPassword()
+        assert step == ContinueSignInWithFirstFactorSelection(("PASSWORD", "PASSWORD_SRP"))
+        assert await c.confirm_sign_in(factor) == ConfirmSignInWithPassword()
         with pytest.raises(NotAuthorizedError):
             await c.confirm_sign_in("Wr0ng-Passw0rd!")
+        assert await c.sign_in("fay", auth_flow="USER_AUTH", preferred_first_factor=factor) == (
+            ConfirmSignInWithPassword()
+        )
+        assert await c.confirm_sign_in(PASSWORD) == Done()
+        assert c.access_claims is not None and c.access_claims["username"] == "fay"
+        # with the password given, the selection is answered without asking
+        assert await c.sign_in("fay", PASSWORD, auth_flow="USER_AUTH") == Done()
 
 
 @pytest.mark.anyio
-@pytest.mark.xfail(strict=True, reason="needs the honest local Cognito: USER_AUTH EMAIL_OTP")
-async def test_email_otp_first_factor(cognito_admin, cognito_pool) -> None:
+async def test_email_otp_first_factor(cognito_admin, cognito_pool, cognito_inbox) -> None:
+    pool_id = cognito_pool.user_pool_id
     await cognito_admin.create_user(
-        cognito_pool.user_pool_id,
+        pool_id,
         "otto",
         PASSWORD,
         attributes={"email": "otto@example.com", "email_verified": "true"},
@@ -590,10 +661,19 @@ async def test_email_otp_first_factor(cognito_admin, cognito_pool) -> None:
         assert step.code_delivery is not None and step.code_delivery.medium == "EMAIL"
         with pytest.raises(CodeMismatchError):
             await c.confirm_sign_in("000000")
+        step = await c.sign_in("otto", auth_flow="USER_AUTH", preferred_first_factor="EMAIL_OTP")
+        assert isinstance(step, ConfirmSignInWithEmailCode)
+        code = cognito_inbox.last_code(pool_id, "otto", "email_otp")
+        assert await c.confirm_sign_in(code) == Done()
+        assert c.access_claims is not None and c.access_claims["username"] == "otto"
 
 
 @pytest.mark.anyio
-@pytest.mark.xfail(strict=True, reason="needs the honest local Cognito: USER_AUTH WEB_AUTHN")
+@pytest.mark.xfail(
+    strict=True,
+    raises=InvalidParameterError,
+    reason="needs passkeys on the local Cognito: USER_AUTH offers no WEB_AUTHN factor",
+)
 async def test_web_authn_first_factor(cognito_admin, cognito_pool) -> None:
     await cognito_admin.create_user(cognito_pool.user_pool_id, "pia", PASSWORD)
     async with AsyncCognito(**cognito_pool.cognito_kwargs()) as c:

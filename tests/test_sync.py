@@ -29,7 +29,7 @@ from acognito.errors import (
 )
 from acognito.sync._loop import _loop
 from acognito.testing import MOTO_TOTP_SECRET, CognitoAdmin, LocalPool, totp
-from srp_server import SrpServer, user_verifier
+from acognito.testing._srp_server import SrpServer, user_verifier
 
 PASSWORD = "Sup3r-Secret-Passw0rd!"
 WAIT = 60  # seconds: the bound on every wait for a worker thread
@@ -150,10 +150,6 @@ def test_attributes_set_on_the_sync_object_reach_the_core(pool, user) -> None:
         assert again.get_user().username == user
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs the honest local Cognito (other branch): moto never checks the SRP proof",
-)
 def test_wrong_password_over_srp_is_refused(pool, user) -> None:
     with _session(pool, user) as c, pytest.raises(NotAuthorizedError):
         c.authenticate("wrong-" + PASSWORD)
