@@ -46,6 +46,21 @@ class TokenIssuer:
         self.issuer = issuer or (f"https://cognito-idp.{self.region}.amazonaws.com/{user_pool_id}")
         self.kid = kid or uuid.uuid4().hex
         self._key = rsa.generate_private_key(public_exponent=65537, key_size=key_size)
+        self._jose: Any = None
+
+    def _jose_key(self) -> Any:
+        """The signing key as a joserfc ``RSAKey`` (imported once)."""
+        if self._jose is None:
+            from cryptography.hazmat.primitives import serialization
+            from joserfc.jwk import RSAKey
+
+            pem = self._key.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
+            self._jose = RSAKey.import_key(pem, {"kid": self.kid})
+        return self._jose
 
     @property
     def private_key(self) -> rsa.RSAPrivateKey:
@@ -67,12 +82,23 @@ class TokenIssuer:
         return {"keys": [self.jwk()]}
 
     def sign(self, claims: Mapping[str, Any], *, header: Mapping[str, Any] | None = None) -> str:
-        """Sign ``claims`` as they are (no defaults added) with RS256."""
-        head = {"kid": self.kid, "alg": "RS256"} if header is None else dict(header)
+        """Sign ``claims`` as they are (no defaults added) with RS256.
+
+        A well-formed token (the default header) is signed by joserfc, a JOSE library
+        independent of the verifier's own code path. A caller-chosen ``header`` is signed
+        by hand: negative tests need headers (a wrong ``alg``, a missing ``kid``, ...)
+        that a conforming JOSE library rightly refuses to produce.
+        """
+        payload = json.dumps(dict(claims), separators=(",", ":")).encode()
+        if header is None:
+            from joserfc import jws
+
+            return jws.serialize_compact(
+                {"kid": self.kid, "alg": "RS256"}, payload, self._jose_key(), algorithms=["RS256"]
+            )
+        head = dict(header)
         signing_input = (
-            _b64url(json.dumps(head, separators=(",", ":")).encode())
-            + "."
-            + _b64url(json.dumps(dict(claims), separators=(",", ":")).encode())
+            _b64url(json.dumps(head, separators=(",", ":")).encode()) + "." + _b64url(payload)
         )
         signature = self._key.sign(
             signing_input.encode("ascii"), padding.PKCS1v15(), hashes.SHA256()
