@@ -90,7 +90,7 @@ class Seen:
 
     kind: Kind
     operation: str | None
-    action: str  # "forwarded", "answer 500", "reset", "held+forwarded", "held+dropped", ...
+    action: str  # "forwarded", "answer 500", "reset", "held", "held, then forwarded"
 
 
 @dataclass
@@ -346,9 +346,9 @@ class _Handler(BaseHTTPRequestHandler):
             status, headers, payload = self._forward(body)
             self._reply(status, headers, payload, cut=True)
         else:  # hold
+            proxy._record(kind, operation, "held, then forwarded" if rule.forward else "held")
             hold.arrived.set()
             hold.release.wait(min(rule.seconds, MAX_HOLD_SECONDS))
-            proxy._record(kind, operation, "held+forwarded" if rule.forward else "held+dropped")
             if not rule.forward:
                 raise _Reset
             self._forward_and_reply(body)

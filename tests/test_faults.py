@@ -61,6 +61,13 @@ DEFECT_1 = (
 )
 
 
+DEFECT_RESET_ON_TRIO = (
+    "src defect (found by the fault suite): on trio a connection reset mid-response "
+    "surfaces as the base CognitoError('... failed: HTTPClientError'), not "
+    "CognitoConnectionError; _idp._map does not map botocore's HTTPClientError"
+)
+
+
 # ---------------------------------------------------------------- the servers
 
 
@@ -312,8 +319,9 @@ async def test_jwks_down_during_refresh_with_keys_cached(
     """Keys cached at sign-in: a refresh verifies without asking the JWKS endpoint."""
     proxy.add("jwks", "answer", status=503)
     before = user.refresh_token or ""
-    await user.renew_access_token()
-    assert proxy.count("jwks") == 0
+    with proxy.counting() as seen:
+        await user.renew_access_token()
+    assert [s.kind for s in seen] == ["idp"]
     assert_signed_in(user, account)
     assert_no_token_lost(server, user, account, before)
     record("JWKS 503 during refresh (keys cached)", "ok, no JWKS request")
@@ -437,15 +445,30 @@ async def test_connection_reset_mid_response(
     assert [s.action for s in seen] == ["reset", "forwarded"]
     assert_no_token_lost(server, user, account, before)
     record("reset mid-response on refresh, once", outcome(None, len(seen)))
+    proxy.clear()
+    await works_again(server, user, account)
 
-    # Always: a bounded number of attempts, then a typed connection error.
+
+async def test_connection_reset_mid_response_every_time(
+    request: pytest.FixtureRequest,
+    server: Server,
+    proxy: FaultProxy,
+    account: Account,
+    user: AsyncCognito,
+    record: Any,
+    anyio_backend: str,
+) -> None:
+    """A bounded number of attempts, then a typed connection error; the token is kept."""
+    if anyio_backend == "trio":
+        request.applymarker(pytest.mark.xfail(strict=True, reason=DEFECT_RESET_ON_TRIO))
     proxy.add("idp", "reset")
     before = user.refresh_token or ""
-    with proxy.counting() as seen, pytest.raises(CognitoConnectionError) as caught:
+    with proxy.counting() as seen, pytest.raises(CognitoError) as caught:
         await user.renew_access_token()
+    record("reset mid-response on refresh, always", outcome(caught.value, len(seen)))
     assert len(seen) == ATTEMPTS
     assert user.refresh_token == before
-    record("reset mid-response on refresh, always", outcome(caught.value, len(seen)))
+    assert isinstance(caught.value, CognitoConnectionError), repr(caught.value)
     proxy.clear()
     await works_again(server, user, account)
 
