@@ -10,6 +10,8 @@ through the proxy (the user-pool API as AWS JSON 1.1 ``POST /``, and the JWKS as
   the connection (the server did the work; the client never learns the outcome);
 - ``hold``: keep the request until released (or for ``seconds``), then forward it or
   drop it: a slow server, and the hook the cancellation sweep cancels on;
+- ``stall``: let the server answer, send the headers and half the body, then wait
+  until released (or ``seconds``) before sending the rest: a response cut mid-body;
 - ``down()`` / ``up()``: stop listening and drop every connection, then listen again
   on the same port: the server restarting between calls.
 
@@ -36,7 +38,7 @@ from types import TracebackType
 from typing import Any, Literal
 
 Kind = Literal["idp", "jwks", "other"]
-Action = Literal["answer", "reset", "hold"]
+Action = Literal["answer", "reset", "hold", "stall"]
 
 JSON_11 = "application/x-amz-json-1.1"
 TARGET_PREFIX = "AWSCognitoIdentityProviderService."
@@ -345,6 +347,10 @@ class _Handler(BaseHTTPRequestHandler):
             proxy._record(kind, operation, "reset")
             status, headers, payload = self._forward(body)
             self._reply(status, headers, payload, cut=True)
+        elif rule.action == "stall":
+            proxy._record(kind, operation, "stalled")
+            status, headers, payload = self._forward(body)
+            self._reply(status, headers, payload, stall=(hold, rule.seconds))
         else:  # hold
             proxy._record(kind, operation, "held, then forwarded" if rule.forward else "held")
             hold.arrived.set()
@@ -374,7 +380,13 @@ class _Handler(BaseHTTPRequestHandler):
         self._reply(*self._forward(body))
 
     def _reply(
-        self, status: int, headers: list[tuple[str, str]], payload: bytes, *, cut: bool = False
+        self,
+        status: int,
+        headers: list[tuple[str, str]],
+        payload: bytes,
+        *,
+        cut: bool = False,
+        stall: tuple[_Hold, float] | None = None,
     ) -> None:
         self.send_response(status)
         for key, value in headers:
@@ -382,6 +394,15 @@ class _Handler(BaseHTTPRequestHandler):
                 self.send_header(key, value)
         self.send_header("Content-Length", str(len(payload)))
         self.end_headers()
+        if stall is not None:
+            hold, seconds = stall
+            self.wfile.write(payload[: len(payload) // 2])
+            self.wfile.flush()
+            hold.arrived.set()
+            hold.release.wait(min(seconds, MAX_HOLD_SECONDS))
+            self.wfile.write(payload[len(payload) // 2 :])
+            self.wfile.flush()
+            return
         if not cut:
             self.wfile.write(payload)
             self.wfile.flush()

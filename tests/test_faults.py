@@ -18,6 +18,9 @@ run (see conftest.py).
 
 from __future__ import annotations
 
+import contextlib
+import gc
+import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
@@ -283,6 +286,22 @@ async def user(server: Server, proxy: FaultProxy, account: Account) -> AsyncIter
     finally:
         proxy.clear()
         await c.close()
+
+
+@contextlib.contextmanager
+def catch_unraisable() -> Iterator[list[str]]:
+    """Exceptions raised where nobody can catch them (finalizers), inside the block."""
+    caught: list[str] = []
+    previous = sys.unraisablehook
+
+    def hook(report: Any) -> None:
+        caught.append(f"{report.exc_type.__name__} in {report.object!r}")
+
+    sys.unraisablehook = hook
+    try:
+        yield caught
+    finally:
+        sys.unraisablehook = previous
 
 
 def outcome(exc: BaseException | None, attempts: int | None = None) -> str:
@@ -632,6 +651,30 @@ async def test_cancel_refresh_of_a_restored_session_during_the_jwks_fetch(
             "cancelled; token kept; ok after",
         )
         await works_again(server, restored, account)
+
+
+async def test_cancel_sign_in_while_the_jwks_body_is_half_read(
+    server: Server, proxy: FaultProxy, account: Account, record: Any
+) -> None:
+    """Cancelled mid-body, the JWKS download leaves nothing behind: no half state, and
+    no httpx stream generator left suspended for the garbage collector to finalize."""
+    async with session(server, proxy, account) as c:
+        proxy.add("jwks", "stall", times=1)
+        cancelled, error = await _cancel_while_held(proxy, lambda: c.authenticate(PASSWORD))
+        assert cancelled and error is None
+        assert (c.access_token, c.refresh_token, c.access_claims) == (None, None, None)
+        await c.authenticate(PASSWORD)
+        assert_signed_in(c, account)
+    # A suspended async generator is finalized here, on the test's watch: an exception
+    # it raises reaches sys.unraisablehook, which this suite turns into a failure.
+    with catch_unraisable() as unraisable:
+        gc.collect()
+    record(
+        "cancel sign-in with the JWKS body half read",
+        "cancelled; clean; ok after"
+        + (f"; {len(unraisable)} unraisable exception(s) at GC" if unraisable else ""),
+    )
+    assert unraisable == [], unraisable
 
 
 STEPS = 12
