@@ -405,11 +405,12 @@ async def test_retryable_errors_are_retried_a_bounded_number_of_times(
 
     # Refresh: the same bound; the server never saw the request, nothing changed.
     before = user.refresh_token or ""
-    with proxy.counting() as seen, pytest.raises(error):
+    with proxy.counting() as seen, pytest.raises(error) as refresh_caught:
         await user.renew_access_token()
+    assert refresh_caught.value.code == code
     assert [s.operation for s in seen] == [REFRESH_OP[server.name]] * ATTEMPTS
     assert_no_token_lost(server, user, account, before)
-    record(f"{fault} on refresh, always", outcome(caught.value, len(seen)))
+    record(f"{fault} on refresh, always", outcome(refresh_caught.value, len(seen)))
 
     # Once: the retry succeeds.
     proxy.clear()
