@@ -190,9 +190,7 @@ def proxy(server: Server) -> Iterator[FaultProxy]:
 
 
 @pytest.fixture
-def record(
-    request: pytest.FixtureRequest, server: Server, anyio_backend: str
-) -> Callable[..., None]:
+def record(server: Server, anyio_backend: str) -> Callable[..., None]:
     """Add a row (fault, server, backend, outcome) to the fault table."""
 
     def add(fault: str, outcome: str) -> None:
