@@ -1,4 +1,4 @@
-"""Developer sessions: nox -s tests | lint | typecheck | demo | bench."""
+"""Developer sessions: nox -s tests | lint | typecheck | demo | bench | docs."""
 
 from __future__ import annotations
 
@@ -53,3 +53,10 @@ def bench(session: nox.Session) -> None:
     """The side-by-side benchmarks (acognito vs pycognito vs the raw limit)."""
     session.install("-e", ".[dev]")
     session.run("python", "-m", "benchmarks", *session.posargs)
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """Build the documentation site (mkdocs-material + mkdocstrings) with --strict."""
+    session.install("-e", ".[docs]")
+    session.run("mkdocs", "build", "--strict", *session.posargs)

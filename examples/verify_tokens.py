@@ -5,7 +5,7 @@ and a small HTTP server on 127.0.0.1 stands in for the pool's
 ``/.well-known/jwks.json``. Swap both for your pool id and nothing else changes.
 
     python examples/verify_tokens.py            # asyncio
-    python examples/verify_tokens.py trio       # the same on trio
+    python examples/verify_tokens.py --trio     # the same on trio
 """
 
 from __future__ import annotations
@@ -145,4 +145,4 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    anyio.run(main, backend=sys.argv[1] if len(sys.argv) > 1 else "asyncio")
+    anyio.run(main, backend="trio" if "--trio" in sys.argv else "asyncio")

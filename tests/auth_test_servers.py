@@ -18,13 +18,23 @@ import socket
 import threading
 import time
 from collections import Counter
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from acognito import CognitoVerifier
 from acognito.errors import TokenVerificationError
 from asgi_helpers import read_body, serve_lifespan
 
-__all__ = ["DelayingProxy", "ShiftedClock", "SilentServer", "VerifiedTestApi", "refused_url"]
+__all__ = [
+    "CannedServer",
+    "DelayingProxy",
+    "HeaderRecorder",
+    "ShiftedClock",
+    "SilentServer",
+    "VerifiedTestApi",
+    "refused_url",
+]
 
 
 class ShiftedClock:
@@ -225,3 +235,121 @@ class DelayingProxy(_Listener):
         finally:
             with contextlib.suppress(OSError):
                 dst.shutdown(socket.SHUT_WR)
+
+
+class _QuietHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:  # quiet
+        pass
+
+
+class _QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hangs up early (the size-cap tests) is expected: stay quiet."""
+
+
+class _ThreadedServer:
+    """A ThreadingHTTPServer on loopback in a daemon thread, as a context manager."""
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        raise NotImplementedError
+
+    def __enter__(self) -> Any:
+        self._httpd = _QuietServer(("127.0.0.1", 0), self._handler())
+        self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}"
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        self._thread.join(timeout=5)
+
+
+class HeaderRecorder(_ThreadedServer):
+    """Records the headers of every request; ``/redirect?to=URL`` answers 302 to ``URL``.
+
+    ``seen`` maps each path to the (lower-cased) headers of the requests that reached it.
+    """
+
+    def __init__(self) -> None:
+        self.seen: dict[str, list[dict[str, str]]] = {}
+        self._lock = threading.Lock()
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        recorder = self
+
+        class Handler(_QuietHandler):
+            def do_GET(self) -> None:
+                parts = urlsplit(self.path)
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                with recorder._lock:
+                    recorder.seen.setdefault(parts.path, []).append(headers)
+                if parts.path == "/redirect":
+                    target = parse_qs(parts.query)["to"][0]
+                    self.send_response(302)
+                    self.send_header("Location", target)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                body = b'{"ok": true}'
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        return Handler
+
+
+class CannedServer(_ThreadedServer):
+    """Answers every request with ``status``, ``headers`` and ``body`` as set by the test.
+
+    With ``chunked`` the body goes out in 64 KiB chunks with no Content-Length (a body
+    whose size is only known by reading it). ``requests`` counts what arrived.
+    """
+
+    def __init__(self) -> None:
+        self.status = 200
+        self.headers: dict[str, str] = {"Content-Type": "application/json"}
+        self.body = b"{}"
+        self.chunked = False
+        self.requests = 0
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        canned = self
+
+        class Handler(_QuietHandler):
+            def _answer(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                if length:
+                    self.rfile.read(length)
+                canned.requests += 1
+                self.send_response(canned.status)
+                for key, value in canned.headers.items():
+                    self.send_header(key, value)
+                body = canned.body
+                if canned.chunked:
+                    self.send_header("Transfer-Encoding", "chunked")
+                    self.end_headers()
+                    try:
+                        for i in range(0, len(body), 65536):
+                            chunk = body[i : i + 65536]
+                            self.wfile.write(f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n")
+                        self.wfile.write(b"0\r\n\r\n")
+                    except OSError:  # the client stopped reading: that is the point
+                        self.close_connection = True
+                    return
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                with contextlib.suppress(OSError):
+                    self.wfile.write(body)
+
+            do_GET = _answer
+            do_POST = _answer
+
+        return Handler

@@ -24,6 +24,7 @@ from acognito.errors import (
     OAuthError,
 )
 from acognito.testing import TokenIssuer
+from auth_test_servers import CannedServer, HeaderRecorder, SilentServer
 from loopback_oauth import (
     BearerTestApi,
     LoopbackOAuthServer,
@@ -460,3 +461,144 @@ def test_sync_token_endpoint_down(m2m: TestClientApp, threaded_api: str) -> None
         pytest.raises(CognitoConnectionError),
     ):
         http.get("/x")
+
+
+# --------------------------------------------------------------------------- hardening
+
+
+@pytest.fixture
+def hosts() -> Iterator[tuple[HeaderRecorder, HeaderRecorder]]:
+    """Two recording servers: two origins (same host, different ports)."""
+    with HeaderRecorder() as first, HeaderRecorder() as second:
+        yield first, second
+
+
+def _redirects(first: HeaderRecorder, second: HeaderRecorder) -> tuple[str, str]:
+    cross = f"{first.url}/redirect?to={second.url}/landing"
+    same = f"{first.url}/redirect?to={first.url}/landing"
+    return cross, same
+
+
+async def test_custom_header_never_follows_a_redirect_to_another_origin(
+    make_auth: Callable[..., ClientCredentialsAuth],
+    hosts: tuple[HeaderRecorder, HeaderRecorder],
+) -> None:
+    first, second = hosts
+    auth = make_auth(http_header="X-Api-Token", http_header_prefix="")
+    cross, same = _redirects(first, second)
+    async with httpx.AsyncClient(auth=auth, follow_redirects=True) as http:
+        with anyio.fail_after(10):
+            assert (await http.get(cross)).status_code == 200
+            assert (await http.get(same)).status_code == 200
+    token = first.seen["/redirect"][0]["x-api-token"]
+    assert token
+    assert "x-api-token" not in second.seen["/landing"][0]
+    assert first.seen["/landing"][0]["x-api-token"] == token  # same origin: kept
+    await auth.aclose()
+
+
+def test_sync_custom_header_never_follows_a_redirect_to_another_origin(
+    make_auth: Callable[..., ClientCredentialsAuth],
+    hosts: tuple[HeaderRecorder, HeaderRecorder],
+) -> None:
+    first, second = hosts
+    auth = make_auth(http_header="X-Api-Token")
+    cross, same = _redirects(first, second)
+    with httpx.Client(auth=auth, follow_redirects=True, timeout=10) as http:
+        assert http.get(cross).status_code == 200
+        assert http.get(same).status_code == 200
+    assert first.seen["/redirect"][0]["x-api-token"].startswith("Bearer ")
+    assert "x-api-token" not in second.seen["/landing"][0]
+    assert first.seen["/landing"][0]["x-api-token"].startswith("Bearer ")
+
+
+async def test_waiters_get_the_same_error_as_the_fetcher(
+    auth: ClientCredentialsAuth, api_url: str, server: LoopbackOAuthServer
+) -> None:
+    server.delays[TOKEN] = 0.2
+    server.fail_next(TOKEN, 400, "invalid_client")
+    async with httpx.AsyncClient(auth=auth, base_url=api_url) as http:
+        with anyio.fail_after(10):
+            results = await gather(20, lambda i: http.get(f"/item/{i}"))
+    assert server.counts[TOKEN] == 1
+    assert {str(r) for r in results} == {"invalid_client: injected by the test"}, results[:3]
+    assert all(
+        type(r) is InvalidClientOAuthError
+        and r.error == "invalid_client"
+        and r.description == "injected by the test"
+        and r.status_code == 400
+        for r in results
+    )
+
+
+@pytest.mark.parametrize("margin", [float("nan"), float("inf"), -1, "300", None, True])
+def test_refresh_margin_must_be_a_finite_number(
+    server: LoopbackOAuthServer, m2m: TestClientApp, margin: object
+) -> None:
+    assert m2m.client_secret
+    with pytest.raises(ConfigurationError, match="refresh_margin"):
+        ClientCredentialsAuth(
+            server.url,
+            m2m.client_id,
+            m2m.client_secret,
+            refresh_margin=margin,  # type: ignore[arg-type]
+        )
+
+
+@pytest.fixture
+def canned() -> Iterator[CannedServer]:
+    with CannedServer() as running:
+        yield running
+
+
+BAD_ANSWERS = {
+    "nested": b"[" * 100_000 + b"]" * 100_000,
+    "nested object": b'{"access_token": "a", "x": ' + b"[" * 50_000 + b"]" * 50_000 + b"}",
+    "huge expires_in": b'{"access_token": "a", "expires_in": 1' + b"0" * 400 + b"}",
+    "negative expires_in": b'{"access_token": "a", "expires_in": -5}',
+    "NaN": b'{"access_token": "a", "expires_in": NaN}',
+    "too large": b'{"access_token": "' + b"a" * (2 << 20) + b'"}',
+}
+
+
+@pytest.mark.parametrize("chunked", [False, True], ids=["sized", "chunked"])
+@pytest.mark.parametrize("name", list(BAD_ANSWERS))
+async def test_malformed_token_answers_are_typed(
+    canned: CannedServer, name: str, chunked: bool
+) -> None:
+    canned.body, canned.chunked = BAD_ANSWERS[name], chunked
+    auth = ClientCredentialsAuth(canned.url, "client", "secret")
+    with anyio.fail_after(10), pytest.raises(OAuthError) as info:
+        await auth.get_access_token()
+    assert info.value.error == "invalid_response"
+    await auth.aclose()
+
+
+@pytest.mark.parametrize("name", list(BAD_ANSWERS))
+def test_sync_malformed_token_answers_are_typed(canned: CannedServer, name: str) -> None:
+    canned.body, canned.chunked = BAD_ANSWERS[name], True
+    auth = ClientCredentialsAuth(canned.url, "client", "secret")
+    with pytest.raises(OAuthError) as info:
+        auth.get_access_token_sync()
+    assert info.value.error == "invalid_response"
+    auth.close()
+
+
+async def test_an_error_answer_too_large_is_typed(canned: CannedServer) -> None:
+    canned.status, canned.chunked = 400, True
+    canned.body = b'{"error": "invalid_client", "error_description": "' + b"x" * (2 << 20) + b'"}'
+    auth = ClientCredentialsAuth(canned.url, "client", "secret")
+    with anyio.fail_after(10), pytest.raises(OAuthError, match="more than") as info:
+        await auth.get_access_token()
+    assert info.value.error == "invalid_response"
+    await auth.aclose()
+
+
+async def test_a_silent_token_endpoint_fails_in_seconds_naming_it() -> None:
+    with SilentServer() as silent:
+        auth = ClientCredentialsAuth(silent.url, "client", "secret", timeout=0.5)
+        with anyio.fail_after(5), pytest.raises(CognitoConnectionError) as info:
+            await auth.get_access_token()
+        await auth.aclose()
+    assert f"{silent.url}/oauth2/token" in str(info.value)
+    assert "timed out" in str(info.value)

@@ -36,6 +36,7 @@ from acognito.errors import (
 from acognito.tokens import peek_claims
 from auth_test_servers import (
     DelayingProxy,
+    HeaderRecorder,
     ShiftedClock,
     SilentServer,
     VerifiedTestApi,
@@ -634,6 +635,44 @@ async def test_custom_header_and_prefix(env: Env, anyio_backend: str) -> None:
         assert "authorization" not in response.request.headers
         assert response.request.headers["x-api-token"] == auth.cognito.access_token
     await auth.aclose()
+
+
+@pytest.fixture
+def hosts() -> Iterator[tuple[HeaderRecorder, HeaderRecorder]]:
+    """Two recording servers: two origins (same host, different ports)."""
+    with HeaderRecorder() as first, HeaderRecorder() as second:
+        yield first, second
+
+
+async def test_custom_header_never_follows_a_redirect_to_another_origin(
+    env: Env, anyio_backend: str, hosts: tuple[HeaderRecorder, HeaderRecorder]
+) -> None:
+    first, second = hosts
+    auth = env.from_password(http_header="X-Api-Token")
+    cross = f"{first.url}/redirect?to={second.url}/landing"
+    same = f"{first.url}/redirect?to={first.url}/landing"
+    async with httpx.AsyncClient(auth=auth, follow_redirects=True) as http:
+        with anyio.fail_after(20):
+            assert (await http.get(cross)).status_code == 200
+            assert (await http.get(same)).status_code == 200
+    sent = "Bearer " + auth.cognito.access_token  # type: ignore[operator]
+    assert first.seen["/redirect"][0]["x-api-token"] == sent
+    assert "x-api-token" not in second.seen["/landing"][0]
+    assert first.seen["/landing"][0]["x-api-token"] == sent  # same origin: kept
+    await auth.aclose()
+
+
+def test_sync_custom_header_never_follows_a_redirect_to_another_origin(
+    env: Env, hosts: tuple[HeaderRecorder, HeaderRecorder]
+) -> None:
+    first, second = hosts
+    auth = env.from_password(http_header="X-Api-Token", http_header_prefix="")
+    cross = f"{first.url}/redirect?to={second.url}/landing"
+    with auth, httpx.Client(auth=auth, follow_redirects=True, timeout=20) as http:
+        assert http.get(cross).status_code == 200
+        sent = auth.get_token_sync()
+    assert first.seen["/redirect"][0]["x-api-token"] == sent
+    assert "x-api-token" not in second.seen["/landing"][0]
 
 
 async def test_pycognito_style_prefix(env: Env, anyio_backend: str) -> None:

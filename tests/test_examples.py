@@ -15,7 +15,7 @@ RUNS: dict[str, tuple[list[str], list[str]]] = {
     "quickstart.py": ([], ["--trio"]),
     "mfa_totp.py": ([], ["--trio"]),
     "asgi_bearer_auth.py": ([], ["--trio"]),
-    "verify_tokens.py": (["asyncio"], ["trio"]),
+    "verify_tokens.py": ([], ["--trio"]),
     "client_credentials.py": ([], ["--trio"]),
     "pkce_login.py": ([], ["--trio"]),
     "remembered_device.py": ([], ["--trio"]),

@@ -143,3 +143,62 @@ def test_thread_failure_reaches_every_thread() -> None:
         t.join(10)
         assert not t.is_alive()
     assert len(errors) == 8
+
+
+# --------------------------------------------------------------------------- copies
+
+
+def _every_error_class() -> list[type[BaseException]]:
+    import inspect
+
+    from acognito import errors
+
+    return [
+        cls
+        for _, cls in inspect.getmembers(errors, inspect.isclass)
+        if issubclass(cls, BaseException) and cls.__module__ == errors.__name__
+    ]
+
+
+def _sample(cls: type[BaseException]) -> BaseException:
+    from acognito import errors
+
+    if issubclass(cls, errors.OAuthError):
+        return cls("the description", error="some_code", status_code=400)
+    if issubclass(cls, errors.CognitoServiceError):
+        return cls("the message", code="SomeException", request_id="rid", operation="Op")
+    if issubclass(cls, errors.ChallengeRequired):
+        return cls("", challenge_name="SMS_MFA", session="sess", parameters={"a": "b"})
+    if issubclass(cls, errors.JwtInvalidClaimError):
+        return cls("the message", claim="exp")
+    return cls("the message")
+
+
+@pytest.mark.parametrize("cls", _every_error_class(), ids=lambda c: c.__name__)
+def test_every_error_copies_and_pickles_unchanged(cls: type[BaseException]) -> None:
+    import copy
+    import pickle
+
+    original = _sample(cls)
+    for twin in (copy.copy(original), pickle.loads(pickle.dumps(original))):  # noqa: S301
+        assert type(twin) is cls
+        assert str(twin) == str(original)
+        assert repr(twin) == repr(original)
+        assert twin.args == original.args
+        assert vars(twin) == vars(original)
+
+
+def test_a_waiter_gets_an_equal_copy_of_an_oauth_error() -> None:
+    from acognito._flight import _own_copy
+    from acognito.errors import InvalidClientOAuthError, oauth_error
+
+    original = oauth_error("invalid_client", "bad secret", status_code=401)
+    copied = _own_copy(original)
+    assert copied is not original
+    assert type(copied) is InvalidClientOAuthError
+    assert str(copied) == str(original) == "invalid_client: bad secret"
+    assert (copied.error, copied.description, copied.status_code) == (
+        "invalid_client",
+        "bad secret",
+        401,
+    )  # type: ignore[attr-defined]

@@ -6,8 +6,11 @@ COGNITO_JWKS, hydrate. Every async test runs on asyncio and on trio.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -17,8 +20,11 @@ from typing import Any
 import anyio
 import httpx
 import pytest
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 
 from acognito.errors import (
+    ConfigurationError,
+    JwkError,
     JwkInvalidKtyError,
     JwksFetchError,
     JwksNotAvailableError,
@@ -27,7 +33,7 @@ from acognito.errors import (
     KidNotFoundInJwksError,
     TokenVerificationError,
 )
-from acognito.jwks import Jwk, JwksCache, b64url_decode, parse_jwks, safe_kid
+from acognito.jwks import Jwk, JwksCache, b64url_decode, check_jwks_uri, parse_jwks, safe_kid
 from acognito.testing import TokenIssuer
 from acognito.verify import CognitoVerifier
 
@@ -51,12 +57,15 @@ class _Handler(BaseHTTPRequestHandler):
             send_length = owner.send_length
             declared = owner.declared_length
             body_delay = owner.body_delay
+            location = owner.location
         owner.request_seen.set()
         if delay:
             owner.stopping.wait(delay)
         try:
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
+            if location is not None:
+                self.send_header("Location", location)
             if declared is not None:
                 self.send_header("Content-Length", str(declared))
             elif send_length:
@@ -87,7 +96,8 @@ class JwksTestServer:
     ``rotate()`` swaps the document; ``status``, ``body`` (raw bytes), ``delay`` /
     ``delays`` (per request, consumed in order, before the headers), ``body_delay``
     (after them), ``send_length`` and ``declared_length`` make it fail, stall, stream
-    without a Content-Length or lie about it.
+    without a Content-Length or lie about it; ``location`` sends a Location header
+    (with ``status`` 3xx: a redirect).
     """
 
     def __init__(self, jwks: dict[str, Any]) -> None:
@@ -101,6 +111,7 @@ class JwksTestServer:
         self.send_length = True
         self.declared_length: int | None = None
         self.body_delay = 0.0
+        self.location: str | None = None
         self.lock = threading.Lock()
         self.stopping = threading.Event()
         self.request_seen = threading.Event()
@@ -659,3 +670,289 @@ def test_b64url_decode_is_strict_and_canonical(text: str, ok: bool) -> None:
     else:
         with pytest.raises(ValueError):
             b64url_decode(text)
+
+
+# --------------------------------------------------------------------------- issue 11: hardening
+
+
+def _forged(issuer: TokenIssuer, kid: str) -> str:
+    return issuer.sign(
+        {"iss": issuer.issuer, "token_use": "access", "client_id": CID, "exp": 2**40},
+        header={"alg": "RS256", "kid": kid},
+    )
+
+
+async def test_failed_refetch_puts_the_uri_in_the_penalty_box(
+    server: JwksTestServer, issuer: TokenIssuer
+) -> None:
+    """Issue 11 #3: keys cached, endpoint down: 100 forged kids used to cost 101 fetches."""
+    clock = FakeClock()
+    async with JwksCache(clock=clock, penalty_seconds=10) as cache:
+        verifier = make_verifier(issuer, cache, server.url)
+        await verifier.hydrate()
+        assert server.requests == 1
+        server.status = 503
+        raised: list[type[BaseException]] = []
+        for i in range(100):
+            with pytest.raises(TokenVerificationError) as info:
+                await verifier.verify(_forged(issuer, f"forged-{i}"))
+            raised.append(type(info.value))
+        assert server.requests == 2  # the first forged kid refetched; the rest were refused
+        assert raised[0] is JwksFetchError
+        assert set(raised[1:]) == {JwksPenaltyBoxError}
+        # Known kids keep verifying from the cache meanwhile.
+        assert (await verifier.verify(issuer.access_token(client_id=CID)))["client_id"] == CID
+        assert server.requests == 2
+
+        # After the window a rotated key is picked up once the endpoint is back.
+        rotated = TokenIssuer(issuer.user_pool_id)
+        server.rotate({"keys": [*issuer.jwks()["keys"], rotated.jwk()]})
+        server.status = 200
+        clock.advance(10.1)
+        assert (await verifier.verify(rotated.access_token(client_id=CID)))["client_id"] == CID
+        assert server.requests == 3
+
+
+async def test_a_cold_cache_still_retries_at_once_after_a_failure(
+    server: JwksTestServer, issuer: TokenIssuer
+) -> None:
+    """The penalty is for refetches only: with nothing cached, the next call tries again."""
+    server.status = 503
+    async with JwksCache() as cache:
+        with pytest.raises(JwksFetchError):
+            await cache.get_key(server.url, issuer.kid)
+        server.status = 200
+        assert (await cache.get_key(server.url, issuer.kid)).kid == issuer.kid
+    assert server.requests == 2
+
+
+@pytest.fixture
+def attacker() -> Iterator[JwksTestServer]:
+    srv = JwksTestServer(TokenIssuer("us-east-1_TestPool1", kid="evil").jwks()).start()
+    yield srv
+    srv.stop()
+
+
+@pytest.mark.parametrize("status", [301, 302, 307, 308])
+@pytest.mark.parametrize("client_kind", ["own", "following"])
+async def test_redirects_are_never_followed(
+    server: JwksTestServer,
+    attacker: JwksTestServer,
+    issuer: TokenIssuer,
+    status: int,
+    client_kind: str,
+) -> None:
+    """Issue 11 #9: a caller's follow_redirects=True client used to install the attacker's keys."""
+    server.status = status
+    server.location = attacker.url
+    async with contextlib.AsyncExitStack() as stack:
+        client = None
+        if client_kind == "following":
+            client = await stack.enter_async_context(httpx.AsyncClient(follow_redirects=True))
+        cache = await stack.enter_async_context(JwksCache(client=client))
+        with pytest.raises(JwksFetchError) as info:
+            await cache.get_key(server.url, "evil")
+        assert server.url in str(info.value)
+        assert str(status) in str(info.value)
+        assert "redirect" in str(info.value)
+        assert server.url not in cache
+        assert cache.peek(server.url, "evil") is None
+    assert server.requests == 1
+    assert attacker.requests == 0
+
+
+@pytest.mark.parametrize(
+    "uri",
+    [
+        "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_A/.well-known/jwks.json",
+        "HTTPS://example.com/jwks.json",
+        "http://127.0.0.1:9229/pool/.well-known/jwks.json",
+        "http://127.8.9.10/jwks.json",
+        "http://localhost:4566/jwks.json",
+        "http://LocalHost./jwks.json",
+        "http://[::1]:8080/jwks.json",
+        "http://[::ffff:127.0.0.1]/jwks.json",
+    ],
+)
+def test_jwks_uri_https_anywhere_http_on_loopback(uri: str) -> None:
+    assert check_jwks_uri(uri) == uri
+
+
+@pytest.mark.parametrize(
+    "uri",
+    [
+        "http://example.com/jwks.json",
+        "http://10.0.0.1/jwks.json",
+        "http://moto:5000/pool/.well-known/jwks.json",
+        "http://localhost.example.com/jwks.json",
+        "http://[::ffff:8.8.8.8]/jwks.json",
+        "http://128.0.0.1/jwks.json",
+        "ftp://example.com/jwks.json",
+        "https:///jwks.json",
+        "localhost:1234/pool/.well-known/jwks.json",
+        "https://[::1/jwks.json",
+        "https://a.example.com:abc/jwks.json",
+        5,
+        None,
+    ],
+)
+def test_bad_jwks_uris_are_configuration_errors(uri: object) -> None:
+    with pytest.raises(ConfigurationError):
+        check_jwks_uri(uri)
+
+
+def test_allow_http_opens_plain_http_to_other_hosts() -> None:
+    uri = "http://moto:5000/pool/.well-known/jwks.json"
+    assert check_jwks_uri(uri, allow_http=True) == uri
+    with pytest.raises(ConfigurationError):
+        check_jwks_uri("ftp://moto/jwks.json", allow_http=True)
+
+
+async def test_plain_http_to_a_remote_host_is_refused_before_any_request(
+    issuer: TokenIssuer,
+) -> None:
+    """Issue 11 #9: jwks_uri="http://..." used to be fetched for any host."""
+    sent: list[str] = []
+
+    async def hook(request: httpx.Request) -> None:
+        sent.append(str(request.url))
+
+    uri = "http://jwks.example.com/us-east-1_TestPool1/.well-known/jwks.json"
+    async with httpx.AsyncClient(event_hooks={"request": [hook]}) as client:
+        async with JwksCache(client=client) as cache:
+            # The verifier refuses the URI when it is built, before any token arrives.
+            with pytest.raises(ConfigurationError, match="plain http"):
+                make_verifier(issuer, cache, uri)
+            with pytest.raises(ConfigurationError, match="plain http"):
+                await cache.hydrate(uri)
+    assert sent == []
+
+
+async def test_a_server_that_never_answers_fails_in_seconds_naming_the_uri(
+    issuer: TokenIssuer,
+) -> None:
+    with socket.socket() as sock:  # accepts connections (backlog) and never answers
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(8)
+        uri = f"http://127.0.0.1:{sock.getsockname()[1]}/pool/.well-known/jwks.json"
+        for client_timeout in ("own", None):
+            async with contextlib.AsyncExitStack() as stack:
+                client = None
+                if client_timeout is None:  # a caller's client with no timeout at all
+                    client = await stack.enter_async_context(httpx.AsyncClient(timeout=None))
+                cache = await stack.enter_async_context(JwksCache(client=client, timeout=0.5))
+                start = time.monotonic()
+                with anyio.fail_after(10), pytest.raises(JwksFetchError) as info:
+                    await cache.get_key(uri, issuer.kid)
+                assert time.monotonic() - start < 3
+                assert uri in str(info.value)
+                assert "timed out" in str(info.value)
+
+
+def test_default_timeouts_are_bounded() -> None:
+    cache = JwksCache()
+    assert cache.timeout == 5.0
+    assert cache.connect_timeout == 3.0
+    assert JwksCache(timeout=1, connect_timeout=3).connect_timeout == 1.0
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"timeout": "5"},
+        {"timeout": 0},
+        {"timeout": float("nan")},
+        {"timeout": float("inf")},
+        {"connect_timeout": -1},
+        {"penalty_seconds": -1},
+        {"penalty_seconds": True},
+        {"max_bytes": 0},
+        {"max_bytes": 1.5},
+        {"client": 5},
+    ],
+)
+def test_bad_cache_options_are_configuration_errors(options: dict[str, Any]) -> None:
+    with pytest.raises(ConfigurationError):
+        JwksCache(**options)
+
+
+# --------------------------------------------------------------------------- joserfc validation
+
+
+def test_private_key_members_refuse_the_document(issuer: TokenIssuer) -> None:
+    secret = "c2VjcmV0LWQtdmFsdWU"
+    for member in ("d", "p", "qi"):
+        leaked = {**issuer.jwk(), member: secret}
+        with pytest.raises(JwksFetchError, match="private") as info:
+            parse_jwks({"keys": [leaked]})
+        assert secret not in str(info.value)
+    with pytest.raises(JwksFetchError, match="private"):
+        parse_jwks({"keys": [{"kid": "h", "kty": "oct", "k": secret}]})
+    with pytest.raises(ConfigurationError, match="private"):
+        CognitoVerifier(
+            issuer.user_pool_id,
+            client_id=CID,
+            token_use="access",
+            jwks={"keys": [{**issuer.jwk(), "d": secret}]},
+        )
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"x5c": "not-a-list"},
+        {"x5t": 5},
+        {"x5u": "not a url"},
+        {"key_ops": ["verify", "encrypt"]},  # disagrees with use=sig
+        {"key_ops": ["verify", "fly"]},
+        {"e": "AQ"},  # an even exponent: not an RSA public key
+    ],
+)
+def test_joserfc_rejects_keys_it_cannot_import(issuer: TokenIssuer, change: dict[str, Any]) -> None:
+    keys = parse_jwks({"keys": [{**issuer.jwk(), **change}]})
+    jwk = keys[issuer.kid]
+    assert type(jwk.problem) is JwkError
+    assert "not a valid RSA public JWK" in str(jwk.problem)
+    with pytest.raises(JwkError):
+        jwk.public_key()
+    token = issuer.access_token(client_id=CID)
+    verifier = CognitoVerifier(
+        issuer.user_pool_id,
+        client_id=CID,
+        token_use="access",
+        jwks={"keys": [{**issuer.jwk(), **change}]},
+    )
+    with pytest.raises(JwkError):
+        verifier.verify_sync(token)
+
+
+def test_parsed_keys_are_ready_cryptography_keys(issuer: TokenIssuer) -> None:
+    jwk = parse_jwks(issuer.jwks())[issuer.kid]
+    key = jwk.public_key()
+    assert isinstance(key, RSAPublicKey)
+    assert key.public_numbers() == issuer._key.public_key().public_numbers()
+    # Built at load, so verification never builds one.
+    assert jwk._public_key is key
+
+
+def test_deeply_nested_documents_are_fetch_errors(issuer: TokenIssuer) -> None:
+    deep: Any = []
+    for _ in range(100_000):
+        deep = [deep]
+    with pytest.raises(JwksFetchError):
+        parse_jwks({"keys": [{**issuer.jwk(), "x5c": deep}]})
+    with pytest.raises(JwksFetchError):
+        JwksCache().add("https://example.com/jwks.json", {"keys": [{**issuer.jwk(), "ext": deep}]})
+
+
+def test_joserfc_is_imported_only_when_a_jwks_is_parsed(issuer: TokenIssuer) -> None:
+    script = (
+        "import sys, json\n"
+        "from acognito.verify import CognitoVerifier\n"
+        "from acognito.jwks import JwksCache, parse_jwks\n"
+        "JwksCache()\n"
+        "assert not [m for m in sys.modules if m.startswith('joserfc')], 'imported early'\n"
+        f"parse_jwks(json.loads({json.dumps(json.dumps(issuer.jwks()))}))\n"
+        "assert 'joserfc.jwk' in sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", script], check=True, timeout=60)

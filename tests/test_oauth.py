@@ -576,7 +576,7 @@ async def test_own_http_client_is_closed(server: LoopbackOAuthServer, m2m: TestC
     assert m2m.client_secret
     c = OAuth2Client(server.url, m2m.client_id, client_secret=m2m.client_secret)
     await c.client_credentials()
-    own = c._http
+    own = c._lazy.value
     assert own is not None
     assert not own.is_closed
     await c.aclose()
@@ -620,3 +620,188 @@ def test_sync_client_full_flow(
     c.close()
     with pytest.raises(SessionClosedError):
         c.refresh("x")
+
+
+# --------------------------------------------------------------------------- hardening
+
+
+@pytest.mark.parametrize(
+    "domain",
+    [
+        "https://[::1",
+        "https://a.example.com:abc",
+        "https://a.example.com:99999",
+        "https://exa mple.com",
+        "https://",
+        "ftp://a.example.com",
+        "http://a.example.com",
+        5,
+        None,
+    ],
+)
+def test_bad_domain_urls_are_configuration_errors(domain: object) -> None:
+    for cls in (OAuth2Client, SyncOAuth2Client):
+        with pytest.raises(ConfigurationError):
+            cls(domain, "client")  # type: ignore[arg-type]
+
+
+def test_bad_arguments_are_configuration_errors_before_any_call() -> None:
+    client = SyncOAuth2Client("https://auth.example.com", "client", client_secret="s")
+    with pytest.raises(ConfigurationError):
+        client.authorization_url(REDIRECT, scopes=5)  # type: ignore[arg-type]
+    with pytest.raises(ConfigurationError):
+        client.authorization_url(REDIRECT, extra_params=5)  # type: ignore[arg-type]
+    with pytest.raises(ConfigurationError):
+        client.authorization_url(REDIRECT, extra_params={"lang": 5})  # type: ignore[dict-item]
+    with pytest.raises(ConfigurationError):
+        client.authorization_url(REDIRECT, scopes={"openid": 1})  # type: ignore[arg-type]
+    with pytest.raises(ConfigurationError):
+        client.client_credentials(scopes=5)  # type: ignore[arg-type]
+    with pytest.raises(ConfigurationError):
+        client.logout_url(redirect_uri=REDIRECT, scopes=5)  # type: ignore[arg-type]
+    request = client.authorization_url(REDIRECT)
+    with pytest.raises(ConfigurationError):
+        request.check_state(5)  # type: ignore[arg-type]
+    with pytest.raises(ConfigurationError):
+        request.code_from_redirect(5)  # type: ignore[arg-type]
+    for timeout in (0, -1, float("nan"), "10"):
+        with pytest.raises(ConfigurationError):
+            SyncOAuth2Client("https://auth.example.com", "c", timeout=timeout)  # type: ignore[arg-type]
+    client.close()
+
+
+def test_redirects_that_cannot_be_parsed_are_oauth_errors() -> None:
+    client = SyncOAuth2Client("https://auth.example.com", "client")
+    request = client.authorization_url(REDIRECT)
+    with pytest.raises(OAuthError):
+        request.code_from_redirect(f"https://[::1/cb?code=x&state={request.state}")
+    with pytest.raises(OAuthError):
+        request.check_state("\ud800")  # a lone surrogate compares, never raises
+    assert request.code_from_redirect(f"{REDIRECT}?code=abc&state={request.state}") == "abc"
+
+
+def test_default_timeouts_are_short() -> None:
+    from acognito.oauth import DEFAULT_TIMEOUT
+
+    assert DEFAULT_TIMEOUT.connect is not None and DEFAULT_TIMEOUT.connect <= 5
+    assert DEFAULT_TIMEOUT.read is not None and DEFAULT_TIMEOUT.read <= 10
+
+
+async def test_an_unreachable_domain_names_the_endpoint() -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    async with OAuth2Client(url, "client", client_secret="s") as client:
+        with pytest.raises(CognitoConnectionError, match=re.escape(f"{url}/oauth2/token")):
+            await client.client_credentials()
+
+
+# --------------------------------------------------------------------------- properties
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from acognito.errors import CognitoError  # noqa: E402
+from acognito.oauth._protocol import Answer, Call  # noqa: E402
+
+FAST = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+CORE = SyncOAuth2Client("https://auth.example.com", "client", client_secret="secret")
+CALL = Call("POST", CORE.token_endpoint, "token", {}, None, ("secret",))
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=10),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner),
+    max_leaves=20,
+)
+FIELDS = st.sampled_from(
+    [
+        "access_token",
+        "expires_in",
+        "token_type",
+        "id_token",
+        "refresh_token",
+        "scope",
+        "error",
+        "error_description",
+    ]
+)
+
+
+def _answer(status: int, body: bytes, headers: dict[bytes, bytes] | None = None) -> object:
+    """What the core makes of an answer: a value, or a named acognito error."""
+    answer = Answer(status, httpx.Headers(list((headers or {}).items())), body)
+    try:
+        outcome: object = CORE._tokens(answer, CALL)
+    except CognitoError as exc:
+        outcome = exc
+    if isinstance(outcome, OAuthTokens):
+        assert isinstance(outcome.access_token, str)
+    else:
+        assert "secret" not in str(outcome)
+    return outcome
+
+
+@FAST
+@given(st.sampled_from([200, 400, 401, 500, 302]), st.binary(max_size=300))
+def test_token_answers_of_any_bytes(status: int, body: bytes) -> None:
+    _answer(status, body)
+
+
+@FAST
+@given(st.sampled_from([200, 400, 503]), st.dictionaries(FIELDS, JSON, max_size=6))
+def test_token_answers_of_any_json(status: int, data: dict[str, object]) -> None:
+    _answer(status, json.dumps(data).encode())
+
+
+@FAST
+@given(st.text(max_size=200))
+def test_www_authenticate_of_any_text(header: str) -> None:
+    _answer(401, b"", {b"www-authenticate": header.encode("utf-8", "surrogatepass")})
+
+
+REQUEST = AuthorizationRequest(
+    url="https://auth.example.com/oauth2/authorize",
+    redirect_uri=REDIRECT,
+    state="the-state",
+    code_verifier=generate_code_verifier(),
+)
+
+
+@FAST
+@given(st.text(max_size=200))
+def test_redirect_urls_of_any_text(url: str) -> None:
+    try:
+        code = REQUEST.code_from_redirect(url)
+    except OAuthError:
+        return
+    assert isinstance(code, str) and code
+
+
+@FAST
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["code", "state", "error", "error_description", "x"]),
+            st.text(max_size=20),
+        ),
+        max_size=6,
+    )
+)
+def test_redirect_urls_of_any_parameters(params: list[tuple[str, str]]) -> None:
+    from urllib.parse import urlencode
+
+    try:
+        REQUEST.code_from_redirect(f"{REDIRECT}?{urlencode(params)}")
+    except OAuthError:
+        return
+    assert ("state", "the-state") in params
+
+
+@FAST
+@given(st.one_of(st.none(), st.text(max_size=50)))
+def test_check_state_of_any_text(state: str | None) -> None:
+    try:
+        REQUEST.check_state(state)
+    except OAuthError:
+        assert state != "the-state"
+    else:
+        assert state == "the-state"

@@ -846,3 +846,77 @@ async def test_moto_tokens_verify_with_the_emulator_jwks(
             await wrong_client.verify(tokens["AccessToken"])
         with pytest.raises(JwtInvalidSignatureError):
             await access_v.verify(_tamper(tokens["AccessToken"]))
+
+
+# --------------------------------------------------------------------------- hardening
+
+
+@pytest.mark.parametrize("claim", ["exp", "nbf", "iat", "auth_time"])
+@pytest.mark.parametrize("value", ["1" + "0" * 400, "-1" + "0" * 400, "9007199254740993"])
+@pytest.mark.parametrize("mode", ["sync", "async"])
+async def test_signed_time_claims_out_of_range_are_typed(
+    issuer: TokenIssuer, claim: str, value: str, mode: str
+) -> None:
+    now = int(time.time())
+    claims = {
+        "iss": issuer.issuer,
+        "token_use": "access",
+        "client_id": CID,
+        "exp": now + 600,
+        "sub": "s",
+    }
+    text = json.dumps(claims)[:-1] + f', "{claim}": {value}}}'
+    if claim == "exp":
+        text = json.dumps({k: v for k, v in claims.items() if k != "exp"})[:-1]
+        text += f', "exp": {value}}}'
+    token = sign_raw(issuer, json.dumps({"alg": "RS256", "kid": issuer.kid}), text)
+    with pytest.raises(JwtInvalidClaimError) as info:
+        await run(verifier_for(issuer), mode, token)
+    assert info.value.claim == claim
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+async def test_wrong_pool_names_both_issuers(
+    issuer: TokenIssuer, other_issuer: TokenIssuer, mode: str
+) -> None:
+    token = other_issuer.access_token(client_id=CID)
+    with pytest.raises(JwtInvalidIssuerError) as info:
+        await run(verifier_for(issuer), mode, token)
+    message = str(info.value)
+    assert other_issuer.issuer in message  # what the token says
+    assert issuer.issuer in message  # what this verifier expects
+    assert token.split(".")[2] not in message
+
+
+async def test_wrong_pool_in_a_multi_pool_verifier_names_the_issuers(
+    issuer: TokenIssuer, other_issuer: TokenIssuer
+) -> None:
+    verifier = CognitoVerifier.for_pools(
+        [
+            {
+                "user_pool_id": issuer.user_pool_id,
+                "client_id": CID,
+                "token_use": "access",
+                "jwks": issuer.jwks(),
+            }
+        ]
+    )
+    with pytest.raises(JwtInvalidIssuerError) as info:
+        verifier.verify_sync(other_issuer.access_token(client_id=CID))
+    assert other_issuer.issuer in str(info.value)
+    assert issuer.issuer in str(info.value)
+
+
+def test_a_crafted_issuer_is_shown_truncated_and_printable(issuer: TokenIssuer) -> None:
+    token = issuer.access_token(client_id=CID, iss="https://evil.example/" + "\x1b[31m" * 100)
+    with pytest.raises(JwtInvalidIssuerError) as info:
+        verifier_for(issuer).verify_sync(token)
+    message = str(info.value)
+    assert "\x1b" not in message
+    assert len(message) < 300
+
+
+@pytest.mark.parametrize("pools", [5, None, "us-east-1_A", b"x", {"user_pool_id": "us-east-1_A"}])
+def test_for_pools_needs_a_list_of_pools(pools: Any) -> None:
+    with pytest.raises(ConfigurationError):
+        CognitoVerifier.for_pools(pools)

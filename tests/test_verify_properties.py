@@ -177,3 +177,56 @@ def test_any_other_access_token_for_at_hash(access: str) -> None:
     assume(access != ACCESS)
     with pytest.raises(TokenVerificationError):
         VERIFIER.verify_sync(BOUND_ID, access_token=access)
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=10),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner),
+    max_leaves=20,
+)
+CLAIM_NAMES = st.sampled_from(
+    [
+        "exp",
+        "nbf",
+        "iat",
+        "auth_time",
+        "iss",
+        "token_use",
+        "aud",
+        "client_id",
+        "cognito:groups",
+        "scope",
+        "at_hash",
+        "sub",
+        "x",
+    ]
+)
+
+
+@FAST
+@given(st.binary(max_size=200), st.binary(max_size=200), st.binary(max_size=64))
+def test_any_bytes_in_any_part(head: bytes, body: bytes, sig: bytes) -> None:
+    rejected(f"{b64(head)}.{b64(body)}.{b64(sig)}")
+
+
+@FAST
+@given(JSON, st.dictionaries(CLAIM_NAMES, JSON, max_size=8))
+def test_any_json_header_and_claims(header: object, claims: dict[str, object]) -> None:
+    head = b64(json.dumps(header).encode())
+    rejected(f"{head}.{b64(json.dumps(claims).encode())}.{PARTS[2]}")
+    real_head = PARTS[0]
+    rejected(f"{real_head}.{b64(json.dumps(claims).encode())}.{PARTS[2]}")
+
+
+@FAST
+@given(st.dictionaries(CLAIM_NAMES, JSON, max_size=8))
+def test_any_claims_async(claims: dict[str, object]) -> None:
+    import anyio
+
+    token = f"{PARTS[0]}.{b64(json.dumps(claims).encode())}.{PARTS[2]}"
+
+    async def main() -> None:
+        with pytest.raises(TokenVerificationError):
+            await VERIFIER.verify(token)
+
+    anyio.run(main)

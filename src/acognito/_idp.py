@@ -13,26 +13,14 @@ import re
 import threading
 import warnings
 import weakref
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 import anyio.to_thread
 import sniffio
-from aiobotocore.config import AioConfig
-from aiobotocore.session import AioSession, get_session
 from anyio.lowlevel import RunVar
-from botocore.exceptions import (
-    BotoCoreError,
-    ClientError,
-    ConnectionClosedError,
-    ConnectTimeoutError,
-    EndpointConnectionError,
-    NoCredentialsError,
-    ParamValidationError,
-    ReadTimeoutError,
-)
-from botocore.loaders import Loader, create_loader
 
+from ._lazy import Lazy
 from .errors import (
     CognitoConnectionError,
     CognitoError,
@@ -41,20 +29,39 @@ from .errors import (
     service_error,
 )
 
-__all__ = ["IdpClient"]
+if TYPE_CHECKING:  # aiobotocore costs ~600 ms to import: only a session that calls loads it
+    from aiobotocore.config import AioConfig
+    from aiobotocore.session import AioSession
+    from botocore.loaders import Loader
+
+__all__ = ["CONNECT_TIMEOUT", "READ_TIMEOUT", "IdpClient", "check_max_concurrency"]
 
 log = logging.getLogger("acognito")
 
 SERVICE = "cognito-idp"
 
-#: botocore's ``max_attempts`` counts retries, not attempts: 2 means 3 tries in all.
-DEFAULT_CONFIG = AioConfig(
-    retries={"mode": "standard", "max_attempts": 2},
-    connect_timeout=10,
-    read_timeout=30,
-)
+#: Seconds to open a connection to Cognito, and to wait for each answer. A server that
+#: accepts and never answers fails after ``READ_TIMEOUT`` per try (3 tries at most).
+#: Override with ``botocore_config=AioConfig(connect_timeout=..., read_timeout=...)``.
+CONNECT_TIMEOUT = 5
+READ_TIMEOUT = 10
 
 _VALUE_IN_REPORT = re.compile(r"value: .*?, type: ", re.S)
+
+
+@functools.cache
+def _default_config() -> AioConfig:
+    """acognito's botocore defaults: bounded timeouts, standard retries.
+
+    botocore's ``max_attempts`` counts retries, not attempts: 2 means 3 tries in all.
+    """
+    from aiobotocore.config import AioConfig
+
+    return AioConfig(
+        retries={"mode": "standard", "max_attempts": 2},
+        connect_timeout=CONNECT_TIMEOUT,
+        read_timeout=READ_TIMEOUT,
+    )
 
 
 @functools.cache
@@ -93,6 +100,8 @@ def _shared_loader(session: AioSession) -> Loader:
     ``AsyncCognito``); the loader only caches read-only data, and a caller's own session
     keeps its own loader.
     """
+    from botocore.loaders import create_loader
+
     key = session.get_config_variable("data_path")
     with _LOADERS_LOCK:
         loader = _LOADERS.get(key)
@@ -108,6 +117,9 @@ def _prepare_session(session: AioSession | None, library: str) -> AioSession:
     backend, or credential providers that do I/O (credential_process, AssumeRole)
     would still reach for aiohttp.
     """
+    from aiobotocore.config import AioConfig
+    from aiobotocore.session import get_session
+
     if session is None:
         session = get_session()
         session.register_component("data_loader", _shared_loader(session))
@@ -119,6 +131,13 @@ def _prepare_session(session: AioSession | None, library: str) -> AioSession:
                 trio_cfg if current is None else current.merge(trio_cfg)
             )
     return session
+
+
+def check_max_concurrency(value: object) -> int | None:
+    """``value`` if it is a positive integer or ``None``, else a ConfigurationError."""
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+        raise ConfigurationError("max_concurrency must be a positive integer or None")
+    return value
 
 
 _IN_FLIGHT: RunVar[weakref.WeakKeyDictionary[IdpClient, anyio.CapacityLimiter]] = RunVar(
@@ -137,6 +156,9 @@ class IdpClient:
     wait their turn *before* botocore builds and signs their request. Without the cap a
     burst of N calls does all N request builds back to back on the event loop while
     only the pool's worth can be sent, and the loop stalls for the whole burst.
+
+    Timeouts default to :data:`CONNECT_TIMEOUT` and :data:`READ_TIMEOUT` seconds per
+    try (3 tries at most); ``botocore_config`` overrides them.
     """
 
     def __init__(
@@ -151,12 +173,7 @@ class IdpClient:
         botocore_config: AioConfig | None = None,
         max_concurrency: int | None = None,
     ) -> None:
-        if max_concurrency is not None and (
-            isinstance(max_concurrency, bool)
-            or not isinstance(max_concurrency, int)
-            or max_concurrency < 1
-        ):
-            raise ConfigurationError("max_concurrency must be a positive integer or None")
+        self._max_concurrency = check_max_concurrency(max_concurrency)
         self.region = region
         self.endpoint_url = endpoint_url
         self._access_key = access_key
@@ -164,13 +181,11 @@ class IdpClient:
         self._session_token = session_token
         self._session = session
         self._config = botocore_config
-        self._client: Any = None
-        self._context: Any = None
-        self._closed = False
-        self._lock: anyio.Lock | None = None
         self._owned = True
         self.library: str | None = None
-        self._max_concurrency = max_concurrency
+        self._lazy: Lazy[tuple[Any, Any]] = Lazy(
+            self._create, dispose=self._dispose, closed_error=self._closed_error
+        )
 
     @classmethod
     def wrap(cls, client: Any) -> IdpClient:
@@ -179,36 +194,54 @@ class IdpClient:
         ``close()`` then only stops this wrapper from being used; the client stays open.
         """
         idp = cls(region=getattr(getattr(client, "meta", None), "region_name", None) or "")
-        idp._client = client
         idp._owned = False
+
+        async def given() -> tuple[Any, Any]:
+            return None, client
+
+        idp._lazy = Lazy(given, dispose=idp._dispose, closed_error=idp._closed_error)
         return idp
+
+    @staticmethod
+    def _closed_error() -> Exception:
+        return SessionClosedError("this Cognito session is closed")
+
+    @property
+    def _client(self) -> Any:
+        made = self._lazy.value
+        return None if made is None else made[1]
 
     @property
     def is_open(self) -> bool:
-        return self._client is not None
+        return self._lazy.value is not None
 
     @property
     def closed(self) -> bool:
-        return self._closed
+        return self._lazy.closed
+
+    @property
+    def where(self) -> str:
+        """The endpoint and region calls go to, for messages (never credentials)."""
+        endpoint = self.endpoint_url or f"https://cognito-idp.{self.region}.amazonaws.com"
+        return f"{endpoint} (region {self.region!r})"
 
     async def open(self) -> None:
         """Create the aiobotocore client (idempotent, safe under concurrency)."""
-        if self._closed:
-            raise SessionClosedError("this Cognito session is closed")
-        if self._client is not None:
-            return
-        if self._lock is None:
-            self._lock = anyio.Lock()
-        async with self._lock:
-            if self._client is not None:
-                return
-            library = sniffio.current_async_library()
-            session = await anyio.to_thread.run_sync(_prepare_session, self._session, library)
-            config = DEFAULT_CONFIG if self._config is None else DEFAULT_CONFIG.merge(self._config)
-            if library == "trio" and not _uses_httpx(config):
-                config = config.merge(AioConfig(http_session_cls=_httpx_session_cls()))
-            # Warm the service-model caches off the loop: they are JSON files on disk.
-            await anyio.to_thread.run_sync(session.warm_up_loader_caches, SERVICE, None)
+        await self._lazy.get()
+
+    async def _create(self) -> tuple[Any, Any]:
+        from aiobotocore.config import AioConfig
+        from botocore.exceptions import BotoCoreError
+
+        library = sniffio.current_async_library()
+        session = await anyio.to_thread.run_sync(_prepare_session, self._session, library)
+        defaults = _default_config()
+        config = defaults if self._config is None else defaults.merge(self._config)
+        if library == "trio" and not _uses_httpx(config):
+            config = config.merge(AioConfig(http_session_cls=_httpx_session_cls()))
+        # Warm the service-model caches off the loop: they are JSON files on disk.
+        await anyio.to_thread.run_sync(session.warm_up_loader_caches, SERVICE, None)
+        try:
             context = session.create_client(
                 SERVICE,
                 region_name=self.region,
@@ -218,31 +251,33 @@ class IdpClient:
                 aws_session_token=self._session_token,
                 config=config,
             )
-            try:
-                client = await context.__aenter__()
-            except BotoCoreError as exc:
-                raise self._map(exc, "CreateClient") from None
-            self._context, self._client, self.library = context, client, library
-            self._session = session
+            client = await context.__aenter__()
+        except (BotoCoreError, ValueError) as exc:
+            raise self._map(exc, "CreateClient") from None
+        self.library = library
+        self._session = session
+        return context, client
+
+    async def _dispose(self, made: tuple[Any, Any]) -> None:
+        context = made[0]
+        if context is not None and self._owned:
+            await context.__aexit__(None, None, None)
 
     async def close(self) -> None:
         """Close the client's connections. Later calls raise :class:`SessionClosedError`."""
-        self._closed = True
-        context, self._context, self._client = self._context, None, None
-        if context is not None and self._owned:
-            with anyio.CancelScope(shield=True):
-                await context.__aexit__(None, None, None)
+        await self._lazy.aclose()
 
     async def call(self, operation: str, **params: Any) -> dict[str, Any]:
         """Call ``operation`` (botocore's snake_case name) and return its response."""
-        if self._client is None:
-            await self.open()
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        client = (await self._lazy.get())[1]
         if self.library is not None and sniffio.current_async_library() != self.library:
             raise ConfigurationError(
                 f"this Cognito session was opened under {self.library}; "
                 "use it from that event loop only"
             )
-        method = getattr(self._client, operation, None)
+        method = getattr(client, operation, None)
         if method is None:
             raise ConfigurationError(f"unknown cognito-idp operation {operation!r}")
         try:
@@ -283,6 +318,17 @@ class IdpClient:
         return size if isinstance(size, int) and size >= 1 else 10
 
     def _map(self, exc: Exception, operation: str) -> CognitoError:
+        from botocore.exceptions import (
+            ClientError,
+            ConnectionClosedError,
+            ConnectTimeoutError,
+            EndpointConnectionError,
+            InvalidRegionError,
+            NoCredentialsError,
+            ParamValidationError,
+            ReadTimeoutError,
+        )
+
         if isinstance(exc, ClientError):
             err = exc.response.get("Error", {})
             meta = exc.response.get("ResponseMetadata", {})
@@ -304,13 +350,25 @@ class IdpClient:
                 f"{operation} needs AWS credentials (access_key/secret_key, a session, "
                 "or the usual AWS environment and config files)"
             )
-        if isinstance(
-            exc,
-            (EndpointConnectionError, ConnectTimeoutError, ReadTimeoutError, ConnectionClosedError),
-        ):
-            return CognitoConnectionError(f"{operation}: {type(exc).__name__}")
+        if isinstance(exc, InvalidRegionError):
+            return ConfigurationError(
+                f"user_pool_region must be an AWS region such as 'eu-west-1'; got {self.region!r}"
+            )
+        if isinstance(exc, ValueError):  # botocore's check of endpoint_url
+            return ConfigurationError(
+                f"endpoint_url must be an http(s) URL; got {self.endpoint_url!r}"
+            )
+        if isinstance(exc, (ConnectTimeoutError, ReadTimeoutError)):
+            return CognitoConnectionError(
+                f"{operation}: no answer from cognito-idp at {self.where} in time "
+                f"({type(exc).__name__}; timeouts are set with botocore_config)"
+            )
+        if isinstance(exc, (EndpointConnectionError, ConnectionClosedError)):
+            return CognitoConnectionError(
+                f"{operation}: cannot reach cognito-idp at {self.where} ({type(exc).__name__})"
+            )
         return CognitoError(f"{operation} failed: {type(exc).__name__}")
 
     def __repr__(self) -> str:
-        state = "closed" if self._closed else ("open" if self._client is not None else "new")
+        state = "closed" if self.closed else ("open" if self.is_open else "new")
         return f"IdpClient(region={self.region!r}, endpoint_url={self.endpoint_url!r}, {state})"

@@ -26,8 +26,9 @@ def secret_hash(username: str, client_id: str, client_secret: str) -> str:
 
 def constant_time_equal(a: str | bytes, b: str | bytes) -> bool:
     """Compare two secrets without leaking where they differ."""
-    ab = a.encode("utf-8") if isinstance(a, str) else a
-    bb = b.encode("utf-8") if isinstance(b, str) else b
+    # surrogatepass: any str compares (a lone surrogate must not raise here).
+    ab = a.encode("utf-8", "surrogatepass") if isinstance(a, str) else a
+    bb = b.encode("utf-8", "surrogatepass") if isinstance(b, str) else b
     return hmac.compare_digest(ab, bb)
 
 

@@ -12,11 +12,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from ._idp import IdpClient
+from ._ids import check_client_id, check_region, parse_pool_id
 from ._lifecycle import AsyncClosing
 from ._secret import redact, secret_hash
-from .devices import confirm_device, forget_device, update_device_status
+from .devices import DeviceCredentials, confirm_device, forget_device, update_device_status
 from .errors import ConfigurationError, ForceChangePasswordException
-from .flows import DeviceCredentials, SignIn
+from .flows import SignIn
 
 __all__ = ["AWSSRP"]
 
@@ -52,10 +53,8 @@ class AWSSRP(AsyncClosing):
     ) -> None:
         self.username = _need(username, "username")
         self._password = _need(password, "password")
-        if "_" not in (pool_id or ""):
-            raise ConfigurationError("pool_id must look like '<region>_<id>'")
-        self.pool_id = pool_id
-        self.client_id = _need(client_id, "client_id")
+        region, self.pool_id = parse_pool_id(pool_id)
+        self.client_id = check_client_id(client_id)
         self._client_secret = client_secret
         parts = (device_key, device_group_key, device_password)
         if any(parts) and not all(parts):
@@ -67,7 +66,8 @@ class AWSSRP(AsyncClosing):
             self._idp = IdpClient.wrap(client)
         else:
             self._idp = IdpClient(
-                region=pool_region or pool_id.split("_", 1)[0], endpoint_url=endpoint_url
+                region=region if pool_region is None else check_region(pool_region),
+                endpoint_url=endpoint_url,
             )
 
     async def aclose(self) -> None:

@@ -3,7 +3,7 @@
 After an SRP sign-in on a pool that tracks devices, Cognito hands out a device key and
 group key (``NewDeviceMetadata``). :func:`confirm_device` makes a random device
 password, registers its SRP verifier with Cognito and returns the
-:class:`~acognito.flows.DeviceCredentials` to persist; later sign-ins that carry them
+:class:`DeviceCredentials` to persist; later sign-ins that carry them
 answer DEVICE_SRP_AUTH, which on most pools also skips MFA.
 """
 
@@ -18,7 +18,6 @@ from . import srp
 from ._idp import IdpClient
 from ._threads import run_cpu
 from .errors import ConfigurationError
-from .flows import DeviceCredentials
 from .models import attributes_to_dict
 
 __all__ = [
@@ -30,6 +29,18 @@ __all__ = [
     "iter_devices",
     "update_device_status",
 ]
+
+
+@dataclass(frozen=True)
+class DeviceCredentials:
+    """A remembered device: what ConfirmDevice established. Persist all three.
+
+    ``device_password`` is a secret (it proves the device); it is not shown by repr.
+    """
+
+    device_key: str
+    device_group_key: str
+    device_password: str = field(repr=False)
 
 
 @dataclass(frozen=True)

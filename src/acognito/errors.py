@@ -135,8 +135,18 @@ __all__ = [  # noqa: RUF022 - grouped by family, not sorted
 ]
 
 
+def _restore(cls: type[BaseException], args: tuple[Any, ...]) -> BaseException:
+    """Rebuild an exception for copy/pickle without calling ``__init__`` again."""
+    return cls.__new__(cls, *args)
+
+
 class CognitoError(Exception):
     """Base class of every exception acognito raises."""
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # The default re-runs __init__ with the formatted message, which classes that
+        # format their own message (OAuthError) would format twice. Copy the state.
+        return (_restore, (type(self), self.args), self.__dict__ or None)
 
 
 class ConfigurationError(CognitoError, ValueError):
@@ -188,6 +198,28 @@ class CognitoServiceError(CognitoError):
         self.operation = operation
         self.status_code = status_code
         super().__init__(message)
+
+    @property
+    def operation_name(self) -> str | None:
+        """botocore's name for :attr:`operation` (``ClientError.operation_name``)."""
+        return self.operation
+
+    @property
+    def response(self) -> dict[str, Any]:
+        """The error in botocore ``ClientError.response`` shape, for boto3-style handlers.
+
+        ``e.response["Error"]["Code"]`` works as with boto3; a fresh dict each time, so
+        a handler that edits it cannot change the exception.
+        """
+        metadata: dict[str, Any] = {}
+        if self.request_id is not None:
+            metadata["RequestId"] = self.request_id
+        if self.status_code is not None:
+            metadata["HTTPStatusCode"] = self.status_code
+        return {
+            "Error": {"Code": self.code, "Message": self.message},
+            "ResponseMetadata": metadata,
+        }
 
     def __str__(self) -> str:
         where = f" in {self.operation}" if self.operation else ""

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
@@ -23,6 +22,7 @@ from . import srp
 from ._idp import IdpClient
 from ._secret import secret_hash
 from ._threads import run_cpu
+from .devices import DeviceCredentials
 from .errors import (
     ChallengeRequired,
     ConfigurationError,
@@ -54,18 +54,6 @@ CHALLENGE_EXCEPTIONS: Mapping[str, type[ChallengeRequired]] = {
 
 #: How many challenge round trips one sign-in may take before we call it a loop.
 MAX_STEPS = 12
-
-
-@dataclass(frozen=True)
-class DeviceCredentials:
-    """A remembered device: what ConfirmDevice established. Persist all three.
-
-    ``device_password`` is a secret (it proves the device); it is not shown by repr.
-    """
-
-    device_key: str
-    device_group_key: str
-    device_password: str = field(repr=False)
 
 
 def _now_timestamp() -> str:

@@ -4,14 +4,45 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-if TYPE_CHECKING:
-    from .cognito import AsyncCognito
+from .errors import ConfigurationError
 
 __all__ = ["Group", "User", "attributes_to_dict", "dict_to_attributes"]
 
 AttrMap = Mapping[str, str]
+
+
+class _Owner(Protocol):
+    """What a :class:`User` or :class:`Group` needs from the session that made it
+    (so this module never imports the session)."""
+
+    async def update_profile(
+        self, attrs: Mapping[str, Any], attr_map: Mapping[str, str] | None = None
+    ) -> dict[str, Any]: ...
+
+    async def admin_update_profile(
+        self,
+        attrs: Mapping[str, Any],
+        attr_map: Mapping[str, str] | None = None,
+        *,
+        username: str | None = None,
+    ) -> None: ...
+
+    async def delete_user(self) -> None: ...
+
+    async def admin_delete_user(self, *, username: str | None = None) -> None: ...
+
+    async def admin_update_group(
+        self,
+        group_name: str,
+        *,
+        description: str | None = None,
+        precedence: int | None = None,
+        role_arn: str | None = None,
+    ) -> None: ...
+
+    async def admin_delete_group(self, group_name: str) -> None: ...
 
 
 def attributes_to_dict(
@@ -62,7 +93,7 @@ class User:
         self,
         username: str | None,
         attribute_list: Iterable[Mapping[str, str]] | None,
-        cognito: AsyncCognito,
+        cognito: _Owner,
         metadata: Mapping[str, Any] | None = None,
         attr_map: AttrMap | None = None,
     ) -> None:
@@ -144,7 +175,7 @@ class User:
 class Group:
     """A group of the pool; ``await group.save()`` / ``await group.delete()`` (admin)."""
 
-    def __init__(self, group_data: Mapping[str, Any], cognito: AsyncCognito) -> None:
+    def __init__(self, group_data: Mapping[str, Any], cognito: _Owner) -> None:
         data = dict(group_data)
         self._cognito = cognito
         self.group_name: str | None = data.pop("GroupName", None)
@@ -159,8 +190,6 @@ class Group:
     async def save(self) -> None:
         """Write description, precedence and role back (UpdateGroup)."""
         if self.group_name is None:
-            from .errors import ConfigurationError
-
             raise ConfigurationError("a group without a name cannot be saved")
         await self._cognito.admin_update_group(
             self.group_name,
@@ -172,8 +201,6 @@ class Group:
     async def delete(self) -> None:
         """Delete the group (DeleteGroup); its users stay in the pool."""
         if self.group_name is None:
-            from .errors import ConfigurationError
-
             raise ConfigurationError("a group without a name cannot be deleted")
         await self._cognito.admin_delete_group(self.group_name)
 

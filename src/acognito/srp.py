@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
+from ._ids import pool_name
 from .errors import ConfigurationError, SRPError
 
 try:
@@ -252,14 +253,6 @@ def _claim_signature(
     return base64.b64encode(hmac.digest(key, message, "sha256")).decode("ascii")
 
 
-def _pool_name(pool_id: str) -> str:
-    """The part of a pool id (``us-east-1_AbC123``) after the region and underscore."""
-    parts = pool_id.split("_")
-    if len(parts) < 2 or not parts[1]:
-        raise ConfigurationError("a user pool id looks like '<region>_<name>'")
-    return parts[1]
-
-
 def calculate_a(small_a: int) -> int:
     """A = g^a mod N, the public value sent as SRP_A (in hex: ``format(A, "x")``).
 
@@ -290,7 +283,7 @@ def password_claim_signature(
     """
     return _claim_signature(
         _ARITH,
-        name=_pool_name(pool_id),
+        name=pool_name(pool_id),
         identity=user_id_for_srp,
         password=password,
         small_a=small_a,

@@ -1,39 +1,18 @@
-"""Verify Cognito JWTs: RS256 signature against the pool's JWKS, then the claims.
-
-:class:`CognitoVerifier` checks one user pool's id or access tokens, with
-``await verifier.verify(token)`` or ``verifier.verify_sync(token)`` (cached keys
-only, never any I/O). :class:`MultiPoolVerifier` (``CognitoVerifier.for_pools``)
-routes tokens of several pools by their ``iss``. Every rejection is a subclass of
-:class:`~acognito.errors.TokenVerificationError` naming the failed check; no message
-carries the token or a claim's value.
-
-The hot path is written directly on ``cryptography`` (one RSA verify, one base64
-and JSON decode, a few dict look-ups): about 40 us per token, 30 of them the RSA
-verify, so verifying on the event loop is fine. Tokens verified before are answered
-from a small LRU cache (about 1 us) until they expire.
-"""
+"""CognitoVerifier (one pool) and MultiPoolVerifier (several, routed by ``iss``)."""
 
 from __future__ import annotations
 
-import base64
-import contextlib
-import hashlib
 import hmac
 import inspect
-import json
-import math
-import re
 import time
-from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from typing import Any, Literal
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
 
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import padding
 
-from ._lifecycle import AsyncClosing
-from .errors import (
+from .._ids import check_region, parse_pool_id
+from .._lifecycle import AsyncClosing
+from ..errors import (
     ConfigurationError,
     JwtAtHashMismatchError,
     JwtCustomCheckError,
@@ -44,295 +23,32 @@ from .errors import (
     JwtInvalidGroupError,
     JwtInvalidIssuerError,
     JwtInvalidScopeError,
-    JwtInvalidSignatureAlgorithmError,
     JwtInvalidSignatureError,
     JwtInvalidTokenUseError,
     JwtNotBeforeError,
-    JwtParseError,
-    JwtWithoutValidKidError,
     TokenVerificationError,
 )
-from .jwks import Jwk, JwksCache, b64url_decode
-
-__all__ = ["CognitoVerifier", "CustomCheck", "MultiPoolVerifier", "at_hash"]
-
-TokenUse = Literal["id", "access"]
-
-#: ``custom_check(claims)``: raise (or return ``False``) to reject; may be async for
-#: ``verify()``. Exceptions other than TokenVerificationError become JwtCustomCheckError.
-CustomCheck = Callable[[dict[str, Any]], bool | Awaitable[Any] | None]
-
-#: Longest token accepted, in characters (Cognito's are a few KiB).
-MAX_TOKEN_LENGTH = 64 * 1024
-#: Entries of the verified-token cache, per verifier.
-DEFAULT_CACHE_SIZE = 1024
-
-# Cognito's own pattern for a user pool id, and the AWS region part of it.
-_POOL_ID = re.compile(r"[\w-]+_[0-9a-zA-Z]+", re.ASCII)
-_REGION = re.compile(r"[a-z]{2}(?:-[a-z]+)+-\d{1,2}", re.ASCII)
-
-_ID, _ACCESS = "id", "access"
-_PKCS1 = padding.PKCS1v15()
-_SHA256 = hashes.SHA256()
-_MISSING: Any = object()
-_CONTAINERS = (list, dict)
-_isfinite = math.isfinite
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
-
-
-# One decoder, built once: rejects NaN/Infinity, which json.loads would accept.
-_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
-
-# Header segment -> kid, for headers whose signature verified. A parse cache (the
-# result depends on the segment alone), bounded, filled only by genuine tokens.
-_HEADER_KIDS: dict[str, str] = {}
-_HEADER_KIDS_MAX = 64
-
-
-def at_hash(access_token: str) -> str:
-    """The ``at_hash`` an id token carries for ``access_token`` (OpenID Connect).
-
-    base64url, unpadded, of the left half of SHA-256 over the token's ASCII bytes.
-    """
-    digest = hashlib.sha256(access_token.encode("ascii")).digest()
-    return base64.urlsafe_b64encode(digest[:16]).rstrip(b"=").decode("ascii")
-
-
-# --------------------------------------------------------------------------- parsing
-
-
-def _json_segment(segment: str, what: str) -> dict[str, Any]:
-    try:
-        value = _DECODER.decode(b64url_decode(segment).decode("utf-8"))
-    except (ValueError, RecursionError):
-        raise JwtParseError(f"the token {what} is not base64url-encoded JSON") from None
-    if type(value) is not dict:
-        raise JwtParseError(f"the token {what} is not a JSON object")
-    return value
-
-
-def _claim_type_error(name: str, expected: str) -> JwtInvalidClaimError:
-    return JwtInvalidClaimError(f"the {name} claim is not {expected}", claim=name)
-
-
-def _check_claim_types(payload: dict[str, Any]) -> None:
-    """Claims we read must have the JSON type the specs give them."""
-    get = payload.get
-    for name in ("exp", "nbf", "iat", "auth_time"):
-        value = get(name, _MISSING)
-        if value is _MISSING:
-            continue
-        kind = type(value)
-        if kind is int or (kind is float and _isfinite(value)):
-            continue
-        raise _claim_type_error(name, "a number")
-    for name in ("iss", "token_use", "client_id", "scope", "at_hash", "sub"):
-        value = get(name, _MISSING)
-        if value is not _MISSING and type(value) is not str:
-            raise _claim_type_error(name, "a string")
-    aud = get("aud", _MISSING)
-    if (
-        aud is not _MISSING
-        and type(aud) is not str
-        and not (type(aud) is list and aud and all(type(a) is str for a in aud))
-    ):
-        raise _claim_type_error("aud", "a string or a list of strings")
-    groups = get("cognito:groups", _MISSING)
-    if groups is not _MISSING and not (
-        type(groups) is list and all(type(g) is str for g in groups)
-    ):
-        raise _claim_type_error("cognito:groups", "a list of strings")
-
-
-# (header segment, kid, payload, signing input, signature)
-_Parsed = tuple[str, str, dict[str, Any], bytes, bytes]
-
-
-def _parse(token: str) -> _Parsed:
-    """Split and decode a compact JWS strictly; the signature is not checked here."""
-    if len(token) > MAX_TOKEN_LENGTH:
-        raise JwtParseError(f"the token is longer than {MAX_TOKEN_LENGTH} characters")
-    if not token.isascii():
-        raise JwtParseError("the token contains non-ASCII characters")
-    parts = token.split(".")
-    if len(parts) != 3:
-        raise JwtParseError("the token is not a compact JWS (three dot-separated parts)")
-    head, body, sig = parts
-    kid = _HEADER_KIDS.get(head)
-    if kid is None:
-        header = _json_segment(head, "header")
-        if header.get("alg") != "RS256":
-            raise JwtInvalidSignatureAlgorithmError("the token's alg is not RS256")
-        if "crit" in header:
-            raise JwtParseError("the token header has critical extensions (crit)")
-        kid = header.get("kid")
-        if type(kid) is not str or not kid or len(kid) > 1024:
-            raise JwtWithoutValidKidError("the token header has no valid kid")
-    payload = _json_segment(body, "payload")
-    try:
-        signature = b64url_decode(sig)
-    except ValueError:
-        raise JwtParseError("the token signature is not base64url") from None
-    _check_claim_types(payload)
-    return head, kid, payload, token[: len(head) + len(body) + 1].encode("ascii"), signature
-
-
-# --------------------------------------------------------------------------- helpers
-
-
-def _string_set(value: str | Iterable[str] | None, what: str) -> frozenset[str] | None:
-    if value is None:
-        return None
-    try:
-        items = [value] if isinstance(value, str) else list(value)
-    except TypeError:
-        items = []
-    if not items or not all(isinstance(item, str) and item for item in items):
-        raise ConfigurationError(f"{what} must be a non-empty string or a sequence of them")
-    return frozenset(items)
-
-
-def _deep_copy(value: Any) -> Any:
-    kind = type(value)
-    if kind is list:
-        return [_deep_copy(item) for item in value]
-    if kind is dict:
-        return {key: _deep_copy(item) for key, item in value.items()}
-    return value
-
-
-def _copy_claims(claims: dict[str, Any], nested: tuple[str, ...]) -> dict[str, Any]:
-    out = claims.copy()
-    for name in nested:
-        out[name] = _deep_copy(claims[name])
-    return out
-
-
-class _VerifiedCache:
-    """LRU of verified tokens -> claims, each entry dropped at its ``exp`` (+ grace).
-
-    Entries are checked on every hit: past expiry, or signed by a key the JWKS no
-    longer holds (rotated away), they are dropped and the token is verified afresh.
-    Hits hand out deep copies, so callers cannot alter what the cache holds.
-    """
-
-    __slots__ = ("_data", "maxsize")
-
-    def __init__(self, maxsize: int) -> None:
-        self.maxsize = maxsize
-        # key -> (claims, nested claim names, expires_at, kid, jwk, owner)
-        self._data: OrderedDict[
-            object, tuple[dict[str, Any], tuple[str, ...], float, str, Jwk, CognitoVerifier]
-        ] = OrderedDict()
-
-    def get(self, key: object, now: float) -> tuple[dict[str, Any], CognitoVerifier] | None:
-        data = self._data
-        entry = data.get(key)
-        if entry is None:
-            return None
-        claims, nested, expires_at, kid, jwk, owner = entry
-        if now >= expires_at or owner._jwks.peek(owner.jwks_uri, kid) is not jwk:
-            data.pop(key, None)
-            return None
-        try:  # noqa: SIM105 - hot path: cheaper than contextlib.suppress
-            data.move_to_end(key)
-        except KeyError:  # dropped by another thread meanwhile
-            pass
-        return _copy_claims(claims, nested), owner
-
-    def put(
-        self,
-        key: object,
-        claims: dict[str, Any],
-        expires_at: float,
-        kid: str,
-        jwk: Jwk,
-        owner: CognitoVerifier,
-    ) -> None:
-        nested = tuple([name for name, value in claims.items() if type(value) in _CONTAINERS])
-        data = self._data
-        data[key] = (_copy_claims(claims, nested), nested, expires_at, kid, jwk, owner)
-        if len(data) > self.maxsize:
-            with contextlib.suppress(KeyError):  # emptied by another thread
-                data.popitem(last=False)
-
-    def clear(self) -> None:
-        self._data.clear()
-
-    def __len__(self) -> int:
-        return len(self._data)
-
-
-def _check_token_args(token: object, access_token: object) -> None:
-    if type(token) is not str:
-        raise JwtParseError("the token must be a str")
-    if access_token is not None and type(access_token) is not str:
-        raise JwtParseError("the access token must be a str")
-
-
-# --------------------------------------------------------------------------- verifier
-
-
-Route = Callable[[dict[str, Any]], "CognitoVerifier"]
-
-
-def _verify_sync(
-    cache: _VerifiedCache | None,
-    now: float,
-    token: str,
-    access_token: str | None,
-    route: Route,
-) -> dict[str, Any]:
-    """The synchronous path shared by single- and multi-pool verifiers: a cache hit, or
-    parse, route to the pool's verifier by ``iss``, check with cached keys, remember."""
-    _check_token_args(token, access_token)
-    key: object = token if access_token is None else (token, access_token)
-    hit = cache.get(key, now) if cache is not None else None
-    if hit is not None:
-        claims, owner = hit
-    else:
-        parsed = _parse(token)
-        owner = route(parsed[2])
-        jwk = owner._jwks.get_cached_key(owner.jwks_uri, parsed[1])
-        claims, expires_at = owner._verify_parsed(parsed, jwk, access_token)
-        if cache is not None:
-            cache.put(key, claims, expires_at, parsed[1], jwk, owner)
-    if owner._custom_check is not None:
-        if owner._custom_is_async:
-            raise ConfigurationError("an async custom_check needs await verify()")
-        owner._run_check_sync(claims)
-    return claims
-
-
-async def _verify(
-    cache: _VerifiedCache | None,
-    now: float,
-    token: str,
-    access_token: str | None,
-    route: Route,
-) -> dict[str, Any]:
-    """The asynchronous twin of :func:`_verify_sync`: fetches the JWKS when needed."""
-    _check_token_args(token, access_token)
-    key: object = token if access_token is None else (token, access_token)
-    hit = cache.get(key, now) if cache is not None else None
-    if hit is not None:
-        claims, owner = hit
-    else:
-        parsed = _parse(token)
-        owner = route(parsed[2])
-        kid = parsed[1]
-        jwk = owner._jwks.peek(owner.jwks_uri, kid)
-        if jwk is None:
-            jwk = await owner._jwks.get_key(owner.jwks_uri, kid)
-        claims, expires_at = owner._verify_parsed(parsed, jwk, access_token)
-        if cache is not None:
-            cache.put(key, claims, expires_at, kid, jwk, owner)
-    if owner._custom_check is not None:
-        await owner._run_check(claims)
-    return claims
+from ..jwks import Jwk, JwksCache, check_jwks_uri
+from ._checks import (
+    _ACCESS,
+    _HEADER_KIDS,
+    _HEADER_KIDS_MAX,
+    _ID,
+    _PKCS1,
+    _SHA256,
+    DEFAULT_CACHE_SIZE,
+    MAX_POOL_ID_LENGTH,
+    CustomCheck,
+    TokenUse,
+    _isfinite,
+    _issuer_shown,
+    _Parsed,
+    _string_set,
+    _VerifiedCache,
+    _verify,
+    _verify_sync,
+    at_hash,
+)
 
 
 class _VerifiedTokens(AsyncClosing):
@@ -382,28 +98,23 @@ class CognitoVerifier(_VerifiedTokens):
         cache_size: int = DEFAULT_CACHE_SIZE,
         clock: Callable[[], float] | None = None,
     ) -> None:
-        if (
-            not isinstance(user_pool_id, str)
-            or len(user_pool_id) > 55
-            or not _POOL_ID.fullmatch(user_pool_id)
-        ):
-            raise ConfigurationError("user_pool_id must look like 'us-east-1_AbC123xyz'")
-        self.user_pool_id = user_pool_id
-        self.region = user_pool_id.split("_", 1)[0]
+        if isinstance(user_pool_id, str) and len(user_pool_id) > MAX_POOL_ID_LENGTH:
+            raise ConfigurationError(f"user_pool_id has more than {MAX_POOL_ID_LENGTH} characters")
+        self.region, self.user_pool_id = parse_pool_id(user_pool_id)
         if issuer is None:
-            if not _REGION.fullmatch(self.region):
+            try:
+                check_region(self.region)
+            except ConfigurationError:
                 raise ConfigurationError(
-                    "user_pool_id does not start with an AWS region; pass issuer= explicitly"
-                )
+                    f"user_pool_id {user_pool_id!r} does not start with an AWS region; "
+                    "pass issuer= explicitly"
+                ) from None
             issuer = f"https://cognito-idp.{self.region}.amazonaws.com/{user_pool_id}"
         if not isinstance(issuer, str) or not issuer:
             raise ConfigurationError("issuer must be a non-empty string")
         self.issuer = issuer
         if jwks_uri is None:
             jwks_uri = issuer.rstrip("/") + "/.well-known/jwks.json"
-        if not isinstance(jwks_uri, str) or not jwks_uri.startswith(("https://", "http://")):
-            raise ConfigurationError("jwks_uri must be an http(s) URL")
-        self.jwks_uri = jwks_uri
         if token_use not in ("id", "access", None):
             raise ConfigurationError("token_use must be 'id', 'access' or None")
         self.token_use: TokenUse | None = token_use
@@ -428,6 +139,8 @@ class CognitoVerifier(_VerifiedTokens):
         self._clock: Callable[[], float] = clock if clock is not None else time.time
         self._owns_cache = jwks_cache is None
         self._jwks = jwks_cache if jwks_cache is not None else JwksCache()
+        # Refused here, at construction, not at the first verify.
+        self.jwks_uri = check_jwks_uri(jwks_uri, allow_http=self._jwks.allow_http)
         if jwks is not None:
             try:
                 self._jwks.add(jwks_uri, jwks, static=True)
@@ -506,8 +219,13 @@ class CognitoVerifier(_VerifiedTokens):
     def _check_issuer(self, payload: dict[str, Any]) -> None:
         # Checked before the key is looked up: a token of another pool never makes
         # us fetch (or penalise) this pool's JWKS. The signature covers it later.
-        if payload.get("iss") != self.issuer:
-            raise JwtInvalidIssuerError("the token's iss is not this user pool", claim="iss")
+        iss = payload.get("iss")
+        if iss != self.issuer:
+            raise JwtInvalidIssuerError(
+                f"the token's iss {_issuer_shown(iss)} is not this user pool's issuer "
+                f"{self.issuer!r}",
+                claim="iss",
+            )
 
     def _verify_parsed(
         self, parsed: _Parsed, jwk: Jwk, access_token: str | None
@@ -651,6 +369,11 @@ class MultiPoolVerifier(_VerifiedTokens):
         self._jwks = jwks_cache if jwks_cache is not None else JwksCache()
         self._clock: Callable[[], float] = clock if clock is not None else time.time
         self._routes: dict[str, CognitoVerifier] = {}
+        if isinstance(pools, (str, bytes, Mapping)) or not isinstance(pools, Iterable):
+            raise ConfigurationError(
+                "for_pools() takes a list of pool configurations (mappings) or verifiers, "
+                f"not {type(pools).__name__}"
+            )
         for pool in pools:
             if isinstance(pool, CognitoVerifier):
                 verifier = pool
@@ -684,8 +407,12 @@ class MultiPoolVerifier(_VerifiedTokens):
         iss = payload.get("iss")
         verifier = self._routes.get(iss) if type(iss) is str else None
         if verifier is None:
+            known = ", ".join(repr(issuer) for issuer in list(self._routes)[:3])
+            more = ", ..." if len(self._routes) > 3 else ""
             raise JwtInvalidIssuerError(
-                "the token's iss is none of the configured pools", claim="iss"
+                f"the token's iss {_issuer_shown(iss)} is none of the configured pools' "
+                f"issuers ({known}{more})",
+                claim="iss",
             )
         return verifier
 

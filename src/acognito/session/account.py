@@ -1,0 +1,222 @@
+"""The account room: what the signed-in user does with their own access token.
+
+Profile and attributes, attribute verification, passwords, TOTP MFA set-up and
+remembered devices. Every call refreshes the access token first when it is about to
+expire (``refresh_margin``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from ..devices import (
+    Device,
+    DeviceCredentials,
+    confirm_device,
+    forget_device,
+    get_device,
+    iter_devices,
+    update_device_status,
+)
+from ..errors import ConfigurationError
+from ..models import User, dict_to_attributes
+from .state import SessionState, need
+
+__all__ = ["AccountCommands"]
+
+
+class AccountCommands(SessionState):
+    """The signed-in user's own account: profile, passwords, MFA, devices."""
+
+    async def get_user(self, attr_map: Mapping[str, str] | None = None) -> User:
+        """The signed-in user (GetUser with the access token)."""
+        await self._fresh_access_token()
+        response = await self._call("get_user", AccessToken=self._require_access_token())
+        metadata = {
+            "username": response.get("Username"),
+            "mfa_options": response.get("MFAOptions"),
+            "preferred_mfa_setting": response.get("PreferredMfaSetting"),
+            "user_mfa_setting_list": response.get("UserMFASettingList"),
+        }
+        return self.get_user_obj(
+            username=self.username or response.get("Username"),
+            attribute_list=response.get("UserAttributes"),
+            metadata=metadata,
+            attr_map=attr_map,
+        )
+
+    async def update_profile(
+        self, attrs: Mapping[str, Any], attr_map: Mapping[str, str] | None = None
+    ) -> dict[str, Any]:
+        """Update the signed-in user's attributes; returns ``CodeDeliveryDetailsList``
+        when a changed email or phone number needs verifying."""
+        await self._fresh_access_token()
+        response = await self._call(
+            "update_user_attributes",
+            UserAttributes=dict_to_attributes(attrs, attr_map),
+            AccessToken=self._require_access_token(),
+        )
+        return response
+
+    async def send_verification(self, attribute: str = "email") -> dict[str, Any]:
+        """Send a code to verify ``attribute`` (email or phone_number)."""
+        await self._fresh_access_token()
+        response = await self._call(
+            "get_user_attribute_verification_code",
+            AccessToken=self._require_access_token(),
+            AttributeName=need(attribute, "attribute"),
+        )
+        return dict(response.get("CodeDeliveryDetails", {}))
+
+    async def validate_verification(self, confirmation_code: str, attribute: str = "email") -> None:
+        """Verify ``attribute`` with the code from :meth:`send_verification`."""
+        await self._fresh_access_token()
+        await self._call(
+            "verify_user_attribute",
+            AccessToken=self._require_access_token(),
+            AttributeName=need(attribute, "attribute"),
+            Code=need(confirmation_code, "confirmation_code"),
+        )
+
+    async def delete_user(self) -> None:
+        """Delete the signed-in user (DeleteUser) and drop the tokens."""
+        await self._call("delete_user", AccessToken=self._require_access_token())
+        self._forget_tokens()
+
+    async def initiate_forgot_password(self) -> dict[str, Any]:
+        """Send the user a code to reset the password; returns ``CodeDeliveryDetails``."""
+        name = self._require_username()
+        response = await self._call(
+            "forgot_password", ClientId=self.client_id, Username=name, **self._hash_for(name)
+        )
+        return dict(response.get("CodeDeliveryDetails", {}))
+
+    async def confirm_forgot_password(self, confirmation_code: str, password: str) -> None:
+        """Set a new password with the code from :meth:`initiate_forgot_password`."""
+        name = self._require_username()
+        need(confirmation_code, "confirmation_code")
+        need(password, "password")
+        await self._call(
+            "confirm_forgot_password",
+            ClientId=self.client_id,
+            Username=name,
+            ConfirmationCode=confirmation_code,
+            Password=password,
+            **self._hash_for(name),
+        )
+
+    async def change_password(self, previous_password: str, proposed_password: str) -> None:
+        """Change the signed-in user's password (refreshing the access token if needed)."""
+        need(previous_password, "previous_password")
+        need(proposed_password, "proposed_password")
+        await self._fresh_access_token()
+        await self._call(
+            "change_password",
+            PreviousPassword=previous_password,
+            ProposedPassword=proposed_password,
+            AccessToken=self._require_access_token(),
+        )
+
+    async def associate_software_token(self) -> str:
+        """Start TOTP set-up; returns the secret to show the user (as text or QR code)."""
+        await self._fresh_access_token()
+        response = await self._call(
+            "associate_software_token", AccessToken=self._require_access_token()
+        )
+        return str(response["SecretCode"])
+
+    async def verify_software_token(self, code: str, device_name: str = "") -> bool:
+        """Finish TOTP set-up with a code from the authenticator app."""
+        await self._fresh_access_token()
+        response = await self._call(
+            "verify_software_token",
+            AccessToken=self._require_access_token(),
+            UserCode=need(code, "code"),
+            FriendlyDeviceName=device_name,
+        )
+        return response.get("Status") == "SUCCESS"
+
+    async def set_user_mfa_preference(
+        self, sms_mfa: bool, software_token_mfa: bool, preferred: str | None = None
+    ) -> None:
+        """Enable SMS and/or TOTP MFA and say which one Cognito should ask for."""
+        if (sms_mfa or software_token_mfa) and preferred not in ("SMS", "SOFTWARE_TOKEN"):
+            raise ConfigurationError("preferred must be 'SMS' or 'SOFTWARE_TOKEN'")
+        if not (sms_mfa or software_token_mfa) and preferred is not None:
+            raise ConfigurationError("preferred must be None when both MFA kinds are off")
+        await self._fresh_access_token()
+        await self._call(
+            "set_user_mfa_preference",
+            SMSMfaSettings={"Enabled": bool(sms_mfa), "PreferredMfa": preferred == "SMS"},
+            SoftwareTokenMfaSettings={
+                "Enabled": bool(software_token_mfa),
+                "PreferredMfa": preferred == "SOFTWARE_TOKEN",
+            },
+            AccessToken=self._require_access_token(),
+        )
+
+    async def confirm_device(
+        self, device_name: str | None = None, *, remember: bool = True
+    ) -> DeviceCredentials:
+        """Remember the device the last sign-in reported (``new_device_metadata``).
+
+        Registers a fresh device verifier with Cognito, marks the device remembered
+        (when the pool leaves that to the user and ``remember`` is true) and returns
+        the credentials; they are also set on the session, so later sign-ins and
+        refreshes use them. Persist them to sign in as this device next time.
+        """
+        if not self.new_device_metadata:
+            raise ConfigurationError("the last sign-in reported no new device to confirm")
+        response, credentials = await confirm_device(
+            await self._idp_client(),
+            access_token=self._require_access_token(),
+            new_device_metadata=self.new_device_metadata,
+            device_name=device_name,
+        )
+        if response.get("UserConfirmationNecessary") and remember:
+            await update_device_status(
+                await self._idp_client(),
+                access_token=self._require_access_token(),
+                device_key=credentials.device_key,
+                remembered=True,
+            )
+        self.device = credentials
+        self.new_device_metadata = None
+        return credentials
+
+    async def update_device_status(
+        self, is_remembered: bool, device_key: str | None = None
+    ) -> None:
+        """Mark a device (this session's by default) remembered or not."""
+        key = device_key or (self.device.device_key if self.device else None)
+        await update_device_status(
+            await self._idp_client(),
+            access_token=self._require_access_token(),
+            device_key=need(key, "device_key"),
+            remembered=is_remembered,
+        )
+
+    async def forget_device(self, device_key: str | None = None) -> None:
+        """Forget a device (this session's by default): it no longer signs in."""
+        key = device_key or (self.device.device_key if self.device else None)
+        await forget_device(
+            await self._idp_client(),
+            access_token=self._require_access_token(),
+            device_key=need(key, "device_key"),
+        )
+        if self.device and self.device.device_key == key:
+            self.device = None
+
+    async def get_device(self, device_key: str | None = None) -> Device:
+        key = device_key or (self.device.device_key if self.device else None)
+        return await get_device(
+            await self._idp_client(),
+            access_token=self._require_access_token(),
+            device_key=need(key, "device_key"),
+        )
+
+    async def list_devices(self) -> list[Device]:
+        """Every device Cognito keeps for the signed-in user."""
+        token = self._require_access_token()
+        return [d async for d in iter_devices(await self._idp_client(), access_token=token)]

@@ -1,0 +1,429 @@
+# pycognito's test text, kept as written: unittest-style asserts and its formatting.
+# ruff: noqa: PT009, PT027, PT019, UP032, E402, I001
+"""pycognito's own test suite (its ``tests.py``), ported to ``AsyncCognito``.
+
+Porting rules, kept to the letter:
+
+- the imports name acognito instead of pycognito, and every call into the session
+  gets ``await``; the test bodies are otherwise pycognito's;
+- ``patch("pycognito.X", autospec=True)`` (signature checks on a mocked class) names
+  the acognito class instead;
+- pycognito's mocks that fake its own internals (``AWSSRP.authenticate_user``,
+  ``Cognito.verify_token``, ``_add_secret_hash``, ``check_token``) are dropped: the
+  environment points the suite at a real pool on the local Cognito (see conftest.py),
+  so sign-in and verification run for real;
+- tests that still fail are strict xfails naming why: a feature another branch adds
+  (flip them at merge), or a deliberate difference documented in docs/migration.md.
+
+pycognito's ``UtilsTestCase`` (``RequestsSrpAuth`` under ``moto.mock_aws`` and
+``requests_mock``) is not ported: acognito's counterpart is the httpx auth
+``CognitoAuth``, tested in tests/test_cognito_auth.py.
+"""
+
+import datetime
+import unittest
+from unittest.mock import patch
+
+import pytest
+from botocore.exceptions import ParamValidationError
+from botocore.stub import Stubber
+from envs import env
+
+from acognito import AsyncCognito as Cognito
+from acognito import Group as GroupObj
+from acognito import TokenVerificationException
+from acognito import User as UserObj
+from acognito.aws_srp import AWSSRP
+
+pytestmark = [pytest.mark.anyio, pytest.mark.usefixtures("cognito_local")]
+
+NEEDS_CLIENT = "needs the public AsyncCognito.client for botocore's Stubber (session branch)"
+
+
+class PortCase:
+    """unittest's assertions for plain pytest classes (pytest runs the async tests)."""
+
+    _asserts = unittest.TestCase()
+    assertEqual = _asserts.assertEqual
+    assertNotEqual = _asserts.assertNotEqual
+    assertTrue = _asserts.assertTrue
+    assertFalse = _asserts.assertFalse
+    assertRaises = _asserts.assertRaises
+
+    def setup_method(self, method):
+        self.setUp()
+
+    def skipTest(self, reason):
+        pytest.skip(reason)
+
+
+def _mock_get_params(_):
+    return {"USERNAME": "bob", "SRP_A": "srp"}
+
+
+class TestUserObjTestCase(PortCase):
+    def setUp(self):
+        if env("USE_CLIENT_SECRET", "False") == "True":
+            self.app_id = env("COGNITO_APP_WITH_SECRET_ID")
+        else:
+            self.app_id = env("COGNITO_APP_ID")
+        self.cognito_user_pool_id = env("COGNITO_USER_POOL_ID", "us-east-1_123456789")
+        self.username = env("COGNITO_TEST_USERNAME")
+
+        self.user = Cognito(
+            user_pool_id=self.cognito_user_pool_id,
+            client_id=self.app_id,
+            username=self.username,
+        )
+
+        self.user_metadata = {
+            "user_status": "CONFIRMED",
+            "username": "bjones",
+        }
+        self.user_info = [
+            {"Name": "name", "Value": "Brian Jones"},
+            {"Name": "given_name", "Value": "Brian"},
+            {"Name": "birthdate", "Value": "12/7/1980"},
+        ]
+
+    def test_init(self):
+        user = UserObj("bjones", self.user_info, self.user, self.user_metadata)
+        self.assertEqual(user.username, self.user_metadata.get("username"))
+        self.assertEqual(user.name, self.user_info[0].get("Value"))
+        self.assertEqual(user.user_status, self.user_metadata.get("user_status"))
+
+
+class TestGroupObjTestCase(PortCase):
+    def setUp(self):
+        if env("USE_CLIENT_SECRET", "False") == "True":
+            self.app_id = env("COGNITO_APP_WITH_SECRET_ID")
+        else:
+            self.app_id = env("COGNITO_APP_ID")
+        self.cognito_user_pool_id = env("COGNITO_USER_POOL_ID", "us-east-1_123456789")
+        self.group_data = {"GroupName": "test_group", "Precedence": 1}
+        self.cognito_obj = Cognito(user_pool_id=self.cognito_user_pool_id, client_id=self.app_id)
+
+    @pytest.mark.xfail(
+        strict=True, raises=TypeError, reason="needs Group(cognito_obj=...) (models branch)"
+    )
+    def test_init(self):
+        group = GroupObj(group_data=self.group_data, cognito_obj=self.cognito_obj)
+        self.assertEqual(group.group_name, "test_group")
+        self.assertEqual(group.precedence, 1)
+
+
+class TestCognitoAuthTestCase(PortCase):
+    def setUp(self):
+        if env("USE_CLIENT_SECRET") == "True":
+            self.app_id = env("COGNITO_APP_WITH_SECRET_ID", "app")
+            self.client_secret = env("COGNITO_CLIENT_SECRET")
+        else:
+            self.app_id = env("COGNITO_APP_ID", "app")
+            self.client_secret = None
+        self.cognito_user_pool_id = env("COGNITO_USER_POOL_ID", "us-east-1_123456789")
+        self.username = env("COGNITO_TEST_USERNAME", "bob")
+        self.password = env("COGNITO_TEST_PASSWORD", "bobpassword")
+        self.user = Cognito(
+            self.cognito_user_pool_id,
+            self.app_id,
+            username=self.username,
+            client_secret=self.client_secret,
+        )
+
+    async def test_authenticate(self):
+        await self.user.authenticate(self.password)
+        self.assertNotEqual(self.user.access_token, None)
+        self.assertNotEqual(self.user.id_token, None)
+        self.assertNotEqual(self.user.refresh_token, None)
+
+    async def test_verify_token(self):
+        await self.user.authenticate(self.password)
+        bad_access_token = "{}wrong".format(self.user.access_token)
+
+        with self.assertRaises(TokenVerificationException):
+            await self.user.verify_token(bad_access_token, "access_token", "access")
+
+    @patch("acognito.AsyncCognito", autospec=True)
+    async def test_register(self, cognito_user):
+        user = cognito_user(self.cognito_user_pool_id, self.app_id, username=self.username)
+        base_attr = dict(
+            given_name="Brian",
+            family_name="Jones",
+            name="Brian Jones",
+            email="bjones39@capless.io",
+            phone_number="+19194894555",
+            gender="Male",
+            preferred_username="billyocean",
+        )
+
+        user.set_base_attributes(**base_attr)
+        await user.register("sampleuser", "sample4#Password")
+
+    @pytest.mark.xfail(
+        strict=True,
+        reason="fakes pycognito internals (AWSSRP.authenticate_user, Cognito.verify_token, "
+        "_add_secret_hash) around a stubbed client: acognito has no such seams; "
+        "covered for real by tests/test_cognito.py::test_renew_and_check_token",
+    )
+    async def test_renew_tokens(self):
+        stub = Stubber(self.user.client)
+
+        # By the stubber nature, we need to add the sequence
+        # of calls for the AWS SRP auth to test the whole process
+        stub.add_response(
+            method="initiate_auth",
+            service_response={
+                "AuthenticationResult": {
+                    "TokenType": "admin",
+                    "IdToken": "dummy_token",
+                    "AccessToken": "dummy_token",
+                    "RefreshToken": "dummy_token",
+                },
+                "ResponseMetadata": {"HTTPStatusCode": 200},
+            },
+            expected_params={
+                "ClientId": self.app_id,
+                "AuthFlow": "REFRESH_TOKEN_AUTH",
+                "AuthParameters": {"REFRESH_TOKEN": "dummy_token"},
+            },
+        )
+
+        with stub:
+            await self.user.authenticate(self.password)
+            await self.user.renew_access_token()
+            stub.assert_no_pending_responses()
+
+    @patch("acognito.AsyncCognito", autospec=True)
+    async def test_update_profile(self, cognito_user):
+        user = cognito_user(self.cognito_user_pool_id, self.app_id, username=self.username)
+        await user.authenticate(self.password)
+        await user.update_profile({"given_name": "Jenkins"})
+
+    @pytest.mark.xfail(strict=True, raises=AttributeError, reason=NEEDS_CLIENT)
+    async def test_admin_get_user(self):
+        stub = Stubber(self.user.client)
+
+        stub.add_response(
+            method="admin_get_user",
+            service_response={
+                "Enabled": True,
+                "UserStatus": "CONFIRMED",
+                "Username": self.username,
+                "UserAttributes": [],
+            },
+            expected_params={
+                "UserPoolId": self.cognito_user_pool_id,
+                "Username": self.username,
+            },
+        )
+
+        with stub:
+            u = await self.user.admin_get_user()
+            self.assertEqual(u.username, self.username)
+            stub.assert_no_pending_responses()
+
+    async def test_check_token(self):
+        # This is a sample JWT with an expiration time set to January, 1st, 3000
+        self.user.access_token = (
+            "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG"
+            "9lIiwiaWF0IjoxNTE2MjM5MDIyLCJleHAiOjMyNTAzNjgwMDAwfQ.C-1gPxrhUsiWeCvMvaZuuQYarkDNAc"
+            "pEGJPIqu_SrKQ"
+        )
+        try:
+            valid = await self.user.check_token()
+        except OverflowError:
+            self.skipTest("This test requires 64-bit time_t")
+        else:
+            self.assertFalse(valid)
+
+    @patch("acognito.AsyncCognito", autospec=True)
+    async def test_validate_verification(self, cognito_user):
+        u = cognito_user(self.cognito_user_pool_id, self.app_id, username=self.username)
+        await u.validate_verification("4321")
+
+    @patch("acognito.AsyncCognito", autospec=True)
+    async def test_confirm_forgot_password(self, cognito_user):
+        u = cognito_user(self.cognito_user_pool_id, self.app_id, username=self.username)
+        await u.confirm_forgot_password("4553", "samplepassword")
+        with self.assertRaises(TypeError):
+            await u.confirm_forgot_password(self.password)
+
+    @pytest.mark.xfail(
+        strict=True,
+        reason=NEEDS_CLIENT + "; then deliberate: a None password is refused with acognito's "
+        "ConfigurationError before any request, not botocore's ParamValidationError",
+    )
+    async def test_change_password(self):
+        # u = cognito_user(self.cognito_user_pool_id, self.app_id,
+        #                  username=self.username)
+        await self.user.authenticate(self.password)
+
+        stub = Stubber(self.user.client)
+
+        stub.add_response(
+            method="change_password",
+            service_response={"ResponseMetadata": {"HTTPStatusCode": 200}},
+            expected_params={
+                "PreviousPassword": self.password,
+                "ProposedPassword": "crazypassword$45DOG",
+                "AccessToken": self.user.access_token,
+            },
+        )
+
+        with stub:
+            await self.user.change_password(self.password, "crazypassword$45DOG")
+            stub.assert_no_pending_responses()
+
+        with self.assertRaises(ParamValidationError):
+            await self.user.change_password(self.password, None)
+
+    @pytest.mark.xfail(
+        strict=True,
+        raises=AttributeError,
+        reason="needs pycognito's _set_attributes helper (attributes set after register; "
+        "session branch)",
+    )
+    def test_set_attributes(self):
+        user = Cognito(self.cognito_user_pool_id, self.app_id)
+        user._set_attributes(
+            {"ResponseMetadata": {"HTTPStatusCode": 200}}, {"somerandom": "attribute"}
+        )
+        self.assertEqual(user.somerandom, "attribute")
+
+    @pytest.mark.xfail(
+        strict=True,
+        reason=NEEDS_CLIENT + "; then deliberate: the flow is ADMIN_USER_PASSWORD_AUTH (the "
+        "current name of the legacy ADMIN_NO_SRP_AUTH) and tokens are verified on sign-in, "
+        "so the stub's dummy tokens are refused",
+    )
+    async def test_admin_authenticate(self):
+        stub = Stubber(self.user.client)
+
+        # By the stubber nature, we need to add the sequence
+        # of calls for the AWS SRP auth to test the whole process
+        stub.add_response(
+            method="admin_initiate_auth",
+            service_response={
+                "AuthenticationResult": {
+                    "TokenType": "admin",
+                    "IdToken": "dummy_token",
+                    "AccessToken": "dummy_token",
+                    "RefreshToken": "dummy_token",
+                }
+            },
+            expected_params={
+                "UserPoolId": self.cognito_user_pool_id,
+                "ClientId": self.app_id,
+                "AuthFlow": "ADMIN_NO_SRP_AUTH",
+                "AuthParameters": {
+                    "USERNAME": self.username,
+                    "PASSWORD": self.password,
+                },
+            },
+        )
+
+        with stub:
+            await self.user.admin_authenticate(self.password)
+            self.assertNotEqual(self.user.access_token, None)
+            self.assertNotEqual(self.user.id_token, None)
+            self.assertNotEqual(self.user.refresh_token, None)
+            stub.assert_no_pending_responses()
+
+
+class TestAWSSRPTestCase(PortCase):
+    def setUp(self):
+        if env("USE_CLIENT_SECRET") == "True":
+            self.client_secret = env("COGNITO_CLIENT_SECRET")
+            self.app_id = env("COGNITO_APP_WITH_SECRET_ID", "app")
+        else:
+            self.app_id = env("COGNITO_APP_ID", "app")
+            self.client_secret = None
+        self.cognito_user_pool_id = env("COGNITO_USER_POOL_ID", "us-east-1_123456789")
+        self.username = env("COGNITO_TEST_USERNAME")
+        self.password = env("COGNITO_TEST_PASSWORD")
+        self.aws = AWSSRP(
+            username=self.username,
+            password=self.password,
+            pool_region="us-east-1",
+            pool_id=self.cognito_user_pool_id,
+            client_id=self.app_id,
+            client_secret=self.client_secret,
+        )
+
+    def teardown_method(self, method):
+        del self.aws
+
+    @pytest.mark.xfail(
+        strict=True,
+        reason="fakes AWSSRP internals (get_auth_params, process_challenge) around a stubbed "
+        "AWSSRP.client: acognito's sign-in has no such seams; real SRP is proven in "
+        "tests/test_aws_srp.py",
+    )
+    @patch("acognito.aws_srp.AWSSRP.get_auth_params", _mock_get_params, create=True)
+    @patch("acognito.aws_srp.AWSSRP.process_challenge", return_value={}, create=True)
+    async def test_authenticate_user(self, _):
+        stub = Stubber(self.aws.client)
+
+        # By the stubber nature, we need to add the sequence
+        # of calls for the AWS SRP auth to test the whole process
+        stub.add_response(
+            method="initiate_auth",
+            service_response={
+                "ChallengeName": "PASSWORD_VERIFIER",
+                "ChallengeParameters": {},
+            },
+            expected_params={
+                "AuthFlow": "USER_SRP_AUTH",
+                "AuthParameters": _mock_get_params(None),
+                "ClientId": self.app_id,
+            },
+        )
+
+        stub.add_response(
+            method="respond_to_auth_challenge",
+            service_response={
+                "AuthenticationResult": {
+                    "IdToken": "dummy_token",
+                    "AccessToken": "dummy_token",
+                    "RefreshToken": "dummy_token",
+                }
+            },
+            expected_params={
+                "ClientId": self.app_id,
+                "ChallengeName": "PASSWORD_VERIFIER",
+                "ChallengeResponses": {},
+            },
+        )
+
+        with stub:
+            tokens = await self.aws.authenticate_user()
+            self.assertTrue("IdToken" in tokens["AuthenticationResult"])
+            self.assertTrue("AccessToken" in tokens["AuthenticationResult"])
+            self.assertTrue("RefreshToken" in tokens["AuthenticationResult"])
+            stub.assert_no_pending_responses()
+
+    @pytest.mark.xfail(
+        strict=True,
+        raises=AttributeError,
+        reason="needs AWSSRP.get_cognito_formatted_timestamp (AWSSRP branch)",
+    )
+    def test_cognito_formatted_timestamp(self):
+        self.assertEqual(
+            self.aws.get_cognito_formatted_timestamp(datetime.datetime(2022, 1, 1, 0, 0, 0)),
+            "Sat Jan 1 00:00:00 UTC 2022",
+        )
+
+        self.assertEqual(
+            self.aws.get_cognito_formatted_timestamp(datetime.datetime(2022, 1, 2, 12, 0, 0)),
+            "Sun Jan 2 12:00:00 UTC 2022",
+        )
+
+        self.assertEqual(
+            self.aws.get_cognito_formatted_timestamp(datetime.datetime(2022, 1, 3, 9, 0, 0)),
+            "Mon Jan 3 09:00:00 UTC 2022",
+        )
+
+        self.assertEqual(
+            self.aws.get_cognito_formatted_timestamp(datetime.datetime(2022, 12, 31, 23, 59, 59)),
+            "Sat Dec 31 23:59:59 UTC 2022",
+        )
