@@ -32,7 +32,7 @@ import pytest
 from aiobotocore.config import AioConfig
 
 from acognito import AsyncCognito, JwksCache
-from acognito._idp import DEFAULT_CONFIG
+from acognito._idp import _default_config
 from acognito.errors import (
     CognitoConnectionError,
     CognitoError,
@@ -54,15 +54,9 @@ REGION = "us-east-1"
 #: period); a retry of a refresh whose answer was lost in transit relies on it.
 GRACE_SECONDS = 30
 #: botocore counts retries, not attempts: the total tries the default policy makes.
-ATTEMPTS = DEFAULT_CONFIG.retries["max_attempts"] + 1
+ATTEMPTS = _default_config().retries["max_attempts"] + 1
 #: Short timeouts for the slow-server scenarios (the defaults are 10 s connect, 30 s read).
 SHORT = AioConfig(connect_timeout=1, read_timeout=1)
-
-DEFECT_1 = (
-    "issue 11 defect 1: a rotated refresh token is dropped when verifying the new "
-    "tokens fails; the session keeps the retired one"
-)
-
 
 DEFECT_RESET_ON_TRIO = (
     "src defect (found by the fault suite): on trio a connection reset mid-response "
@@ -255,6 +249,17 @@ def assert_no_token_lost(server: Server, c: AsyncCognito, account: Account, befo
         assert server.status(latest) == "active"
 
 
+def assert_nothing_unverified(server: Server, c: AsyncCognito, account: Account) -> None:
+    """After a sign-in that failed or was cancelled: no unverified id or access token,
+    and a refresh token only if it is the newest the server issued (kept so that the
+    session can refresh once the fault clears)."""
+    assert (c.access_token, c.id_token) == (None, None)
+    assert c.access_claims is None and c.id_claims is None
+    latest = server.latest_refresh_token(account)
+    if c.refresh_token is not None and latest is not None:
+        assert c.refresh_token == latest, "the session kept an older refresh token"
+
+
 async def works_again(server: Server, c: AsyncCognito, account: Account) -> None:
     """Once the fault is gone the same session refreshes, and keeps the newest token."""
     before = c.refresh_token or ""
@@ -318,16 +323,18 @@ async def test_jwks_down_during_sign_in(
     async with session(server, proxy, account) as c:
         with pytest.raises(JwksFetchError, match="HTTP 503") as caught:
             await c.authenticate(PASSWORD, auth_flow=flow)  # type: ignore[arg-type]
-        # Nothing unverified was taken: the session is as before the sign-in.
-        assert (c.access_token, c.id_token, c.refresh_token) == (None, None, None)
-        assert c.access_claims is None
+        # Nothing unverified was taken; the new refresh token was kept.
+        assert_nothing_unverified(server, c, account)
+        assert c.refresh_token is not None
         fetches = proxy.count("jwks")
         assert 1 <= fetches <= 2
         record(f"JWKS 503 during sign-in ({flow})", f"{outcome(caught.value, fetches)}")
         proxy.clear()
+        # The kept refresh token gets verified tokens once the JWKS is back...
+        await works_again(server, c, account)
+        # ...and a new sign-in works too.
         await c.authenticate(PASSWORD, auth_flow=flow)  # type: ignore[arg-type]
         assert_signed_in(c, account)
-        await works_again(server, c, account)
 
 
 async def test_jwks_down_during_refresh_with_keys_cached(
@@ -347,7 +354,6 @@ async def test_jwks_down_during_refresh_with_keys_cached(
 
 
 async def test_jwks_down_during_refresh_of_a_restored_session(
-    request: pytest.FixtureRequest,
     server: Server,
     proxy: FaultProxy,
     account: Account,
@@ -356,11 +362,14 @@ async def test_jwks_down_during_refresh_of_a_restored_session(
 ) -> None:
     """A session restored from a stored refresh token has no keys yet: the JWKS is needed
     to verify the refreshed tokens, and it answers 503."""
-    if server.rotation:
-        request.applymarker(pytest.mark.xfail(strict=True, reason=DEFECT_1))
     stored = user.refresh_token or ""
     proxy.add("jwks", "answer", status=503)
-    async with session(server, proxy, account, refresh_token=stored) as restored:
+    # Its own, empty JWKS cache: as in a new process (sessions of one pool in one
+    # process share the pool's cache, which the sign-in above filled).
+    async with (
+        JwksCache() as keys,
+        session(server, proxy, account, refresh_token=stored, jwks_cache=keys) as restored,
+    ):
         with pytest.raises(TokenVerificationError) as caught:
             await restored.renew_access_token()
         kept = token_kept(server, restored, account, stored)
@@ -592,15 +601,18 @@ async def _cancel_while_held(
 async def test_cancel_sign_in_at_each_request(
     server: Server, proxy: FaultProxy, account: Account, record: Any
 ) -> None:
-    """Cancel at every request a sign-in makes (found by a first, clean sign-in)."""
-    async with session(server, proxy, account) as probe:
+    """Cancel at every request a sign-in makes (found by a first, clean sign-in).
+
+    Each session has its own empty JWKS cache, so each sign-in downloads the JWKS
+    (sessions of one pool otherwise share the pool's cache)."""
+    async with JwksCache() as keys, session(server, proxy, account, jwks_cache=keys) as probe:
         with proxy.counting() as steps:
             await probe.authenticate(PASSWORD)
     requests = [(s.kind, s.operation) for s in steps]
     assert ("idp", "InitiateAuth") in requests
     assert ("jwks", None) in requests
     for index, (kind, operation) in enumerate(requests):
-        async with session(server, proxy, account) as c:
+        async with JwksCache() as keys, session(server, proxy, account, jwks_cache=keys) as c:
             # Hold the index-th request of this sign-in (same kind and operation).
             earlier = requests[:index].count((kind, operation))
             proxy.add(kind, "hold", operation=operation, skip=earlier, times=1)
@@ -608,8 +620,8 @@ async def test_cancel_sign_in_at_each_request(
             proxy.clear()
             assert cancelled and error is None
             # A cancelled sign-in leaves nothing half-done...
-            assert (c.access_token, c.id_token, c.refresh_token) == (None, None, None)
-            assert c.access_claims is None and c.mfa_tokens is None
+            assert_nothing_unverified(server, c, account)
+            assert c.mfa_tokens is None
             # ...and the session signs in afterwards.
             await c.authenticate(PASSWORD)
             assert_signed_in(c, account)
@@ -639,7 +651,10 @@ async def test_cancel_refresh_of_a_restored_session_during_the_jwks_fetch(
     server: Server, proxy: FaultProxy, account: Account, user: AsyncCognito, record: Any
 ) -> None:
     stored = user.refresh_token or ""
-    async with session(server, proxy, account, refresh_token=stored) as restored:
+    async with (
+        JwksCache() as keys,
+        session(server, proxy, account, refresh_token=stored, jwks_cache=keys) as restored,
+    ):
         proxy.add("jwks", "hold", times=1)
         cancelled, error = await _cancel_while_held(proxy, restored.renew_access_token)
         assert cancelled and error is None
@@ -661,7 +676,7 @@ async def test_cancel_sign_in_while_the_jwks_body_is_half_read(
         proxy.add("jwks", "stall", times=1)
         cancelled, error = await _cancel_while_held(proxy, lambda: c.authenticate(PASSWORD))
         assert cancelled and error is None
-        assert (c.access_token, c.refresh_token, c.access_claims) == (None, None, None)
+        assert_nothing_unverified(server, c, account)
         await c.authenticate(PASSWORD)
         assert_signed_in(c, account)
     # A suspended async generator is finalized here, on the test's watch: an exception
@@ -691,17 +706,17 @@ async def test_cancel_at_every_await_by_deadline_sweep(
     """Deadlines swept over a clean run's duration land the cancellation on every await
     of a sign-in (client set-up, SRP math in a thread, each request, the JWKS fetch) and
     of a refresh. After each: no half state, the newest refresh token kept."""
-    async with session(server, proxy, account) as probe:
+    async with JwksCache() as keys, session(server, proxy, account, jwks_cache=keys) as probe:
         sign_in_time = await _duration(lambda: probe.authenticate(PASSWORD))
     refresh_time = await _duration(user.renew_access_token)
     cancelled_sign_ins = cancelled_refreshes = 0
     for step in range(STEPS):
-        async with session(server, proxy, account) as c:
+        async with JwksCache() as keys, session(server, proxy, account, jwks_cache=keys) as c:
             with anyio.move_on_after(sign_in_time * step / STEPS) as scope:
                 await c.authenticate(PASSWORD)
             if scope.cancelled_caught:
                 cancelled_sign_ins += 1
-                assert (c.access_token, c.refresh_token, c.access_claims) == (None, None, None)
+                assert_nothing_unverified(server, c, account)
                 await c.authenticate(PASSWORD)
             assert_signed_in(c, account)
         before = user.refresh_token or ""
