@@ -1,10 +1,10 @@
 """CognitoAuth: one refresh for a burst on an expired token, and its per-request overhead.
 
-A child process runs the loopback Cognito test server (tests/loopback_cognito.py: real
-SRP, refresh, request log) and a local API that verifies every bearer token with
-CognitoVerifier (tests/auth_test_servers.py, served by hypercorn), so the client side
-is measured alone. Both processes share a shifted wall clock, moved together to
-expire tokens.
+A child process runs the shipped local Cognito (acognito.testing.LocalCognito through
+tests/local_server.py: real SRP, refresh, request log) and a local API that verifies
+every bearer token with CognitoVerifier (tests/auth_test_servers.py, served by
+hypercorn), so the client side is measured alone. Both processes share a shifted wall
+clock, moved together to expire tokens.
 
 1. Burst: one CognitoAuth signs in, the clock moves past the access token's expiry,
    then 1,000 requests start at once (asyncio and trio; 32 threads x 10 requests for
@@ -59,11 +59,11 @@ def serve() -> None:
     """Child: the Cognito test server and the verifying API; commands on stdin, one a line."""
     from acognito import CognitoVerifier
     from auth_test_servers import VerifiedTestApi
-    from loopback_cognito import LoopbackCognitoServer
+    from local_server import LocalClock, LocalServer
     from loopback_oauth import ThreadedAsgiServer
 
-    clock = ShiftedClock()
-    with LoopbackCognitoServer(clock=clock) as server:
+    with LocalServer() as server:
+        clock = LocalClock(server)  # moves the local Cognito's clock too
         pool_id = server.create_pool(region="us-east-1")
         client_id, _ = server.create_client(pool_id)
         server.create_user(pool_id, USER, PASSWORD)
@@ -91,7 +91,7 @@ def serve() -> None:
                     clock.advance(float(arg))
                     reply: Any = "ok"
                 elif command == "reset":
-                    server.clear_requests()
+                    server.local.api.record_requests(True, clear=True)
                     api.tokens_seen.clear()
                     api.requests = api.rejected = 0
                     reply = "ok"

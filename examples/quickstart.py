@@ -36,7 +36,11 @@ async def main() -> None:
                 print("second register:", exc.code)
             else:
                 raise SystemExit("the same username registered twice")
-            await cognito.confirm_sign_up("123456")
+            # The local Cognito "mails" the code to its inbox (a real pool e-mails it).
+            code = await anyio.to_thread.run_sync(
+                local.inbox.last_code, pool.user_pool_id, "grace", "sign_up"
+            )
+            await cognito.confirm_sign_up(code)
 
             await cognito.authenticate(PASSWORD)  # SRP: the password never leaves here
             print("signed in as", cognito.access_claims["username"])

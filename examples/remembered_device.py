@@ -19,9 +19,8 @@ wants one, and forgets the device it created at the end):
     ACOGNITO_USERNAME       the user name or e-mail the user signs in with
     ACOGNITO_PASSWORD
 
-Without them it runs offline against the repository's loopback Cognito test server
-(tests/loopback_cognito.py, a test server that checks the SRP and device proofs for
-real), because moto, the emulator behind ``acognito.testing``, has no devices.
+Without them it runs offline against ``acognito.testing.LocalCognito``, the local
+Cognito that checks the SRP and device proofs for real (the ``local`` extra).
 
     python examples/remembered_device.py [--trio]
 """
@@ -44,30 +43,28 @@ from acognito.errors import NotAuthorizedError, ResourceNotFoundError
 
 
 def offline_pool(stack: ExitStack) -> tuple[dict[str, Any], str, Any]:
-    """A pool on the loopback Cognito test server: device tracking, TOTP MFA, a secret."""
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-    from acognito.testing import totp
-    from loopback_cognito import LoopbackCognitoServer
+    """A pool on the local Cognito: device tracking, TOTP MFA, a confidential client."""
+    from acognito.testing import MOTO_TOTP_SECRET, CognitoAdmin, LocalCognito, totp
 
-    server = stack.enter_context(LoopbackCognitoServer())
-    pool_id = server.create_pool(
-        username_attributes=["email"], device_tracking=True, mfa="OPTIONAL"
-    )
-    client_id, secret = server.create_client(pool_id, secret=True)
+    local = stack.enter_context(LocalCognito())
     username, password = "ann@example.com", "Corr3ct-Horse!"
-    server.create_user(pool_id, username, password)
-    totp_secret = server.enable_totp(pool_id, username)
-    print(f"(no ACOGNITO_POOL_ID: using the loopback Cognito test server at {server.endpoint_url})")
-    config = {
-        "user_pool_id": pool_id,
-        "client_id": client_id,
-        "client_secret": secret,
-        "username": username,
-        "endpoint_url": server.endpoint_url,
-        "access_key": "testing",
-        "secret_key": "testing",
-    }
-    return config, password, lambda: totp(totp_secret)
+
+    async def set_up() -> tuple[Any, str]:
+        async with CognitoAdmin(local.endpoint_url, region=local.region) as admin:
+            pool = await admin.create_local_pool(
+                username_attributes=["email"], device_tracking=True, mfa="OPTIONAL"
+            )
+            name = await admin.create_user(pool.user_pool_id, username, password)
+        return pool, name
+
+    pool, pool_username = anyio.run(set_up)
+    # TOTP on for the user (the local Cognito's test API; moto has one fixed secret).
+    local.api.set_user_mfa(
+        pool.user_pool_id, pool_username, totp=True, preferred="SOFTWARE_TOKEN_MFA"
+    )
+    print(f"(no ACOGNITO_POOL_ID: using the local Cognito at {local.endpoint_url})")
+    config = {**pool.cognito_kwargs(secret=True), "username": username}
+    return config, password, lambda: totp(MOTO_TOTP_SECRET)
 
 
 def real_pool() -> tuple[dict[str, Any], str, Any]:

@@ -1,5 +1,5 @@
-"""acognito.AWSSRP (the async counterpart of pycognito's AWSSRP) against the loopback
-Cognito TEST SERVER, which checks the SRP and device proofs for real.
+"""acognito.AWSSRP (the async counterpart of pycognito's AWSSRP) against the shipped
+local Cognito (acognito.testing), which checks the SRP and device proofs for real.
 
 The device test follows pycognito's README example step by step, with ``await``.
 """
@@ -23,7 +23,7 @@ from acognito.errors import (
     SoftwareTokenMFAChallengeException,
 )
 from acognito.tokens import peek_claims
-from loopback_cognito import LoopbackCognitoServer
+from local_server import LocalServer
 
 pytestmark = pytest.mark.anyio
 
@@ -32,19 +32,19 @@ PASSWORD = "Passw0rd!"
 
 
 @pytest.fixture(scope="module")
-def server() -> Iterator[LoopbackCognitoServer]:
-    with LoopbackCognitoServer() as srv:
+def server() -> Iterator[LocalServer]:
+    with LocalServer() as srv:
         yield srv
 
 
 @pytest.fixture(autouse=True)
-def no_test_server_bugs(server: LoopbackCognitoServer) -> Iterator[None]:
+def no_test_server_bugs(server: LocalServer) -> Iterator[None]:
     yield
     assert server.internal_errors == []
 
 
 @pytest.fixture
-async def client(server: LoopbackCognitoServer, anyio_backend: str) -> AsyncIterator[Any]:
+async def client(server: LocalServer, anyio_backend: str) -> AsyncIterator[Any]:
     """The caller's own aiobotocore client (httpx backend on trio), closed by the test."""
     config = AioConfig(retries={"total_max_attempts": 1})
     if anyio_backend == "trio":
@@ -66,7 +66,7 @@ async def client(server: LoopbackCognitoServer, anyio_backend: str) -> AsyncIter
         await context.__aexit__(None, None, None)
 
 
-def challenges(server: LoopbackCognitoServer, since: int) -> list[str]:
+def challenges(server: LocalServer, since: int) -> list[str]:
     return [
         str(r.params.get("ChallengeName"))
         for r in server.requests[since:]
@@ -74,7 +74,7 @@ def challenges(server: LoopbackCognitoServer, since: int) -> list[str]:
     ]
 
 
-async def test_readme_device_example(server: LoopbackCognitoServer, client: Any) -> None:
+async def test_readme_device_example(server: LocalServer, client: Any) -> None:
     pool_id = server.create_pool(device_tracking=True, device_remember_on_prompt=True)
     client_id, secret = server.create_client(pool_id, secret=True)
     server.create_user(pool_id, "una", PASSWORD)
@@ -131,9 +131,7 @@ async def test_readme_device_example(server: LoopbackCognitoServer, client: Any)
         await aws.authenticate_user()
 
 
-async def test_wrong_password_and_wrong_device_password(
-    server: LoopbackCognitoServer, client: Any
-) -> None:
+async def test_wrong_password_and_wrong_device_password(server: LocalServer, client: Any) -> None:
     pool_id = server.create_pool(device_tracking=True)
     client_id, _ = server.create_client(pool_id)
     server.create_user(pool_id, "vic", PASSWORD)
@@ -161,7 +159,7 @@ async def test_wrong_password_and_wrong_device_password(
     assert challenges(server, mark)[-1] == "DEVICE_PASSWORD_VERIFIER"
 
 
-async def test_set_new_password_challenge(server: LoopbackCognitoServer, client: Any) -> None:
+async def test_set_new_password_challenge(server: LocalServer, client: Any) -> None:
     pool_id = server.create_pool(username_attributes=["email"])
     client_id, secret = server.create_client(pool_id, secret=True)
     email = "wyn@example.com"
@@ -185,7 +183,7 @@ async def test_set_new_password_challenge(server: LoopbackCognitoServer, client:
     assert "AccessToken" in again["AuthenticationResult"]
 
 
-async def test_mfa_challenge_is_raised(server: LoopbackCognitoServer, client: Any) -> None:
+async def test_mfa_challenge_is_raised(server: LocalServer, client: Any) -> None:
     pool_id = server.create_pool(mfa="OPTIONAL")
     client_id, _ = server.create_client(pool_id)
     server.create_user(pool_id, "xia", PASSWORD)
@@ -196,7 +194,7 @@ async def test_mfa_challenge_is_raised(server: LoopbackCognitoServer, client: An
     assert challenge.value.get_tokens()["Username"] == "xia"
 
 
-async def test_own_client_when_none_is_given(server: LoopbackCognitoServer) -> None:
+async def test_own_client_when_none_is_given(server: LocalServer) -> None:
     pool_id = server.create_pool()
     client_id, _ = server.create_client(pool_id)
     server.create_user(pool_id, "yul", PASSWORD)

@@ -139,14 +139,19 @@ async def test_unreachable_endpoint_is_a_typed_connection_error() -> None:
 
 @pytest.mark.parametrize("secret", [False, True], ids=["public", "confidential"])
 @pytest.mark.parametrize("auth_flow", ["USER_SRP_AUTH", "USER_PASSWORD_AUTH"])
-async def test_register_confirm_sign_in_get_user_logout(cognito_pool, secret, auth_flow) -> None:
+async def test_register_confirm_sign_in_get_user_logout(
+    cognito_pool, cognito_inbox, secret, auth_flow
+) -> None:
     async with AsyncCognito(**cognito_pool.cognito_kwargs(secret=secret)) as c:
         c.set_base_attributes(email="carol@example.com", given_name="Carol")
         result = await c.register("carol", PASSWORD)
         assert result["UserConfirmed"] is False
         assert result["UserSub"]
         assert c.username == "carol"
-        await c.confirm_sign_up("123456")
+        code = await anyio.to_thread.run_sync(
+            cognito_inbox.last_code, cognito_pool.user_pool_id, "carol", "sign_up"
+        )
+        await c.confirm_sign_up(code)
         await c.authenticate(PASSWORD, auth_flow=auth_flow)
         assert c.access_token and c.id_token and c.refresh_token
         assert c.token_type == "Bearer"

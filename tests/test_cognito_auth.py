@@ -1,10 +1,10 @@
-"""CognitoAuth (user tokens for httpx) against the loopback Cognito test server and a real API.
+"""CognitoAuth (user tokens for httpx) against the shipped local Cognito and a real API.
 
 The API is an ASGI test API that verifies every bearer token with CognitoVerifier (JWKS
-from the test server's URL, AWS-form issuer), served by hypercorn on the test's own
+from the local Cognito's URL, AWS-form issuer), served by hypercorn on the test's own
 backend (asyncio or trio); the blocking tests serve it from a thread and call it with
-``httpx.Client`` from several threads. One shifted wall clock is shared by the Cognito
-test server (token ``iat``/``exp``), the API's verifier and the auth, so moving it
+``httpx.Client`` from several threads. One shifted wall clock is shared by the local
+Cognito (token ``iat``/``exp``, through its test API), the API's verifier and the auth, so moving it
 forward expires tokens for all three at once.
 """
 
@@ -42,7 +42,7 @@ from auth_test_servers import (
     VerifiedTestApi,
     refused_url,
 )
-from loopback_cognito import LoopbackCognitoServer
+from local_server import LocalClock, LocalServer
 from loopback_oauth import ThreadedAsgiServer, serve_asgi
 
 pytestmark = pytest.mark.anyio
@@ -65,11 +65,11 @@ def aio_session(backend: str = "asyncio") -> AioSession:
 
 
 class Env:
-    """One pool with one user on the loopback Cognito test server, and what points at it."""
+    """One pool with one user on the local Cognito, and what points at it."""
 
     def __init__(
         self,
-        server: LoopbackCognitoServer,
+        server: LocalServer,
         clock: ShiftedClock,
         backend: str = "asyncio",
         **client: Any,
@@ -122,11 +122,13 @@ class Env:
         )
 
     def count(self, operation: str, what: str | None = None) -> int:
-        """Requests that reached the server: ``operation`` with this AuthFlow/ChallengeName."""
+        """Requests of this client that reached the server: ``operation`` with this
+        AuthFlow/ChallengeName (the server is shared by the module's tests)."""
         return sum(
             1
             for r in self.server.requests
             if r.operation == operation
+            and r.params.get("ClientId") == self.client_id
             and (what is None or what in (r.params.get("AuthFlow"), r.params.get("ChallengeName")))
         )
 
@@ -141,16 +143,25 @@ class Env:
         )
 
 
-@pytest.fixture
-def clock() -> ShiftedClock:
-    return ShiftedClock()
-
-
-@pytest.fixture
-def server(clock: ShiftedClock) -> Iterator[LoopbackCognitoServer]:
-    with LoopbackCognitoServer(clock=clock) as srv:
+@pytest.fixture(scope="module")
+def local_server() -> Iterator[LocalServer]:
+    """One local Cognito (a process) for the module."""
+    with LocalServer() as srv:
         yield srv
-    assert srv.internal_errors == []
+
+
+@pytest.fixture
+def server(local_server: LocalServer) -> Iterator[LocalServer]:
+    yield local_server
+    assert local_server.internal_errors == []
+
+
+@pytest.fixture
+def clock(server: LocalServer) -> Iterator[ShiftedClock]:
+    """The test's clock; the server's clock moves with it and is put back after."""
+    shifted = LocalClock(server)
+    yield shifted
+    shifted.rewind()
 
 
 @pytest.fixture
@@ -162,7 +173,7 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def env(server: LoopbackCognitoServer, clock: ShiftedClock, backend: str) -> Env:
+def env(server: LocalServer, clock: ShiftedClock, backend: str) -> Env:
     return Env(server, clock, backend)
 
 
@@ -185,7 +196,7 @@ async def auth(env: Env) -> AsyncIterator[CognitoAuth]:
 
 
 @pytest.fixture
-def proxy(server: LoopbackCognitoServer) -> Iterator[DelayingProxy]:
+def proxy(server: LocalServer) -> Iterator[DelayingProxy]:
     with DelayingProxy(server.endpoint_url) as running:
         yield running
 
@@ -279,7 +290,7 @@ async def test_refreshes_before_expiry_and_tokens_stay_valid(
 
 
 async def test_short_lived_tokens_use_a_quarter_of_their_lifetime(
-    server: LoopbackCognitoServer, clock: ShiftedClock, backend: str
+    server: LocalServer, clock: ShiftedClock, backend: str
 ) -> None:
     env = Env(server, clock, backend, access_token_validity=300)  # margin min(300 s, 75 s)
     auth = env.from_password()
@@ -317,7 +328,7 @@ async def test_200_concurrent_requests_with_an_expired_token_make_one_refresh(
 
 
 async def test_refresh_token_rotation_under_concurrency(
-    server: LoopbackCognitoServer, clock: ShiftedClock, backend: str
+    server: LocalServer, clock: ShiftedClock, backend: str
 ) -> None:
     env = Env(server, clock, backend, refresh_token_rotation=True)
     auth = env.from_password(refresh_token_rotation=True)
@@ -694,9 +705,7 @@ async def test_invalidate_forces_a_refresh(env: Env, auth: CognitoAuth) -> None:
 # --------------------------------------------------------------------------- lifecycle, hygiene
 
 
-async def test_repr_shows_no_token_password_or_secret(
-    server: LoopbackCognitoServer, backend: str
-) -> None:
+async def test_repr_shows_no_token_password_or_secret(server: LocalServer, backend: str) -> None:
     env = Env(server, ShiftedClock(), backend, secret=True)
     assert env.secret
     auth = env.from_password()
@@ -739,7 +748,7 @@ async def test_used_from_another_event_loop_is_refused(env: Env, anyio_backend: 
     await auth.aclose()
 
 
-def test_configuration_is_checked_up_front(server: LoopbackCognitoServer) -> None:
+def test_configuration_is_checked_up_front(server: LocalServer) -> None:
     env = Env(server, ShiftedClock())
     good = env.session_options()
     cases: list[dict[str, Any]] = [
@@ -818,10 +827,10 @@ FORGETFUL_SCRIPT = """
 import sys
 sys.path[:0] = {paths!r}
 import httpx
-from loopback_cognito import LoopbackCognitoServer
+from local_server import LocalClock, LocalServer
 from acognito.auth import CognitoAuth
 
-server = LoopbackCognitoServer().start()
+server = LocalServer().__enter__()
 pool = server.create_pool()
 client_id, _ = server.create_client(pool)
 server.create_user(pool, "ann", "Passw0rd!")
@@ -830,7 +839,7 @@ auth = CognitoAuth.from_password(
     user_pool_region="us-east-1", access_key="testing", secret_key="testing",
 )
 print(auth.get_token_sync().count("."), flush=True)
-server.stop()
+server.__exit__(None, None, None)
 # No auth.close(): the program must still exit, its private event loop thread or not.
 """
 

@@ -20,6 +20,8 @@ RUNS: dict[str, tuple[list[str], list[str]]] = {
     "pkce_login.py": ([], ["--trio"]),
     "remembered_device.py": ([], ["--trio"]),
     "httpx_auth.py": ([], ["--trio"]),
+    "sign_in_steps.py": ([], ["--trio"]),
+    "identity_credentials.py": ([], ["--trio"]),
 }
 
 

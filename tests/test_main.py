@@ -111,8 +111,8 @@ async def test_login_command_against_the_local_cognito(cognito_admin, cognito_po
     claims = json.loads(run.stdout)
     assert claims["access"]["username"] == "cli-user"
     assert "Cli-Passw0rd!" not in run.stdout.decode()
-    # moto accepts any SRP proof, so a wrong password is proven elsewhere (loopback
-    # server); here an unknown user shows the typed error path of the command.
+    # A wrong password is refused in tests/test_local_cognito.py; here an unknown
+    # user shows the typed error path of the command.
     unknown = [a if a != "cli-user" else "nobody" for a in args]
     bad = await anyio.run_process(
         [sys.executable, "-m", "acognito", *unknown], input=b"whatever\n", env=env, check=False

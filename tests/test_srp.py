@@ -1,8 +1,9 @@
 """acognito.srp: vectors against pycognito, proofs by an independent SRP server, safety checks.
 
 pycognito's ``aws_srp`` serves only as a reference oracle here. The real proof is
-``tests/srp_server.py``: a separately written RFC 5054 server (hex strings, builtin pow,
-cryptography's HKDF) that must accept the client's claims and reject wrong ones.
+``acognito.testing._srp_server`` (the local Cognito's checker): a separately written
+RFC 5054 server (hex strings, builtin pow, cryptography's HKDF) that must accept the
+client's claims and reject wrong ones.
 """
 
 from __future__ import annotations
@@ -32,7 +33,14 @@ from pycognito import aws_srp
 from acognito import srp
 from acognito._threads import run_cpu
 from acognito.errors import ConfigurationError, SRPError
-from srp_server import G, K, N, SrpServer, device_verifier_from_config, user_verifier
+from acognito.testing._srp_server import (
+    G,
+    K,
+    N,
+    SrpServer,
+    device_verifier_from_config,
+    user_verifier,
+)
 
 pytestmark = pytest.mark.anyio
 

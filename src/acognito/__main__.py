@@ -3,6 +3,8 @@
 ``demo``    starts moto server on 127.0.0.1 (no AWS account, no network) and walks a user
             through sign-up, confirmation, SRP sign-in, verification, profile, refresh
             and sign-out.
+``local``   runs the local Cognito in the foreground with a pool, an app client and a
+            user, and prints them (for the CLI, boto3 or another language's client).
 ``login``   signs a user in with SRP (asking for the password, and a TOTP code if MFA
             wants one) and prints the verified claims, never the tokens.
 ``verify``  verifies a token against a pool's JWKS and prints its claims as JSON.
@@ -29,6 +31,7 @@ from . import AsyncCognito
 from .auth import CognitoAuth
 from .errors import (
     CognitoError,
+    NotAuthorizedError,
     SMSMFAChallengeException,
     SoftwareTokenMFAChallengeException,
     TokenVerificationError,
@@ -80,8 +83,16 @@ async def run_demo(out: Callable[[str], None] = print) -> None:
             p.step(f"register({DEMO_USER!r}) -> confirmed={result['UserConfirmed']}")
             p.detail(f"user sub {result['UserSub']}")
 
-            await cognito.confirm_sign_up("123456")
-            p.step("confirm_sign_up(code) -> ok (the emulator accepts any sign-up code)")
+            codes = await anyio.to_thread.run_sync(
+                lambda: local.inbox.codes(pool.user_pool_id, purpose="sign_up")
+            )
+            await cognito.confirm_sign_up(codes[-1].code)
+            p.step("confirm_sign_up(code from the local inbox) -> ok")
+
+            try:
+                await cognito.authenticate("Wrong-Passw0rd!")
+            except NotAuthorizedError as exc:
+                p.step(f"authenticate(wrong password) with SRP -> refused: {exc.code}")
 
             await cognito.authenticate(DEMO_PASSWORD)
             claims = peek_claims(cognito.access_token or "")
@@ -229,11 +240,74 @@ async def run_verify(args: argparse.Namespace, out: Callable[[str], None] = prin
     out(json.dumps(claims, indent=2, sort_keys=True))
 
 
+LOCAL_USER = "demo"
+LOCAL_PASSWORD = "Local-Passw0rd!"  # noqa: S105 - a throw-away local user
+
+
+async def _set_up_local(local: Any, username: str, password: str) -> dict[str, str]:
+    from .testing import CognitoAdmin
+
+    async with CognitoAdmin(local.endpoint_url, region=local.region) as admin:
+        pool = await admin.create_local_pool()
+        await admin.create_user(
+            pool.user_pool_id,
+            username,
+            password,
+            attributes={"email": f"{username}@example.com", "email_verified": "true"},
+        )
+    return {
+        "endpoint_url": local.endpoint_url,
+        "region": local.region,
+        "user_pool_id": pool.user_pool_id,
+        "client_id": pool.public_client.client_id,
+        "username": username,
+        "password": password,
+        "jwks_url": f"{local.endpoint_url}/{pool.user_pool_id}/.well-known/jwks.json",
+    }
+
+
+def run_local(args: argparse.Namespace, out: Callable[[str], None] = print) -> None:
+    """Serve the local Cognito in the foreground until Ctrl-C or SIGTERM (no orphan)."""
+    import signal
+
+    from .testing import LocalCognito
+
+    def _stop(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _stop)
+    local = LocalCognito(port=args.port)
+    local.start()
+    try:
+        info = anyio.run(_set_up_local, local, args.username, args.password)
+        out(json.dumps(info, indent=2))
+        out(
+            f"# try: python -m acognito login --endpoint-url {info['endpoint_url']} "
+            f"--pool-id {info['user_pool_id']} --client-id {info['client_id']} "
+            f"--username {info['username']}"
+        )
+        out("# boto3 / AWS CLI: AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER=" + local.endpoint_url)
+        out("# Ctrl-C stops it.")
+        sys.stdout.flush()
+        while local.running:
+            time.sleep(0.5)
+        raise CognitoError("the local Cognito server stopped on its own")
+    except KeyboardInterrupt:
+        pass
+    finally:
+        local.stop()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m acognito", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     demo = sub.add_parser("demo", help="walk through sign-up to sign-out on a local Cognito")
     demo.add_argument("--backend", choices=["asyncio", "trio"], default="asyncio")
+
+    local = sub.add_parser("local", help="run the local Cognito with a pool and a user")
+    local.add_argument("--port", type=int, default=None, help="default: a free port")
+    local.add_argument("--username", default=LOCAL_USER)
+    local.add_argument("--password", default=LOCAL_PASSWORD)
 
     login = sub.add_parser("login", help="sign a user in with SRP and print the verified claims")
     login.add_argument("--pool-id", required=True)
@@ -260,6 +334,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "demo":
             anyio.run(run_demo, backend=args.backend)
+        elif args.command == "local":
+            run_local(args)
         elif args.command == "login":
             anyio.run(run_login, args)
         elif args.command == "verify":

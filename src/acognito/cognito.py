@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from ._lifecycle import AsyncClosing
 from ._secret import redact
+from ._steps_session import SignInStepsMixin
 from .devices import DeviceCredentials
 from .errors import ConfigurationError
 from .jwks import JwksCache
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
 __all__ = ["AsyncCognito", "AuthFlow"]
 
 
-class AsyncCognito(SignInCommands, AccountCommands, AdminCommands, AsyncClosing):
+class AsyncCognito(SignInCommands, SignInStepsMixin, AccountCommands, AdminCommands, AsyncClosing):
     """A Cognito user-pool session for one app client and (optionally) one user.
 
     ``async with AsyncCognito(pool_id, client_id, username="bob") as cognito:`` per

@@ -192,6 +192,37 @@ class SignIn:
             params["PASSWORD"] = password
         return await self._drive(await self._initiate("USER_AUTH", params), username)
 
+    async def start_user_auth_factor(
+        self, username: str, preferred: str | None = None
+    ) -> dict[str, Any]:
+        """USER_AUTH without a password: a passwordless first factor (EMAIL_OTP, SMS_OTP,
+        WEB_AUTHN) when ``preferred``, else Cognito's SELECT_CHALLENGE is raised as it is,
+        with the offered factors in ``parameters["AvailableChallenges"]``."""
+        params = {"USERNAME": username, **self._hash(username), **self._device_param()}
+        if preferred is not None:
+            params["PREFERRED_CHALLENGE"] = preferred
+        response = await self._initiate("USER_AUTH", params)
+        if response.get("ChallengeName") == "SELECT_CHALLENGE":
+            challenge_params = dict(response.get("ChallengeParameters") or {})
+            self.pool_username = challenge_params.get("USERNAME") or username
+            offered = response.get("AvailableChallenges") or []
+            choices = {**challenge_params, "AvailableChallenges": ",".join(map(str, offered))}
+            raise self._user_challenge("SELECT_CHALLENGE", response.get("Session"), choices)
+        return await self._drive(response, username)
+
+    async def select_password_factor(
+        self, session: str | None, password: str, *, username: str, srp: bool = True
+    ) -> dict[str, Any]:
+        """Answer a pending SELECT_CHALLENGE with the user's password (PASSWORD_SRP when
+        ``srp``, else PASSWORD), then go on."""
+        self._password = password
+        self.pool_username = username
+        if srp:
+            answer = {"ANSWER": "PASSWORD_SRP", "SRP_A": await self._srp_a()}
+        else:
+            answer = {"ANSWER": "PASSWORD", "PASSWORD": password}
+        return await self._drive(await self.respond("SELECT_CHALLENGE", session, answer), username)
+
     async def refresh(
         self, refresh_token: str, pool_username: str | None, *, rotate: bool = False
     ) -> dict[str, Any]:

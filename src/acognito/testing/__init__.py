@@ -1,13 +1,16 @@
 """Test helpers: a local Cognito on loopback, pools and users on it, real test tokens.
 
-``LocalCognito`` runs moto server (the ``local`` extra); ``CognitoAdmin`` creates
+``LocalCognito`` runs moto server (the ``local`` extra) behind acognito's honest
+extensions (real SRP and device SRP, SECRET_HASH, rotation, revocation, a code
+inbox read through ``local.inbox``); ``CognitoAdmin`` creates
 pools, app clients, users and groups; ``TokenIssuer`` mints RS256 tokens shaped like
 Cognito's with a throw-away key; ``totp`` computes one-time codes. The pytest plugin
 :mod:`acognito.testing.plugin` exposes them as fixtures.
 """
 
 from ._server import LocalCognito, LocalCognitoError
-from .admin import DEFAULT_PASSWORD, AppClient, CognitoAdmin, LocalPool
+from ._test_api import DeviceRecord, Inbox, RequestRecord, SentCode, TestApi
+from .admin import DEFAULT_PASSWORD, AppClient, CognitoAdmin, LocalPool, LocalUser
 from .issuer import TokenIssuer
 from .totp import MOTO_TOTP_SECRET, fresh_totp, totp
 
@@ -16,9 +19,15 @@ __all__ = [
     "MOTO_TOTP_SECRET",
     "AppClient",
     "CognitoAdmin",
+    "DeviceRecord",
+    "Inbox",
     "LocalCognito",
     "LocalCognitoError",
     "LocalPool",
+    "LocalUser",
+    "RequestRecord",
+    "SentCode",
+    "TestApi",
     "TokenIssuer",
     "fresh_totp",
     "totp",

@@ -33,6 +33,8 @@ from moto.moto_server.werkzeug_app import (
 from werkzeug.serving import run_simple
 from werkzeug.wsgi import LimitedStream
 
+from ._local_app import LocalCognitoApp
+
 __all__ = ["CachingDispatcher", "KeepAliveMotoHandler", "main"]
 
 #: Seconds an idle client connection is kept open. Clients drop theirs sooner
@@ -195,6 +197,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--delay", type=float, default=0.0, help="seconds to hold each response (network delay)"
     )
+    parser.add_argument(
+        "--plain-moto",
+        action="store_true",
+        help="serve moto alone, without acognito's honest extensions",
+    )
     args = parser.parse_args(argv)
     if args.delay < 0:
         parser.error("--delay must be >= 0")
@@ -204,8 +211,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     os.environ.setdefault("MOTO_PORT", str(args.port))
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
-    app = CachingDispatcher(create_backend_app)
-    app.debug = True  # type: ignore[attr-defined]
+    moto_app = CachingDispatcher(create_backend_app)
+    moto_app.debug = True  # type: ignore[attr-defined]
+    app: Any = moto_app if args.plain_moto else LocalCognitoApp(moto_app)
     run_simple(args.host, args.port, app, threaded=True, request_handler=KeepAliveMotoHandler)
 
 

@@ -18,6 +18,8 @@ from typing import Any
 
 from acognito.errors import ConfigurationError
 
+from ._test_api import Inbox, TestApi
+
 __all__ = ["LocalCognito", "LocalCognitoError"]
 
 
@@ -57,17 +59,21 @@ def _stop_all() -> None:  # pragma: no cover - interpreter shutdown safety net
 
 
 class LocalCognito:
-    """A moto server process on ``127.0.0.1`` speaking the Cognito user-pool API.
+    """A local Cognito on ``127.0.0.1``: moto server with acognito's honest extensions.
 
     ``with LocalCognito() as local:`` starts it on a free port, waits until it answers
     and stops it (terminate, then kill) on exit, whatever happened in between. It needs
-    the ``local`` extra (``pip install acognito[local]``).
+    the ``local`` extra (``pip install acognito[local]``). moto keeps the pools, clients,
+    users and groups; the extensions check SRP and device SRP proofs and SECRET_HASH,
+    keep remembered devices, rotate and revoke refresh tokens, and put every code a
+    user would get by mail or SMS in :attr:`inbox`; :attr:`api` is its test API.
 
     ``enable_totp`` makes the emulator check TOTP codes (its fixed secret is
-    :data:`acognito.testing.MOTO_TOTP_SECRET`). ``keep_alive`` (the default) serves moto
+    :data:`acognito.testing.MOTO_TOTP_SECRET`). ``keep_alive`` (the default) serves
     with HTTP/1.1 persistent connections, like real Cognito; ``False`` runs moto's own
-    server, which closes the connection after every response. ``response_delay`` holds
-    every response that many seconds, a stand-in for the round trip to a real region.
+    server instead, which closes the connection after every response and has NONE of
+    the extensions (for comparisons only). ``response_delay`` holds every response that
+    many seconds, a stand-in for the round trip to a real region.
     """
 
     host = "127.0.0.1"
@@ -109,6 +115,16 @@ class LocalCognito:
     @property
     def running(self) -> bool:
         return self._proc is not None and self._proc.poll() is None
+
+    @property
+    def api(self) -> TestApi:
+        """The test API of this server: devices, refresh tokens, the clock."""
+        return TestApi(self.endpoint_url)
+
+    @property
+    def inbox(self) -> Inbox:
+        """The codes this server "sent" by mail or SMS: ``local.inbox.last_code(...)``."""
+        return Inbox(self.api)
 
     def client_kwargs(self) -> dict[str, str]:
         """Keyword arguments that point an :class:`AsyncCognito` at this server."""

@@ -12,7 +12,7 @@ from acognito._idp import IdpClient
 from acognito._secret import secret_hash
 from acognito.errors import ConfigurationError
 
-__all__ = ["AppClient", "CognitoAdmin", "LocalPool"]
+__all__ = ["AppClient", "CognitoAdmin", "LocalPool", "LocalUser"]
 
 DEFAULT_PASSWORD = "Corr3ct-Horse-Battery!"  # noqa: S105 - a test fixture value
 
@@ -22,6 +22,7 @@ _ALL_FLOWS = [
     "ALLOW_ADMIN_USER_PASSWORD_AUTH",
     "ALLOW_CUSTOM_AUTH",
     "ALLOW_REFRESH_TOKEN_AUTH",
+    "ALLOW_USER_AUTH",
 ]
 
 
@@ -31,6 +32,16 @@ class AppClient:
 
     client_id: str
     client_secret: str | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
+class LocalUser:
+    """A confirmed user of a local pool: what it signs in with. No password in ``repr()``."""
+
+    username: str
+    password: str = field(repr=False)
+    pool_username: str
+    email: str
 
 
 @dataclass(frozen=True)
@@ -223,6 +234,16 @@ class CognitoAdmin:
     async def add_to_group(self, user_pool_id: str, username: str, group: str) -> None:
         await self.idp.call(
             "admin_add_user_to_group", UserPoolId=user_pool_id, Username=username, GroupName=group
+        )
+
+    async def enable_sms_mfa(self, user_pool_id: str, username: str) -> None:
+        """Turn SMS MFA on (preferred) for a user with a ``phone_number``; the codes it
+        "texts" land in the local Cognito's inbox (purpose ``sms_mfa``)."""
+        await self.idp.call(
+            "admin_set_user_mfa_preference",
+            UserPoolId=user_pool_id,
+            Username=username,
+            SMSMfaSettings={"Enabled": True, "PreferredMfa": True},
         )
 
     async def forgot_password_code(

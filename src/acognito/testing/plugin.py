@@ -1,4 +1,4 @@
-"""pytest fixtures for a local Cognito (moto server on loopback).
+"""pytest fixtures for the local Cognito (moto + acognito's extensions, on loopback).
 
 Installed as a pytest plugin with acognito. Fixtures:
 
@@ -7,7 +7,15 @@ Installed as a pytest plugin with acognito. Fixtures:
 ``cognito_admin``
     an open :class:`~acognito.testing.CognitoAdmin` on it (async, anyio).
 ``cognito_pool``
-    a fresh :class:`~acognito.testing.LocalPool` per test (async, anyio).
+    a fresh :class:`~acognito.testing.LocalPool` per test: a public and a confidential
+    app client (async, anyio).
+``cognito_user``
+    a confirmed :class:`~acognito.testing.LocalUser` (user name, password, e-mail) in
+    ``cognito_pool``.
+``cognito_session``
+    an :class:`~acognito.AsyncCognito` signed in as ``cognito_user`` (public client).
+``cognito_inbox``
+    the :class:`~acognito.testing.Inbox`: every code the server "sent" by mail or SMS.
 
 The async fixtures run under anyio's pytest plugin, so they follow the test's
 ``anyio_backend`` (asyncio, trio, or both when parametrized).
@@ -15,19 +23,23 @@ The async fixtures run under anyio's pytest plugin, so they follow the test's
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from typing import TYPE_CHECKING
 
 import pytest
 
 if TYPE_CHECKING:
+    from acognito import AsyncCognito
+
     from ._server import LocalCognito
-    from .admin import CognitoAdmin, LocalPool
+    from ._test_api import Inbox
+    from .admin import CognitoAdmin, LocalPool, LocalUser
 
 
 @pytest.fixture(scope="session")
 def cognito_local() -> Iterator[LocalCognito]:
-    """A moto server on 127.0.0.1, shared by the whole test session."""
+    """A local Cognito on 127.0.0.1, shared by the whole test session."""
     from ._server import LocalCognito
 
     with LocalCognito() as server:
@@ -47,3 +59,37 @@ async def cognito_admin(cognito_local: LocalCognito) -> AsyncIterator[CognitoAdm
 async def cognito_pool(cognito_admin: CognitoAdmin) -> LocalPool:
     """A fresh user pool with a public and a confidential app client."""
     return await cognito_admin.create_local_pool()
+
+
+@pytest.fixture
+async def cognito_user(cognito_admin: CognitoAdmin, cognito_pool: LocalPool) -> LocalUser:
+    """A confirmed user (verified e-mail) in ``cognito_pool``, password DEFAULT_PASSWORD."""
+    from .admin import DEFAULT_PASSWORD, LocalUser
+
+    username = f"user-{uuid.uuid4().hex[:8]}"
+    email = f"{username}@example.com"
+    pool_username = await cognito_admin.create_user(
+        cognito_pool.user_pool_id,
+        username,
+        DEFAULT_PASSWORD,
+        attributes={"email": email, "email_verified": "true"},
+    )
+    return LocalUser(username, DEFAULT_PASSWORD, pool_username, email)
+
+
+@pytest.fixture
+async def cognito_session(
+    cognito_pool: LocalPool, cognito_user: LocalUser
+) -> AsyncIterator[AsyncCognito]:
+    """An AsyncCognito signed in (SRP) as ``cognito_user`` through the public client."""
+    from acognito import AsyncCognito
+
+    async with AsyncCognito(username=cognito_user.username, **cognito_pool.cognito_kwargs()) as c:
+        await c.authenticate(cognito_user.password)
+        yield c
+
+
+@pytest.fixture
+def cognito_inbox(cognito_local: LocalCognito) -> Inbox:
+    """Codes the local Cognito sent: ``cognito_inbox.last_code(pool_id, user, purpose)``."""
+    return cognito_local.inbox

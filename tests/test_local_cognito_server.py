@@ -1,4 +1,4 @@
-"""The loopback Cognito test server itself, driven over real HTTP.
+"""The shipped local Cognito itself (moto + acognito.testing's extensions), over real HTTP.
 
 Async tests go through acognito's aiobotocore room (IdpClient) on asyncio and trio;
 the rest use a plain botocore client. SRP answers are computed with pycognito's
@@ -40,11 +40,11 @@ from acognito.errors import (
     UserNotFoundError,
 )
 from acognito.testing import totp
-from loopback_cognito import (
+from local_server import (
     FORGOT_PASSWORD,
     SIGN_UP,
     SMS_MFA,
-    LoopbackCognitoServer,
+    LocalServer,
     verify_purpose,
 )
 
@@ -57,16 +57,22 @@ CLIENT_CONFIG = Config(retries={"total_max_attempts": 1})
 
 
 class FakeClock:
-    """A clock the test moves by hand (the server reads it for every expiry)."""
+    """A clock the test moves by hand, with the server's (its test API) moving along."""
 
-    def __init__(self) -> None:
-        self.now = datetime.datetime.now(datetime.timezone.utc).timestamp()
+    def __init__(self, server: LocalServer) -> None:
+        self.server = server
+        self.offset = 0.0
+
+    @property
+    def now(self) -> float:
+        return datetime.datetime.now(datetime.timezone.utc).timestamp() + self.offset
 
     def __call__(self) -> float:
         return self.now
 
     def advance(self, seconds: float) -> None:
-        self.now += seconds
+        self.offset += seconds
+        self.server.local.api.advance_clock(seconds)
 
 
 def _boto(endpoint_url: str) -> Any:
@@ -81,35 +87,35 @@ def _boto(endpoint_url: str) -> Any:
 
 
 @pytest.fixture(scope="module")
-def server() -> Iterator[LoopbackCognitoServer]:
-    with LoopbackCognitoServer() as srv:
+def server() -> Iterator[LocalServer]:
+    with LocalServer() as srv:
         yield srv
         assert srv.internal_errors == []
 
 
 @pytest.fixture(scope="module")
-def boto(server: LoopbackCognitoServer) -> Iterator[Any]:
+def boto(server: LocalServer) -> Iterator[Any]:
     client = _boto(server.endpoint_url)
     yield client
     client.close()
 
 
 @pytest.fixture(scope="module")
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture(scope="module")
-def clocked(clock: FakeClock) -> Iterator[tuple[LoopbackCognitoServer, Any]]:
-    with LoopbackCognitoServer(clock=clock) as srv:
+def clocked() -> Iterator[tuple[LocalServer, Any]]:
+    with LocalServer() as srv:
         client = _boto(srv.endpoint_url)
         yield srv, client
         client.close()
         assert srv.internal_errors == []
 
 
+@pytest.fixture(scope="module")
+def clock(clocked: tuple[LocalServer, Any]) -> FakeClock:
+    return FakeClock(clocked[0])
+
+
 @pytest.fixture
-async def idp(server: LoopbackCognitoServer, anyio_backend: str) -> AsyncIterator[IdpClient]:
+async def idp(server: LocalServer, anyio_backend: str) -> AsyncIterator[IdpClient]:
     client = IdpClient(
         region=REGION,
         endpoint_url=server.endpoint_url,
@@ -122,7 +128,7 @@ async def idp(server: LoopbackCognitoServer, anyio_backend: str) -> AsyncIterato
 
 
 @pytest.fixture(scope="module")
-def plain(server: LoopbackCognitoServer) -> tuple[str, str]:
+def plain(server: LocalServer) -> tuple[str, str]:
     """A pool with user names and a public app client."""
     pool_id = server.create_pool()
     client_id, _ = server.create_client(pool_id)
@@ -130,7 +136,7 @@ def plain(server: LoopbackCognitoServer) -> tuple[str, str]:
 
 
 @pytest.fixture(scope="module")
-def email_pool(server: LoopbackCognitoServer) -> tuple[str, str, str]:
+def email_pool(server: LocalServer) -> tuple[str, str, str]:
     """A pool where users sign in by e-mail, with a confidential app client."""
     pool_id = server.create_pool(username_attributes=["email"])
     client_id, secret = server.create_client(pool_id, secret=True)
@@ -274,13 +280,14 @@ def password_login(
 # ---------------------------------------------------------------- the HTTP side
 
 
-def test_lifecycle_frees_port_and_threads_even_with_an_open_connection() -> None:
-    srv = LoopbackCognitoServer()
+def test_lifecycle_frees_port_and_process_even_with_an_open_connection() -> None:
+    srv = LocalServer()
     seen: dict[str, Any] = {}
 
     def use_then_fail() -> None:
         with srv:
             seen["port"] = srv.port
+            seen["proc"] = srv.local._proc
             seen["conn"] = conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=5)
             conn.request("GET", "/nope/.well-known/jwks.json")
             assert conn.getresponse().read()  # keep-alive: the connection stays open
@@ -289,20 +296,13 @@ def test_lifecycle_frees_port_and_threads_even_with_an_open_connection() -> None
     with pytest.raises(RuntimeError, match="boom"):
         use_then_fail()
     assert not srv.running
-    leftovers = [
-        t
-        for t in threading.enumerate()
-        if "process_request" in t.name or "loopback-cognito" in t.name
-    ]
-    assert leftovers == []
+    assert seen["proc"] is not None and seen["proc"].poll() is not None  # the server exited
     with pytest.raises(OSError), socket.create_connection(("127.0.0.1", seen["port"]), timeout=1):
         pass
     seen["conn"].close()
 
 
-def test_wire_format_of_success_and_errors(
-    server: LoopbackCognitoServer, plain: tuple[str, str]
-) -> None:
+def test_wire_format_of_success_and_errors(server: LocalServer, plain: tuple[str, str]) -> None:
     def post(target: str, body: bytes) -> tuple[int, dict[str, str], dict[str, Any]]:
         req = urllib.request.Request(
             server.endpoint_url + "/",
@@ -331,28 +331,30 @@ def test_wire_format_of_success_and_errors(
     assert headers["x-amzn-RequestId"]
     assert set(data["AuthenticationResult"]) >= {"AccessToken", "IdToken", "RefreshToken"}
 
-    status, headers, data = post("AWSCognitoIdentityProviderService.CreateUserPool", b"{}")
+    # An operation the local Cognito lacks: a named 400 (moto alone would answer 500).
+    status, headers, data = post(
+        "AWSCognitoIdentityProviderService.StartWebAuthnRegistration", b"{}"
+    )
     assert status == 400
-    assert data["__type"] == "UnknownOperationException"
-    assert headers["x-amzn-ErrorType"].startswith("UnknownOperationException")
+    assert data["__type"] == "UnsupportedOperationException"
+    assert "not supported by the local Cognito" in data["message"]
+    assert headers["x-amzn-ErrorType"].startswith("UnsupportedOperationException")
 
     status, _, data = post("AWSCognitoIdentityProviderService.InitiateAuth", b"not json")
     assert (status, data["__type"]) == (400, "SerializationException")
 
 
-def test_unknown_operation_is_a_400_botocore_does_not_retry(
-    server: LoopbackCognitoServer, boto: Any
-) -> None:
-    before = server.count("DescribeUserPool")
+def test_unknown_operation_is_a_400_botocore_does_not_retry(server: LocalServer, boto: Any) -> None:
+    before = server.count("DescribeRiskConfiguration")
     with pytest.raises(ClientError) as exc:
-        boto.describe_user_pool(UserPoolId="us-east-1_nothere1")
-    assert code_of(exc) == "UnknownOperationException"
+        boto.describe_risk_configuration(UserPoolId="us-east-1_nothere1")
+    assert code_of(exc) == "UnsupportedOperationException"
     assert exc.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
-    assert server.count("DescribeUserPool") == before + 1
+    assert server.count("DescribeRiskConfiguration") == before + 1
 
 
 def test_jwks_endpoint_serves_the_key_that_signs_the_tokens(
-    server: LoopbackCognitoServer, boto: Any, plain: tuple[str, str]
+    server: LocalServer, boto: Any, plain: tuple[str, str]
 ) -> None:
     pool_id, client_id = plain
     name = server.create_user(pool_id, "jwks", PASSWORD, attributes={"email": "jwks@example.com"})
@@ -404,7 +406,7 @@ def test_jwks_endpoint_serves_the_key_that_signs_the_tokens(
 
 
 async def test_password_sign_in_through_aiobotocore(
-    server: LoopbackCognitoServer, idp: IdpClient, plain: tuple[str, str]
+    server: LocalServer, idp: IdpClient, plain: tuple[str, str]
 ) -> None:
     pool_id, client_id = plain
     if not server.has_user(pool_id, "pat"):
@@ -431,7 +433,7 @@ async def test_password_sign_in_through_aiobotocore(
 
 
 async def test_srp_proof_is_checked(
-    server: LoopbackCognitoServer, idp: IdpClient, plain: tuple[str, str]
+    server: LocalServer, idp: IdpClient, plain: tuple[str, str]
 ) -> None:
     pool_id, client_id = plain
     if not server.has_user(pool_id, "sam"):
@@ -462,7 +464,7 @@ async def test_srp_proof_is_checked(
 
 
 def test_srp_secret_block_is_single_use_and_timestamp_is_cognitos(
-    server: LoopbackCognitoServer, boto: Any, plain: tuple[str, str]
+    server: LocalServer, boto: Any, plain: tuple[str, str]
 ) -> None:
     pool_id, client_id = plain
     server.create_user(pool_id, "tim", PASSWORD)
@@ -507,7 +509,7 @@ def test_srp_secret_block_is_single_use_and_timestamp_is_cognitos(
 
 
 def test_secret_hash_rules_in_an_email_pool(
-    server: LoopbackCognitoServer, boto: Any, email_pool: tuple[str, str, str]
+    server: LocalServer, boto: Any, email_pool: tuple[str, str, str]
 ) -> None:
     pool_id, client_id, secret = email_pool
     email = "eve@example.com"
@@ -575,7 +577,7 @@ def test_secret_hash_rules_in_an_email_pool(
 
 
 async def test_remembered_device_sign_in_refresh_and_forget(
-    server: LoopbackCognitoServer, idp: IdpClient
+    server: LocalServer, idp: IdpClient
 ) -> None:
     pool_id = server.create_pool(device_tracking=True)
     client_id, secret = server.create_client(pool_id, secret=True)
@@ -679,9 +681,7 @@ async def test_remembered_device_sign_in_refresh_and_forget(
         await srp_sign_in(srp)
 
 
-def test_device_proof_with_a_wrong_device_secret_fails(
-    server: LoopbackCognitoServer, boto: Any
-) -> None:
+def test_device_proof_with_a_wrong_device_secret_fails(server: LocalServer, boto: Any) -> None:
     pool_id = server.create_pool(device_tracking=True)
     client_id, _ = server.create_client(pool_id)
     server.create_user(pool_id, "wade", PASSWORD)
@@ -739,7 +739,7 @@ def test_device_proof_with_a_wrong_device_secret_fails(
     assert code_of(unbound) == "NotAuthorizedException"
 
 
-def test_device_status_listing_and_admin_variants(server: LoopbackCognitoServer, boto: Any) -> None:
+def test_device_status_listing_and_admin_variants(server: LocalServer, boto: Any) -> None:
     pool_id = server.create_pool(
         device_tracking=True, device_remember_on_prompt=True, mfa="OPTIONAL"
     )
@@ -799,7 +799,7 @@ def test_device_status_listing_and_admin_variants(server: LoopbackCognitoServer,
     assert code_of(gone) == "ResourceNotFoundException"
 
 
-def test_remembered_device_skips_mfa(server: LoopbackCognitoServer, boto: Any) -> None:
+def test_remembered_device_skips_mfa(server: LocalServer, boto: Any) -> None:
     pool_id = server.create_pool(device_tracking=True, mfa="ON")
     client_id, _ = server.create_client(pool_id)
     server.create_user(pool_id, "ria", PASSWORD)
@@ -850,7 +850,7 @@ def test_remembered_device_skips_mfa(server: LoopbackCognitoServer, boto: Any) -
 
 
 def test_rotation_issues_new_refresh_tokens_and_refuses_reuse(
-    server: LoopbackCognitoServer, boto: Any
+    server: LocalServer, boto: Any
 ) -> None:
     pool_id = server.create_pool()
     client_id, secret = server.create_client(pool_id, secret=True, refresh_token_rotation=True)
@@ -888,7 +888,7 @@ def test_rotation_issues_new_refresh_tokens_and_refuses_reuse(
 
 
 def test_concurrent_rotations_of_one_refresh_token_let_exactly_one_through(
-    server: LoopbackCognitoServer, boto: Any
+    server: LocalServer, boto: Any
 ) -> None:
     pool_id = server.create_pool()
     client_id, _ = server.create_client(pool_id, refresh_token_rotation=True)
@@ -916,7 +916,7 @@ def test_concurrent_rotations_of_one_refresh_token_let_exactly_one_through(
 
 
 def test_refresh_without_rotation_and_from_another_client(
-    server: LoopbackCognitoServer, boto: Any, plain: tuple[str, str]
+    server: LocalServer, boto: Any, plain: tuple[str, str]
 ) -> None:
     pool_id, client_id = plain
     other_client, _ = server.create_client(pool_id)
@@ -938,7 +938,7 @@ def test_refresh_without_rotation_and_from_another_client(
     assert message_of(other) == "Invalid Refresh Token."
 
 
-def test_revoke_token(server: LoopbackCognitoServer, boto: Any) -> None:
+def test_revoke_token(server: LocalServer, boto: Any) -> None:
     pool_id = server.create_pool()
     client_id, secret = server.create_client(pool_id, secret=True)
     assert secret is not None
@@ -983,7 +983,7 @@ def test_revoke_token(server: LoopbackCognitoServer, boto: Any) -> None:
 
 
 def test_revoke_token_issued_to_another_client(
-    server: LoopbackCognitoServer, boto: Any, plain: tuple[str, str]
+    server: LocalServer, boto: Any, plain: tuple[str, str]
 ) -> None:
     pool_id, client_id = plain
     other, _ = server.create_client(pool_id)
@@ -995,7 +995,7 @@ def test_revoke_token_issued_to_another_client(
     assert server.refresh_token_status(token) == "active"
 
 
-def test_global_sign_out(server: LoopbackCognitoServer, boto: Any, plain: tuple[str, str]) -> None:
+def test_global_sign_out(server: LocalServer, boto: Any, plain: tuple[str, str]) -> None:
     pool_id, client_id = plain
     server.create_user(pool_id, "gus", PASSWORD)
     one = password_login(boto, client_id, "gus")["AuthenticationResult"]
@@ -1011,7 +1011,7 @@ def test_global_sign_out(server: LoopbackCognitoServer, boto: Any, plain: tuple[
 
 
 def test_expiry_of_tokens_sessions_and_grace(
-    clocked: tuple[LoopbackCognitoServer, Any], clock: FakeClock
+    clocked: tuple[LocalServer, Any], clock: FakeClock
 ) -> None:
     srv, boto = clocked
     pool_id = srv.create_pool(mfa="ON")
@@ -1021,12 +1021,12 @@ def test_expiry_of_tokens_sessions_and_grace(
         refresh_token_validity=600,
         refresh_token_rotation=True,
         retry_grace_seconds=10,
-        auth_session_validity=30,
+        auth_session_validity=3,  # minutes, as Cognito counts them
     )
     srv.create_user(pool_id, "eli", PASSWORD)
     secret = srv.enable_totp(pool_id, "eli")
     mfa = password_login(boto, client_id, "eli")
-    clock.advance(31)
+    clock.advance(181)
     with pytest.raises(ClientError) as late:
         boto.respond_to_auth_challenge(
             ClientId=client_id,
@@ -1075,7 +1075,7 @@ def test_expiry_of_tokens_sessions_and_grace(
 
 
 def test_sign_up_confirm_and_resend(
-    server: LoopbackCognitoServer, boto: Any, email_pool: tuple[str, str, str]
+    server: LocalServer, boto: Any, email_pool: tuple[str, str, str]
 ) -> None:
     pool_id, client_id, secret = email_pool
     email = "sue@example.com"
@@ -1122,7 +1122,7 @@ def test_sign_up_confirm_and_resend(
     )
 
 
-def test_forgot_password(server: LoopbackCognitoServer, boto: Any, plain: tuple[str, str]) -> None:
+def test_forgot_password(server: LocalServer, boto: Any, plain: tuple[str, str]) -> None:
     pool_id, client_id = plain
     server.create_user(pool_id, "fay", PASSWORD, attributes={"email": "fay@example.com"})
     sent = boto.forgot_password(ClientId=client_id, Username="fay")["CodeDeliveryDetails"]
@@ -1155,7 +1155,7 @@ def test_forgot_password(server: LoopbackCognitoServer, boto: Any, plain: tuple[
 
 
 def test_attributes_verification_change_password_and_delete(
-    server: LoopbackCognitoServer, boto: Any, plain: tuple[str, str]
+    server: LocalServer, boto: Any, plain: tuple[str, str]
 ) -> None:
     pool_id, client_id = plain
     server.create_user(pool_id, "ada", PASSWORD, attributes={"email": "ada@example.com"})
@@ -1213,7 +1213,7 @@ def test_attributes_verification_change_password_and_delete(
 # ---------------------------------------------------------------- challenges
 
 
-def test_custom_auth_with_and_without_srp(server: LoopbackCognitoServer, boto: Any) -> None:
+def test_custom_auth_with_and_without_srp(server: LocalServer, boto: Any) -> None:
     pool_id = server.create_pool()
     client_id, _ = server.create_client(pool_id)
     server.create_user(pool_id, "cat", PASSWORD)
@@ -1268,9 +1268,7 @@ def test_custom_auth_with_and_without_srp(server: LoopbackCognitoServer, boto: A
     assert "AccessToken" in done["AuthenticationResult"]
 
 
-def test_totp_association_preference_and_mfa_sign_in(
-    server: LoopbackCognitoServer, boto: Any
-) -> None:
+def test_totp_association_preference_and_mfa_sign_in(server: LocalServer, boto: Any) -> None:
     pool_id = server.create_pool(mfa="OPTIONAL")
     client_id, _ = server.create_client(pool_id)
     server.create_user(pool_id, "tom", PASSWORD)
@@ -1316,7 +1314,7 @@ def test_totp_association_preference_and_mfa_sign_in(
     assert "AccessToken" in done["AuthenticationResult"]
 
 
-def test_mfa_setup_inside_the_sign_in(server: LoopbackCognitoServer, boto: Any) -> None:
+def test_mfa_setup_inside_the_sign_in(server: LocalServer, boto: Any) -> None:
     pool_id = server.create_pool(mfa="ON")
     client_id, _ = server.create_client(pool_id)
     server.create_user(pool_id, "una", PASSWORD)
@@ -1339,7 +1337,7 @@ def test_mfa_setup_inside_the_sign_in(server: LoopbackCognitoServer, boto: Any) 
     assert password_login(boto, client_id, "una")["ChallengeName"] == "SOFTWARE_TOKEN_MFA"
 
 
-def test_sms_mfa_and_choosing_a_method(server: LoopbackCognitoServer, boto: Any) -> None:
+def test_sms_mfa_and_choosing_a_method(server: LocalServer, boto: Any) -> None:
     pool_id = server.create_pool(mfa="OPTIONAL")
     client_id, _ = server.create_client(pool_id)
     server.create_user(pool_id, "sid", PASSWORD, attributes={"phone_number": "+15555550123"})
@@ -1371,9 +1369,7 @@ def test_sms_mfa_and_choosing_a_method(server: LoopbackCognitoServer, boto: Any)
     assert chosen["ChallengeName"] == "SMS_MFA"
 
 
-def test_new_password_required(
-    server: LoopbackCognitoServer, boto: Any, plain: tuple[str, str]
-) -> None:
+def test_new_password_required(server: LocalServer, boto: Any, plain: tuple[str, str]) -> None:
     pool_id, client_id = plain
     server.create_user(
         pool_id,
@@ -1410,9 +1406,7 @@ def test_new_password_required(
     password_login(boto, client_id, "nia", "N3w-passw0rd")
 
 
-def test_user_auth_choices(
-    server: LoopbackCognitoServer, boto: Any, plain: tuple[str, str]
-) -> None:
+def test_user_auth_choices(server: LocalServer, boto: Any, plain: tuple[str, str]) -> None:
     pool_id, client_id = plain
     server.create_user(pool_id, "uma", PASSWORD)
 
@@ -1447,7 +1441,7 @@ def test_user_auth_choices(
     assert "AccessToken" in done["AuthenticationResult"]
 
 
-def test_client_flow_permissions(server: LoopbackCognitoServer, boto: Any) -> None:
+def test_client_flow_permissions(server: LocalServer, boto: Any) -> None:
     pool_id = server.create_pool()
     client_id, _ = server.create_client(pool_id, explicit_auth_flows=["ALLOW_USER_SRP_AUTH"])
     server.create_user(pool_id, "flo", PASSWORD)
@@ -1465,7 +1459,7 @@ def test_client_flow_permissions(server: LoopbackCognitoServer, boto: Any) -> No
 
 
 async def test_errors_map_to_acognito_classes(
-    server: LoopbackCognitoServer, idp: IdpClient, plain: tuple[str, str]
+    server: LocalServer, idp: IdpClient, plain: tuple[str, str]
 ) -> None:
     pool_id, client_id = plain
     if not server.has_user(pool_id, "ned"):

@@ -1,9 +1,9 @@
-"""acognito's sign-in flows against the loopback Cognito TEST SERVER (real HTTP).
+"""acognito's sign-in flows against the shipped local Cognito (real HTTP).
 
-The test server checks what moto does not: SRP proofs, SECRET_HASH on every step,
-device SRP, refresh rotation, revocation, MFA and codes. Every test drives
-``AsyncCognito`` (the client under test) and asserts on the server's record of the
-requests it answered; the server's own behaviour is tested in test_loopback_cognito.py.
+``acognito.testing.LocalCognito`` checks what moto alone does not: SRP proofs,
+SECRET_HASH on every step, device SRP, refresh rotation, revocation, MFA and codes.
+Every test drives ``AsyncCognito`` (the client under test) and asserts on the server's
+log of the requests it answered (its test API); set-up goes through tests/local_server.
 """
 
 from __future__ import annotations
@@ -40,8 +40,8 @@ from acognito.errors import (
 from acognito.flows import SignIn
 from acognito.testing import totp
 from acognito.tokens import peek_claims
+from local_server import SIGN_UP, SMS_MFA, LocalServer, verify_purpose
 from loop_timing import collector_paused
-from loopback_cognito import SIGN_UP, SMS_MFA, LoopbackCognitoServer, verify_purpose
 
 pytestmark = pytest.mark.anyio
 
@@ -55,22 +55,20 @@ NO_RETRIES = AioConfig(retries={"total_max_attempts": 1})
 
 
 @pytest.fixture(scope="module")
-def server() -> Iterator[LoopbackCognitoServer]:
-    """One loopback Cognito test server (a thread) for the module, both backends."""
-    with LoopbackCognitoServer() as srv:
+def server() -> Iterator[LocalServer]:
+    """One local Cognito (a process) for the module, both backends."""
+    with LocalServer() as srv:
         yield srv
 
 
 @pytest.fixture(autouse=True)
-def no_test_server_bugs(server: LoopbackCognitoServer) -> Iterator[None]:
+def no_test_server_bugs(server: LocalServer) -> Iterator[None]:
     yield
     assert server.internal_errors == []
 
 
-def session(
-    server: LoopbackCognitoServer, pool_id: str, client_id: str, **kwargs: Any
-) -> AsyncCognito:
-    """An AsyncCognito pointed at the test server (one attempt per call: no retries)."""
+def session(server: LocalServer, pool_id: str, client_id: str, **kwargs: Any) -> AsyncCognito:
+    """An AsyncCognito pointed at the local Cognito (one attempt per call: no retries)."""
     return AsyncCognito(
         pool_id,
         client_id,
@@ -83,7 +81,7 @@ def session(
     )
 
 
-def steps(server: LoopbackCognitoServer, since: int) -> list[tuple[str, str | None, str | None]]:
+def steps(server: LocalServer, since: int) -> list[tuple[str, str | None, str | None]]:
     """(operation, AuthFlow or ChallengeName, error code) of the requests after ``since``."""
     out = []
     for r in server.requests[since:]:
@@ -92,7 +90,7 @@ def steps(server: LoopbackCognitoServer, since: int) -> list[tuple[str, str | No
     return out
 
 
-def params_of(server: LoopbackCognitoServer, since: int, operation: str) -> list[dict[str, Any]]:
+def params_of(server: LocalServer, since: int, operation: str) -> list[dict[str, Any]]:
     return [r.params for r in server.requests[since:] if r.operation == operation]
 
 
@@ -106,7 +104,7 @@ SRP_SIGN_IN = [
 
 
 @pytest.mark.parametrize("kind", ["username", "email"])
-async def test_srp_sign_in_proves_the_password(server: LoopbackCognitoServer, kind: str) -> None:
+async def test_srp_sign_in_proves_the_password(server: LocalServer, kind: str) -> None:
     if kind == "username":
         pool_id = server.create_pool()
         client_id, secret = server.create_client(pool_id)
@@ -137,7 +135,7 @@ async def test_srp_sign_in_proves_the_password(server: LoopbackCognitoServer, ki
 
 
 async def test_email_pool_with_a_secret_hashes_the_pool_user_name_after_the_first_step(
-    server: LoopbackCognitoServer,
+    server: LocalServer,
 ) -> None:
     pool_id = server.create_pool(username_attributes=["email"], mfa="OPTIONAL")
     client_id, secret = server.create_client(pool_id, secret=True)
@@ -181,7 +179,7 @@ async def test_email_pool_with_a_secret_hashes_the_pool_user_name_after_the_firs
 
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")  # pycognito uses utcnow()
-def test_pycognito_renew_fails_on_the_same_email_pool(server: LoopbackCognitoServer) -> None:
+def test_pycognito_renew_fails_on_the_same_email_pool(server: LocalServer) -> None:
     """The test server really enforces the rule acognito follows above: pycognito hashes
     the e-mail on refresh, and the refresh is refused."""
     import boto3
@@ -231,7 +229,7 @@ def test_pycognito_renew_fails_on_the_same_email_pool(server: LoopbackCognitoSer
 # ---------------------------------------------------------------- 2. codes and account
 
 
-async def test_sign_up_confirmation_codes(server: LoopbackCognitoServer) -> None:
+async def test_sign_up_confirmation_codes(server: LocalServer) -> None:
     pool_id = server.create_pool()
     client_id, secret = server.create_client(pool_id, secret=True)
     async with session(server, pool_id, client_id, client_secret=secret) as c:
@@ -257,7 +255,7 @@ async def test_sign_up_confirmation_codes(server: LoopbackCognitoServer) -> None
         assert peek_claims(c.id_token or "")["cognito:username"] == "cid"
 
 
-async def test_attribute_verification_and_delete_user(server: LoopbackCognitoServer) -> None:
+async def test_attribute_verification_and_delete_user(server: LocalServer) -> None:
     pool_id = server.create_pool()
     client_id, _ = server.create_client(pool_id)
     server.create_user(
@@ -291,7 +289,7 @@ DEVICE_SIGN_IN = [
 
 
 async def test_remembered_device_signs_in_skips_mfa_refreshes_and_is_forgotten(
-    server: LoopbackCognitoServer,
+    server: LocalServer,
 ) -> None:
     pool_id = server.create_pool(
         username_attributes=["email"], device_tracking=True, mfa="OPTIONAL"
@@ -364,7 +362,7 @@ async def test_remembered_device_signs_in_skips_mfa_refreshes_and_is_forgotten(
             await forgotten.authenticate(PASSWORD)
 
 
-async def test_a_wrong_device_password_is_refused(server: LoopbackCognitoServer) -> None:
+async def test_a_wrong_device_password_is_refused(server: LocalServer) -> None:
     pool_id = server.create_pool(device_tracking=True)
     client_id, _ = server.create_client(pool_id)
     server.create_user(pool_id, "eli", PASSWORD)
@@ -391,9 +389,7 @@ async def test_a_wrong_device_password_is_refused(server: LoopbackCognitoServer)
 
 
 @pytest.mark.parametrize("remember", [True, False])
-async def test_device_remembered_on_user_prompt(
-    server: LoopbackCognitoServer, remember: bool
-) -> None:
+async def test_device_remembered_on_user_prompt(server: LocalServer, remember: bool) -> None:
     pool_id = server.create_pool(device_tracking=True, device_remember_on_prompt=True)
     client_id, _ = server.create_client(pool_id)
     server.create_user(pool_id, "flo", PASSWORD)
@@ -422,7 +418,7 @@ async def test_device_remembered_on_user_prompt(
         await again.renew_access_token()
 
 
-async def test_devices_are_listed_page_by_page(server: LoopbackCognitoServer) -> None:
+async def test_devices_are_listed_page_by_page(server: LocalServer) -> None:
     pool_id = server.create_pool(device_tracking=True)
     client_id, _ = server.create_client(pool_id)
     server.create_user(pool_id, "gil", PASSWORD)
@@ -444,7 +440,7 @@ async def test_devices_are_listed_page_by_page(server: LoopbackCognitoServer) ->
 # ---------------------------------------------------------------- 4. refresh, rotation, sign-out
 
 
-async def test_refresh_token_auth_keeps_the_refresh_token(server: LoopbackCognitoServer) -> None:
+async def test_refresh_token_auth_keeps_the_refresh_token(server: LocalServer) -> None:
     pool_id = server.create_pool()
     client_id, secret = server.create_client(pool_id, secret=True)
     server.create_user(pool_id, "gus", PASSWORD)
@@ -462,7 +458,7 @@ async def test_refresh_token_auth_keeps_the_refresh_token(server: LoopbackCognit
 
 
 async def test_rotation_stores_the_new_refresh_token_and_the_old_one_is_refused(
-    server: LoopbackCognitoServer,
+    server: LocalServer,
 ) -> None:
     pool_id = server.create_pool()
     client_id, secret = server.create_client(pool_id, secret=True, refresh_token_rotation=True)
@@ -495,7 +491,7 @@ async def test_rotation_stores_the_new_refresh_token_and_the_old_one_is_refused(
             await plain.renew_access_token()
 
 
-async def test_revoke_token_ends_the_grant(server: LoopbackCognitoServer) -> None:
+async def test_revoke_token_ends_the_grant(server: LocalServer) -> None:
     pool_id = server.create_pool()
     client_id, secret = server.create_client(pool_id, secret=True)
     server.create_user(pool_id, "ida", PASSWORD)
@@ -519,7 +515,7 @@ async def test_revoke_token_ends_the_grant(server: LoopbackCognitoServer) -> Non
             await kept.get_user()
 
 
-async def test_logout_signs_out_everywhere(server: LoopbackCognitoServer) -> None:
+async def test_logout_signs_out_everywhere(server: LocalServer) -> None:
     pool_id = server.create_pool()
     client_id, _ = server.create_client(pool_id)
     server.create_user(pool_id, "jon", PASSWORD)
@@ -536,7 +532,7 @@ async def test_logout_signs_out_everywhere(server: LoopbackCognitoServer) -> Non
 
 
 async def test_a_session_restored_from_a_refresh_token_alone_renews(
-    server: LoopbackCognitoServer,
+    server: LocalServer,
 ) -> None:
     """With a client secret, REFRESH_TOKEN_AUTH needs SECRET_HASH over the pool user name;
     a session that only has the refresh token does not know it (in an e-mail pool it is
@@ -563,7 +559,7 @@ async def test_a_session_restored_from_a_refresh_token_alone_renews(
 
 
 async def test_a_session_restored_with_the_email_and_a_refresh_token_renews(
-    server: LoopbackCognitoServer,
+    server: LocalServer,
 ) -> None:
     pool_id = server.create_pool(username_attributes=["email"])
     client_id, secret = server.create_client(pool_id, secret=True)
@@ -581,7 +577,7 @@ async def test_a_session_restored_with_the_email_and_a_refresh_token_renews(
 # ---------------------------------------------------------------- 5. single flight
 
 
-async def test_fifty_concurrent_renewals_make_one_request(server: LoopbackCognitoServer) -> None:
+async def test_fifty_concurrent_renewals_make_one_request(server: LocalServer) -> None:
     pool_id = server.create_pool()
     client_id, _ = server.create_client(pool_id)
     server.create_user(pool_id, "kim", PASSWORD)
@@ -605,7 +601,7 @@ async def test_fifty_concurrent_renewals_make_one_request(server: LoopbackCognit
 
 
 async def test_a_failed_renewal_reaches_every_caller_and_the_next_call_tries_again(
-    server: LoopbackCognitoServer,
+    server: LocalServer,
 ) -> None:
     pool_id = server.create_pool()
     client_id, _ = server.create_client(pool_id)
@@ -635,7 +631,7 @@ async def test_a_failed_renewal_reaches_every_caller_and_the_next_call_tries_aga
 
 
 async def test_cancelling_the_task_that_started_a_rotation_keeps_the_new_refresh_token(
-    server: LoopbackCognitoServer,
+    server: LocalServer,
 ) -> None:
     pool_id = server.create_pool()
     client_id, _ = server.create_client(pool_id, refresh_token_rotation=True)
@@ -646,14 +642,17 @@ async def test_cancelling_the_task_that_started_a_rotation_keeps_the_new_refresh
         await c.authenticate(PASSWORD)
         old = c.refresh_token or ""
         before = server.count("GetTokensFromRefreshToken")
-        # The test holds the test server's state lock, so the refresh request waits
+        # The server holds every refresh request (test API), so the request waits
         # inside the server while the task that sent it is cancelled.
         held, release = threading.Event(), threading.Event()
 
         def hold_server() -> None:
-            with server._backend.lock:
-                held.set()
+            server.hold("GetTokensFromRefreshToken")
+            held.set()
+            try:
                 release.wait(10)
+            finally:
+                server.release("GetTokensFromRefreshToken")
 
         starter_scope = anyio.CancelScope()
         outcome: dict[str, Any] = {}
@@ -698,7 +697,7 @@ async def test_cancelling_the_task_that_started_a_rotation_keeps_the_new_refresh
 # ---------------------------------------------------------------- 6. USER_AUTH and custom auth
 
 
-async def test_user_auth_signs_in_with_password_srp(server: LoopbackCognitoServer) -> None:
+async def test_user_auth_signs_in_with_password_srp(server: LocalServer) -> None:
     pool_id = server.create_pool(username_attributes=["email"])
     client_id, secret = server.create_client(pool_id, secret=True)
     email = "ned@example.com"
@@ -719,7 +718,7 @@ async def test_user_auth_signs_in_with_password_srp(server: LoopbackCognitoServe
 
 
 async def test_user_auth_choice_picks_password_srp_from_the_offered_challenges(
-    server: LoopbackCognitoServer,
+    server: LocalServer,
 ) -> None:
     """Without a preferred challenge Cognito answers SELECT_CHALLENGE and lists the
     choices in the response's AvailableChallenges; the flow must pick SRP from there
@@ -754,7 +753,7 @@ async def test_user_auth_choice_picks_password_srp_from_the_offered_challenges(
 
 @pytest.mark.parametrize("with_password", [False, True])
 async def test_custom_auth_with_sync_and_async_callbacks(
-    server: LoopbackCognitoServer, with_password: bool
+    server: LocalServer, with_password: bool
 ) -> None:
     pool_id = server.create_pool()
     client_id, secret = server.create_client(pool_id, secret=True)
@@ -806,7 +805,7 @@ async def test_custom_auth_with_sync_and_async_callbacks(
 # ---------------------------------------------------------------- 7. MFA and new passwords
 
 
-async def test_totp_mfa_challenge(server: LoopbackCognitoServer) -> None:
+async def test_totp_mfa_challenge(server: LocalServer) -> None:
     pool_id = server.create_pool(mfa="OPTIONAL")
     client_id, _ = server.create_client(pool_id)
     server.create_user(pool_id, "pam", PASSWORD)
@@ -826,7 +825,7 @@ async def test_totp_mfa_challenge(server: LoopbackCognitoServer) -> None:
         assert c.mfa_tokens is None
 
 
-async def test_sms_mfa_continued_on_a_fresh_instance(server: LoopbackCognitoServer) -> None:
+async def test_sms_mfa_continued_on_a_fresh_instance(server: LocalServer) -> None:
     pool_id = server.create_pool(username_attributes=["email"], mfa="OPTIONAL")
     client_id, secret = server.create_client(pool_id, secret=True)
     email = "quinn@example.com"
@@ -857,7 +856,7 @@ async def test_sms_mfa_continued_on_a_fresh_instance(server: LoopbackCognitoServ
         await fresh.renew_access_token()
 
 
-async def test_new_password_required(server: LoopbackCognitoServer) -> None:
+async def test_new_password_required(server: LocalServer) -> None:
     pool_id = server.create_pool()
     client_id, secret = server.create_client(pool_id, secret=True)
     server.create_user(pool_id, "rae", "Temp-Passw0rd!", status="FORCE_CHANGE_PASSWORD")
@@ -903,13 +902,12 @@ LOOP_BUSY_BOUND_MS = 15.0
 
 
 async def _busy_loop_during_sign_ins(
-    server: LoopbackCognitoServer, n: int = 20, max_concurrency: int | None = None
+    server: LocalServer, n: int = 20, max_concurrency: int | None = None
 ) -> tuple[float, float]:
     """(max loop-thread CPU between two ticks, max wall-clock tick lag), in ms.
 
-    The wall-clock lag also counts waiting for the GIL, which the test server's own
-    builtin-pow SRP math holds for ~15 ms at a time in its thread, and the OS scheduling
-    other work on this shared 2-core box; ``time.thread_time()`` counts only what ran on
+    The wall-clock lag also counts the OS scheduling other work on this shared 2-core
+    box (the local Cognito's own SRP math runs in its process, on the same cores); ``time.thread_time()`` counts only what ran on
     the loop's own thread, which is what a blocking call on the loop would add to.
     """
     pool_id = server.create_pool()
@@ -944,14 +942,14 @@ async def _busy_loop_during_sign_ins(
     return max(busy) * 1000, max(lags) * 1000
 
 
-async def test_srp_math_stays_off_the_event_loop(server: LoopbackCognitoServer) -> None:
+async def test_srp_math_stays_off_the_event_loop(server: LocalServer) -> None:
     with collector_paused():  # a full GC mid-suite (150-300 ms) is not our loop work
         busy_ms, lag_ms = await _busy_loop_during_sign_ins(server)
     assert busy_ms < LOOP_BUSY_BOUND_MS, f"loop busy {busy_ms:.1f} ms (tick lag {lag_ms:.1f} ms)"
 
 
 async def test_loop_hygiene_check_catches_math_on_the_loop(
-    server: LoopbackCognitoServer, monkeypatch: pytest.MonkeyPatch
+    server: LocalServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The check above fails when the SRP math runs on the loop (a regression)."""
 
@@ -969,7 +967,7 @@ async def test_loop_hygiene_check_catches_math_on_the_loop(
 
 
 async def test_new_device_metadata_belongs_to_the_last_sign_in(
-    server: LoopbackCognitoServer,
+    server: LocalServer,
 ) -> None:
     pool_id = server.create_pool(device_tracking=True)
     client_id, _ = server.create_client(pool_id)

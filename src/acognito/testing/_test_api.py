@@ -1,0 +1,173 @@
+"""Typed client of the local Cognito's test API (``/_acognito/...`` on its endpoint).
+
+The server runs in another process, so what a test needs to see or steer there (the
+codes a user would get by mail or SMS, devices, refresh tokens, the clock) is read
+over HTTP; the routes are plain JSON, usable from any language.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["DeviceRecord", "Inbox", "RequestRecord", "SentCode", "TestApi"]
+
+
+@dataclass(frozen=True)
+class SentCode:
+    """A code the local Cognito "sent" to a user (it lands in the inbox only)."""
+
+    pool_id: str
+    username: str
+    purpose: str
+    code: str = field(repr=False)
+    destination: str
+    at: float
+
+
+@dataclass(frozen=True)
+class DeviceRecord:
+    """A device as the local Cognito keeps it (no verifier)."""
+
+    device_key: str
+    group_key: str
+    username: str
+    confirmed: bool
+    remembered: bool
+    name: str | None
+
+
+class TestApi:
+    """Blocking calls to the test API of the local Cognito at ``endpoint_url``."""
+
+    __test__ = False  # not a pytest test class
+
+    def __init__(self, endpoint_url: str) -> None:
+        self.endpoint_url = endpoint_url.rstrip("/")
+
+    def call(
+        self, route: str, body: dict[str, Any] | None = None, query: dict[str, str] | None = None
+    ) -> Any:
+        """GET (or POST ``body`` to) ``/_acognito/<route>?query``; the decoded JSON answer."""
+        url = f"{self.endpoint_url}/_acognito/{route}"
+        if query:
+            url += "?" + urllib.parse.urlencode(query)
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(url, data=data, method="GET" if data is None else "POST")  # noqa: S310
+        with urllib.request.urlopen(request, timeout=10) as resp:  # noqa: S310 - loopback
+            return json.loads(resp.read())
+
+    def devices(self, pool_id: str, username: str | None = None) -> list[DeviceRecord]:
+        """The devices the server knows in ``pool_id`` (of ``username``, pool user name)."""
+        query = {"pool_id": pool_id} | ({"username": username} if username else {})
+        rows = self.call("devices", query=query)["devices"]
+        return [
+            DeviceRecord(
+                r["device_key"],
+                r["group_key"],
+                r["username"],
+                r["confirmed"],
+                r["remembered"],
+                r["name"],
+            )
+            for r in rows
+        ]
+
+    def refresh_token_status(self, token: str) -> str:
+        """``active``, ``rotated``, ``revoked``, ``expired`` or ``unknown``."""
+        status: str = self.call("refresh-token", {"token": token})["status"]
+        return status
+
+    def advance_clock(self, seconds: float) -> float:
+        """Move the server's clock forward (codes, sessions, refresh tokens); the offset."""
+        offset: float = self.call("clock", {"advance": seconds})["offset"]
+        return offset
+
+    def set_custom_auth(
+        self, pool_id: str, answer: str, parameters: dict[str, str] | None = None
+    ) -> None:
+        """Stand in for the pool's custom auth triggers: one challenge, this answer."""
+        self.call(
+            "custom-auth", {"pool_id": pool_id, "answer": answer, "parameters": parameters or {}}
+        )
+
+    def set_user_mfa(
+        self,
+        pool_id: str,
+        username: str,
+        *,
+        totp: bool | None = None,
+        sms: bool | None = None,
+        preferred: str | None = None,
+    ) -> None:
+        """Turn a user's TOTP / SMS MFA on or off (TOTP uses moto's fixed secret)."""
+        body: dict[str, Any] = {"pool_id": pool_id, "username": username}
+        for key, value in (("totp", totp), ("sms", sms), ("preferred", preferred)):
+            if value is not None:
+                body[key] = value
+        self.call("user-mfa", body)
+
+    def set_user_status(self, pool_id: str, username: str, status: str) -> None:
+        """Put a user in a status (UNCONFIRMED, RESET_REQUIRED, ...) without the flow."""
+        self.call("user-mfa", {"pool_id": pool_id, "username": username, "status": status})
+
+    def hold(self, operation: str) -> None:
+        """Park every ``operation`` request inside the server until :meth:`release`
+        (at most 10 s): a way to test what a client does while a call is in flight."""
+        self.call("hold", {"operation": operation})
+
+    def release(self, operation: str) -> None:
+        """Let the held ``operation`` requests go on."""
+        self.call("release", {"operation": operation})
+
+    def internal_errors(self) -> list[str]:
+        """Tracebacks of bugs in the local Cognito's own extensions (empty, we hope)."""
+        errors: list[str] = self.call("internal-errors")["errors"]
+        return errors
+
+    def record_requests(self, on: bool = True, *, clear: bool = False) -> None:
+        """Log every user-pool request the server answers (off by default: it costs)."""
+        self.call("requests", {"record": on, "clear": clear})
+
+    def requests(self, since: int = 0) -> list[RequestRecord]:
+        """The logged requests from index ``since`` on (parameters include secrets)."""
+        rows = self.call("requests", query={"since": str(since)})["requests"]
+        return [RequestRecord(**row) for row in rows]
+
+
+@dataclass(frozen=True)
+class RequestRecord:
+    """One user-pool request the server answered (``params`` holds secrets: not in repr)."""
+
+    operation: str
+    status: int
+    error_code: str | None
+    params: dict[str, Any] = field(repr=False, compare=False)
+
+
+class Inbox:
+    """Every code the local Cognito sent by "mail" or "SMS": sign-up, password reset, ..."""
+
+    def __init__(self, api: TestApi) -> None:
+        self._api = api
+
+    def codes(
+        self, pool_id: str | None = None, username: str | None = None, purpose: str | None = None
+    ) -> list[SentCode]:
+        """The codes sent so far, oldest first, filtered by pool, pool user name, purpose."""
+        query = {
+            k: v
+            for k, v in (("pool_id", pool_id), ("username", username), ("purpose", purpose))
+            if v is not None
+        }
+        return [SentCode(**row) for row in self._api.call("inbox", query=query)["codes"]]
+
+    def last_code(self, pool_id: str, username: str, purpose: str) -> str:
+        """The newest ``purpose`` code sent to ``username`` (its pool user name)."""
+        found = self.codes(pool_id, username, purpose)
+        if not found:
+            raise LookupError(f"no {purpose} code was sent to {username!r}")
+        return found[-1].code
