@@ -18,7 +18,10 @@ through the proxy (the user-pool API as AWS JSON 1.1 ``POST /``, and the JWKS as
 Requests may arrive in absolute form (``POST http://host:port/ HTTP/1.1``), which
 aiobotocore's httpx session sends on trio; the proxy forwards them in origin form.
 Every request is recorded (kind, operation, what the proxy did), so tests count the
-attempts the retry policy made.
+attempts the retry policy made. Every refresh token the server hands out is recorded
+too, with the token it replaced (a refresh with rotation), whether or not the client
+received the answer: :meth:`FaultProxy.newest_refresh_token` follows that chain, which
+is what "no token lost" is checked against, whatever server is behind the proxy.
 """
 
 from __future__ import annotations
@@ -112,6 +115,8 @@ class FaultProxy:
         self._rules: list[Rule] = []
         self._seen: list[Seen] = []
         self._hold = _Hold()
+        self._issued: set[str] = set()
+        self._successor: dict[str, str] = {}
         self._port = 0
         self._httpd: _ProxyServer | None = None
         self._thread: threading.Thread | None = None
@@ -215,6 +220,40 @@ class FaultProxy:
             for s in self.seen
             if (kind is None or s.kind == kind) and (operation is None or s.operation == operation)
         )
+
+    def issued(self, token: str) -> bool:
+        """Whether the server handed out this refresh token (through the proxy)."""
+        with self._lock:
+            return token in self._issued
+
+    def newest_refresh_token(self, token: str) -> str:
+        """The end of ``token``'s rotation chain: the newest refresh token the server
+        issued in exchange for it (or for its successors); ``token`` when none."""
+        with self._lock:
+            seen = {token}
+            while token in self._successor:
+                token = self._successor[token]
+                if token in seen:  # pragma: no cover - a server answering in a loop
+                    break
+                seen.add(token)
+            return token
+
+    def _note_tokens(self, request: bytes, response: bytes) -> None:
+        """Record a refresh token in an answer, and the one the request sent."""
+        try:
+            sent, got = json.loads(request or b"{}"), json.loads(response or b"{}")
+        except ValueError:
+            return
+        if not isinstance(sent, dict) or not isinstance(got, dict):
+            return
+        new = (got.get("AuthenticationResult") or {}).get("RefreshToken")
+        if not isinstance(new, str):
+            return
+        old = sent.get("RefreshToken") or (sent.get("AuthParameters") or {}).get("REFRESH_TOKEN")
+        with self._lock:
+            self._issued.add(new)
+            if isinstance(old, str) and old != new:
+                self._successor[old] = new
 
     def forget(self) -> None:
         with self._lock:
@@ -369,6 +408,7 @@ class _Handler(BaseHTTPRequestHandler):
             conn.request(self.command, self._origin_path(), body=body or None, headers=headers)
             response = conn.getresponse()
             payload = response.read()
+            self.server.proxy._note_tokens(body, payload)
             kept = [(k, v) for k, v in response.getheaders() if k.lower() not in _HOP_BY_HOP]
             return response.status, kept, payload
         except OSError:
