@@ -241,3 +241,91 @@ async def test_confirm_device_needs_new_device_metadata() -> None:
     aws = AWSSRP("u", PASSWORD, "us-east-1_abc", "c", client=object())
     with pytest.raises(ConfigurationError, match="NewDeviceMetadata"):
         await aws.confirm_device({"AuthenticationResult": {"AccessToken": "a.b.c"}})
+
+
+# ------------------------------------------------------------- pycognito's public surface
+
+
+async def test_pycognito_manual_exchange_with_get_auth_params_and_process_challenge(
+    server: LocalServer, client: Any
+) -> None:
+    """pycognito's hand-driven SRP (get_auth_params, process_challenge), with ``await``:
+    the test server checks the password proof, so a wrong password is refused."""
+    pool_id = server.create_pool()
+    client_id, secret = server.create_client(pool_id, secret=True)
+    server.create_user(pool_id, "yan", PASSWORD)
+
+    async def exchange(password: str) -> dict[str, Any]:
+        # pycognito's positional order: pool_region (None: the client has it), client, secret.
+        aws = AWSSRP("yan", password, pool_id, client_id, None, client, secret)
+        params = await aws.get_auth_params()
+        assert set(params) == {"USERNAME", "SRP_A", "SECRET_HASH"}
+        assert params["SECRET_HASH"] == AWSSRP.get_secret_hash("yan", client_id, secret)
+        start = await client.initiate_auth(
+            AuthFlow="USER_SRP_AUTH", AuthParameters=params, ClientId=client_id
+        )
+        assert start["ChallengeName"] == AWSSRP.PASSWORD_VERIFIER_CHALLENGE
+        answer = await aws.process_challenge(start["ChallengeParameters"], params)
+        assert answer["TIMESTAMP"].endswith(f"UTC {answer['TIMESTAMP'][-4:]}")
+        return dict(
+            await client.respond_to_auth_challenge(
+                ClientId=client_id,
+                ChallengeName="PASSWORD_VERIFIER",
+                ChallengeResponses=answer,
+            )
+        )
+
+    tokens = await exchange(PASSWORD)
+    assert peek_claims(tokens["AuthenticationResult"]["AccessToken"])["username"] == "yan"
+    with pytest.raises(client.exceptions.NotAuthorizedException):
+        await exchange("Wrong-Passw0rd!")
+
+
+async def test_process_challenge_refuses_a_malformed_challenge() -> None:
+    aws = AWSSRP("zed", PASSWORD, "us-east-1_abc", "client1")
+    params = await aws.get_auth_params()
+    assert await aws.get_auth_params() == params  # one ``a`` per AWSSRP, as pycognito
+    with pytest.raises(ConfigurationError, match="SRP_B"):
+        await aws.process_challenge({"USER_ID_FOR_SRP": "zed", "SALT": "ab"}, params)
+    await aws.close()
+
+
+def test_cognito_formatted_timestamp_is_pycognitos() -> None:
+    from datetime import datetime, timedelta, timezone
+
+    stamp = AWSSRP.get_cognito_formatted_timestamp
+    assert stamp(datetime(2022, 1, 2, 12, 0, 0)) == "Sun Jan 2 12:00:00 UTC 2022"
+    paris = timezone(timedelta(hours=1))
+    assert stamp(datetime(2022, 1, 1, 1, 0, 5, tzinfo=paris)) == "Sat Jan 1 00:00:05 UTC 2022"
+
+
+def test_positional_pool_region_and_client_rules() -> None:
+    aws = AWSSRP("u", PASSWORD, "us-east-1_abc", "client1", "eu-west-1")
+    assert aws._idp.region == "eu-west-1"
+    with pytest.raises(ConfigurationError, match="not yet|first use|await a call"):
+        _ = aws.client
+    with pytest.raises(ConfigurationError, match="pool_region or client"):
+        AWSSRP("u", PASSWORD, "us-east-1_abc", "client1", "eu-west-1", object())
+
+
+def test_a_boto3_client_is_refused_with_what_to_pass_instead() -> None:
+    import botocore.session
+
+    boto = botocore.session.get_session().create_client(
+        "cognito-idp",
+        region_name=REGION,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    try:
+        with pytest.raises(ConfigurationError, match="aiobotocore") as refused:
+            AWSSRP("u", PASSWORD, "us-east-1_abc", "client1", client=boto)
+        assert "acognito.sync.AWSSRP" in str(refused.value)
+    finally:
+        boto.close()
+
+
+async def test_client_is_the_one_passed_in(client: Any) -> None:
+    aws = AWSSRP("u", PASSWORD, "us-east-1_abc", "client1", client=client)
+    await aws.get_auth_params()  # no call to Cognito: the client is simply kept
+    assert aws.client is client

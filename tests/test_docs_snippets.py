@@ -9,34 +9,51 @@ loopback API that wants a bearer token). botocore's
 server and ``COGNITO_JWKS`` hands them its keys, so the snippets carry no test hooks.
 
 A snippet that needs a real AWS account (a Lambda trigger, an OAuth2 domain, device
-tracking) follows a ``<!-- needs-aws -->`` line: it is compiled and its imports are
-checked, not run.
+tracking, a sign-in step the local Cognito cannot produce) follows a ``<!-- needs-aws -->``
+line: it is compiled and its imports are checked, not run.
+
+A snippet that needs a particular pool state follows a ``<!-- snippet-setup: NAME -->``
+line; NAME is one of ``SETUPS`` below (a user who must choose a new password, a pool with
+MFA required, a user with TOTP set up, ...). The harness builds that state with
+``CognitoAdmin`` and plays the user: what the snippet asks with ``input()`` is answered
+through ``sys.stdin`` (a new password, a code from an authenticator app holding moto's
+fixed TOTP secret), and every scripted answer must be asked for, so the step was reached.
 """
 
 from __future__ import annotations
 
 import ast
 import importlib
+import io
+import itertools
 import json
 import re
 import runpy
+import sys
 import threading
+import time
 import urllib.request
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import anyio
 import pytest
 
-from acognito.testing import CognitoAdmin
+from acognito import AsyncCognito
+from acognito.identity import session_for_this_loop
+from acognito.testing import MOTO_TOTP_SECRET, CognitoAdmin, LocalPool, fresh_totp, totp
+from acognito.testing._test_api import Inbox, TestApi
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
 FENCE = re.compile(r"^```python[^\n]*\n(.*?)^```", re.DOTALL | re.MULTILINE)
 NEEDS_AWS = "<!-- needs-aws -->"
+SETUP = re.compile(r"<!-- snippet-setup: ([a-z0-9-]+) -->")
 USERNAME = "ann"
 PASSWORD = "Ann-Passw0rd!x"
+NEW_PASSWORD = "Ann-N3w-Passw0rd!x"
 SNIPPET_TIMEOUT = 120  # seconds
 
 
@@ -45,15 +62,21 @@ class Snippet:
     source: str  # "docs/signin.md#2"
     code: str
     needs_aws: bool
+    setup: str = "default"
 
 
 def extract(path: Path) -> list[Snippet]:
+    """The page's Python fences, with the HTML comments right above each one."""
     text = path.read_text()
     found = []
     for number, match in enumerate(FENCE.finditer(text), start=1):
         before = text[: match.start()].rstrip().splitlines()
-        needs_aws = bool(before) and before[-1].strip() == NEEDS_AWS
-        found.append(Snippet(f"{path.relative_to(ROOT)}#{number}", match.group(1), needs_aws))
+        above = (line.strip() for line in reversed(before))
+        comments = list(itertools.takewhile(lambda line: line.startswith("<!--"), above))
+        setups = [m.group(1) for line in comments if (m := SETUP.fullmatch(line))]
+        source = f"{path.relative_to(ROOT)}#{number}"
+        assert len(setups) <= 1, f"{source}: more than one snippet-setup"
+        found.append(Snippet(source, match.group(1), NEEDS_AWS in comments, *setups[:1]))
     return found
 
 
@@ -96,21 +119,159 @@ def api_url():
     thread.join(timeout=10)
 
 
-@pytest.fixture
-def snippet_env(cognito_local, api_url, monkeypatch):
-    async def make():
-        async with CognitoAdmin(cognito_local.endpoint_url, region=cognito_local.region) as admin:
-            pool = await admin.create_local_pool()
-            await admin.create_user(
-                pool.user_pool_id, USERNAME, PASSWORD, attributes={"email": "ann@example.com"}
-            )
-            return pool
+class _TypedAnswers(io.TextIOBase):
+    """``sys.stdin`` for a snippet: what its user types at each ``input()`` prompt.
 
-    pool = anyio.run(make)
+    ``answers`` are typed in order; then ``then()`` (if given) answers every later prompt.
+    Past the script ``input()`` sees end of file (``EOFError``), so a snippet asking more
+    than its user knows fails."""
+
+    def __init__(self, answers: list[str], then: Callable[[], str] | None = None) -> None:
+        super().__init__()
+        self._answers: Iterator[str] = iter(answers)
+        self.unanswered = len(answers)
+        self.then = then
+        self.asked = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readline(self, size: int | None = -1) -> str:  # type: ignore[override]
+        self.asked += 1
+        answer = next(self._answers, None)
+        if answer is not None:
+            self.unanswered -= 1
+            return answer + "\n"
+        return "" if self.then is None else self.then() + "\n"
+
+
+def authenticator_code() -> str:
+    """An authenticator app holding moto's TOTP secret: the current code, taken from the
+    next window when this one closes in under 3 s (moto accepts only the current one)."""
+    left = 30 - time.time() % 30
+    if left < 3:
+        time.sleep(left + 0.05)
+    return totp(MOTO_TOTP_SECRET)
+
+
+@dataclass
+class PoolState:
+    """What a setup built: the pool, extra environment, and the user's scripted answers."""
+
+    pool: LocalPool
+    env: dict[str, str] = field(default_factory=dict)
+    stdin: _TypedAnswers = field(default_factory=lambda: _TypedAnswers([]))
+
+
+async def _default(admin: CognitoAdmin) -> PoolState:
+    """A pool without MFA; ann is confirmed, with a permanent password."""
+    pool = await admin.create_local_pool()
+    await admin.create_user(
+        pool.user_pool_id, USERNAME, PASSWORD, attributes={"email": "ann@example.com"}
+    )
+    return PoolState(pool)
+
+
+async def _new_password_user(admin: CognitoAdmin) -> PoolState:
+    """ann was created by an administrator: PASSWORD is temporary, she types a new one."""
+    pool = await admin.create_local_pool()
+    await admin.create_user(
+        pool.user_pool_id,
+        USERNAME,
+        PASSWORD,
+        attributes={"email": "ann@example.com"},
+        confirmed=False,
+    )
+    return PoolState(pool, stdin=_TypedAnswers([NEW_PASSWORD]))
+
+
+async def _unconfirmed_user(admin: CognitoAdmin) -> PoolState:
+    """ann signed up and has not confirmed; she types the code from her mail (the local
+    Cognito's inbox: it checks the code)."""
+    pool = await admin.create_local_pool()
+    await admin.idp.call(
+        "sign_up",
+        ClientId=pool.public_client.client_id,
+        Username=USERNAME,
+        Password=PASSWORD,
+        UserAttributes=[{"Name": "email", "Value": "ann@example.com"}],
+    )
+    inbox = Inbox(TestApi(pool.endpoint_url))
+    code = inbox.codes(pool.user_pool_id, purpose="sign_up")[-1].code
+    return PoolState(pool, stdin=_TypedAnswers([code]))
+
+
+async def _mfa_on(admin: CognitoAdmin) -> PoolState:
+    """A pool that requires MFA; ann has none yet, so signing in sets up TOTP."""
+    pool = await admin.create_local_pool(mfa="ON")
+    await admin.create_user(pool.user_pool_id, USERNAME, PASSWORD)
+    return PoolState(pool, stdin=_TypedAnswers([], then=authenticator_code))
+
+
+async def _totp_user(admin: CognitoAdmin) -> PoolState:
+    """A pool with optional MFA; ann has set up TOTP and prefers it."""
+    pool = await admin.create_local_pool(mfa="OPTIONAL")
+    await admin.create_user(pool.user_pool_id, USERNAME, PASSWORD)
+    async with AsyncCognito(**pool.cognito_kwargs(), username=USERNAME) as ann:
+        await ann.authenticate(PASSWORD)
+        secret = await ann.associate_software_token()
+        assert await ann.verify_software_token(await fresh_totp(secret))
+        await ann.set_user_mfa_preference(False, True, "SOFTWARE_TOKEN")
+    return PoolState(pool, stdin=_TypedAnswers([], then=authenticator_code))
+
+
+async def _identity_pool(admin: CognitoAdmin) -> PoolState:
+    """The default pool plus an identity pool trusting it (moto serves cognito-identity
+    and S3 on the same endpoint); its id is in COGNITO_IDENTITY_POOL_ID."""
+    state = await _default(admin)
+    pool = state.pool
+    async with session_for_this_loop().create_client(
+        "cognito-identity",
+        region_name=pool.region,
+        endpoint_url=pool.endpoint_url,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",  # noqa: S106
+    ) as identity:
+        created = await identity.create_identity_pool(
+            IdentityPoolName="docs",
+            AllowUnauthenticatedIdentities=False,
+            CognitoIdentityProviders=[
+                {
+                    "ProviderName": f"cognito-idp.{pool.region}.amazonaws.com/{pool.user_pool_id}",
+                    "ClientId": pool.public_client.client_id,
+                }
+            ],
+        )
+    state.env["COGNITO_IDENTITY_POOL_ID"] = created["IdentityPoolId"]
+    return state
+
+
+SETUPS: dict[str, Callable[[CognitoAdmin], Awaitable[PoolState]]] = {
+    "default": _default,
+    "new-password-user": _new_password_user,
+    "unconfirmed-user": _unconfirmed_user,
+    "mfa-on": _mfa_on,
+    "totp-user": _totp_user,
+    "identity-pool": _identity_pool,
+}
+
+
+@pytest.fixture
+def snippet_env(snippet, cognito_local, api_url, monkeypatch) -> PoolState:
+    """A fresh pool in the state the snippet's setup names, and the environment to use it."""
+
+    async def make() -> PoolState:
+        async with CognitoAdmin(cognito_local.endpoint_url, region=cognito_local.region) as admin:
+            return await SETUPS[snippet.setup](admin)
+
+    state = anyio.run(make)
+    pool = state.pool
     with urllib.request.urlopen(pool.jwks_url, timeout=30) as answer:  # loopback
         jwks = answer.read().decode()
     for name, value in {
         "AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER": cognito_local.endpoint_url,
+        "AWS_ENDPOINT_URL_COGNITO_IDENTITY": cognito_local.endpoint_url,
+        "AWS_ENDPOINT_URL_S3": cognito_local.endpoint_url,
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
         "AWS_DEFAULT_REGION": cognito_local.region,
@@ -120,12 +281,16 @@ def snippet_env(cognito_local, api_url, monkeypatch):
         "COGNITO_USERNAME": USERNAME,
         "COGNITO_PASSWORD": PASSWORD,
         "API_URL": api_url,
+        **state.env,
     }.items():
         monkeypatch.setenv(name, value)
-    return pool
+    monkeypatch.setattr(sys, "stdin", state.stdin)
+    return state
 
 
-def run_snippet(snippet: Snippet, backend: str, tmp_path: Path, monkeypatch, capsys) -> None:
+def run_snippet(
+    snippet: Snippet, env: PoolState, backend: str, tmp_path: Path, monkeypatch, capsys
+) -> None:
     real_run = anyio.run
 
     def run_on_backend(func, *args, backend_options=None, **kwargs):
@@ -153,6 +318,9 @@ def run_snippet(snippet: Snippet, backend: str, tmp_path: Path, monkeypatch, cap
         raise outcome[0]
     out = capsys.readouterr().out
     assert "eyJ" not in out, "a snippet printed a token"
+    assert env.stdin.unanswered == 0, f"{snippet.source} never asked its user for an answer"
+    if env.stdin.then is not None:
+        assert env.stdin.asked, f"{snippet.source} never asked for a code"
 
 
 def check_compiles_and_imports(snippet: Snippet) -> None:
@@ -174,6 +342,9 @@ def check_compiles_and_imports(snippet: Snippet) -> None:
 
 def test_the_docs_have_snippets_and_every_page_is_in_the_site() -> None:
     assert len(DOC_SNIPPETS) >= 15
+    for snippet in DOC_SNIPPETS + README_SNIPPETS:
+        assert snippet.setup in SETUPS, f"{snippet.source}: unknown snippet-setup"
+        assert not (snippet.needs_aws and snippet.setup != "default"), snippet.source
     nav = (ROOT / "mkdocs.yml").read_text()
     for page in DOCS.glob("*.md"):
         assert f" {page.name}" in nav, f"{page.name} is not in mkdocs.yml's nav"
@@ -194,7 +365,7 @@ RUNNABLE = [s for s in DOC_SNIPPETS if not s.needs_aws]
 @pytest.mark.parametrize("backend", ["asyncio", "trio"])
 @pytest.mark.parametrize("snippet", RUNNABLE, ids=lambda s: s.source)
 def test_doc_snippet_runs(snippet, backend, snippet_env, tmp_path, monkeypatch, capsys) -> None:
-    run_snippet(snippet, backend, tmp_path, monkeypatch, capsys)
+    run_snippet(snippet, snippet_env, backend, tmp_path, monkeypatch, capsys)
 
 
 def _readme_param(snippet: Snippet):
@@ -206,7 +377,7 @@ def _readme_param(snippet: Snippet):
 @pytest.mark.parametrize("backend", ["asyncio", "trio"])
 @pytest.mark.parametrize("snippet", [_readme_param(s) for s in README_SNIPPETS if not s.needs_aws])
 def test_readme_snippet_runs(snippet, backend, snippet_env, tmp_path, monkeypatch, capsys) -> None:
-    run_snippet(snippet, backend, tmp_path, monkeypatch, capsys)
+    run_snippet(snippet, snippet_env, backend, tmp_path, monkeypatch, capsys)
 
 
 def _pycognito_public_names() -> list[str]:

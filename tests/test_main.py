@@ -1,4 +1,4 @@
-"""`python -m acognito demo`: the README's first command."""
+"""`python -m acognito demo`: the README's first command, and the first tools."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ import sys
 
 import pytest
 
-from acognito.__main__ import main, run_demo
+from acognito.cli import main
+from acognito.cli.demo import run_demo
 
 pytestmark = pytest.mark.anyio
 
@@ -20,18 +21,29 @@ async def test_demo_walks_every_step(anyio_backend) -> None:
         f"under {anyio_backend}",
         "register('ada@example.com') -> confirmed=False",
         "authenticate(password) with SRP -> tokens issued",
+        "confirm_sign_up(code from the local inbox) -> ok",
+        # The local Cognito checks the SRP proof against the password, as Cognito does.
+        "authenticate(wrong password) with SRP -> refused: NotAuthorizedException",
         "CognitoVerifier.verify(access token) -> valid",
         "verify(forged token) -> rejected: JwtInvalidSignatureError",
         "get_user() -> given_name='Ada'",
         "GET /hello with httpx + CognitoAuth -> 200",
         "the API checked 1 bearer token(s) with CognitoVerifier",
-        "new tokens: True",
-        "logout() -> signed out everywhere",
+        "new access token: True",
+        "refresh token rotated: the old one is retired (GetTokensFromRefreshToken)",
+        "logout() -> signed out everywhere; tokens left in the session: none",
         "stopped the local Cognito",
+        "acognito local",
+        "acognito login --username <user>",
     ):
         assert step in text
-    # Tokens are never printed, only their claims.
+    # Tokens are never printed, only their claims; nor the session's token holder.
     assert "eyJ" not in text
+    assert "Tokens(" not in text
+    # Each step shows its own time: cumulative times would never go down.
+    times = [int(line.rsplit("(", 1)[1].split(" ms")[0]) for line in lines if line.endswith(" ms)")]
+    assert len(times) >= 12
+    assert any(later < earlier for earlier, later in zip(times, times[1:]))
 
 
 def test_demo_command_exits_zero() -> None:
@@ -82,7 +94,9 @@ def test_verify_command_with_a_jwks_file(tmp_path) -> None:
     assert token not in wrong.stderr + wrong.stdout
 
 
-async def test_login_command_against_the_local_cognito(cognito_admin, cognito_pool) -> None:
+async def test_login_command_against_the_local_cognito(
+    cognito_admin, cognito_pool, tmp_path
+) -> None:
     import json
 
     import anyio
@@ -99,11 +113,17 @@ async def test_login_command_against_the_local_cognito(cognito_admin, cognito_po
         "--endpoint-url",
         cognito_pool.endpoint_url,
         "--password-stdin",
+        "--json",
     ]
     env_args = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
     import os
 
-    env = {**os.environ, **env_args}
+    env = {
+        **os.environ,
+        **env_args,
+        "ACOGNITO_CONFIG_DIR": str(tmp_path / "config"),
+        "ACOGNITO_CACHE_DIR": str(tmp_path / "cache"),
+    }
     run = await anyio.run_process(
         [sys.executable, "-m", "acognito", *args], input=b"Cli-Passw0rd!\n", env=env, check=False
     )
@@ -111,11 +131,13 @@ async def test_login_command_against_the_local_cognito(cognito_admin, cognito_po
     claims = json.loads(run.stdout)
     assert claims["access"]["username"] == "cli-user"
     assert "Cli-Passw0rd!" not in run.stdout.decode()
-    # A wrong password is refused in tests/test_local_cognito.py; here an unknown
-    # user shows the typed error path of the command.
+    assert b"Signed in as cli-user" in run.stderr
+    # moto accepts any SRP proof, so a wrong password is proven elsewhere (loopback
+    # server); here an unknown user shows the typed error path of the command.
     unknown = [a if a != "cli-user" else "nobody" for a in args]
     bad = await anyio.run_process(
         [sys.executable, "-m", "acognito", *unknown], input=b"whatever\n", env=env, check=False
     )
     assert bad.returncode == 1
     assert b"UserNotFoundError" in bad.stderr
+    assert bad.stderr.count(b"\n") == 1  # one line, no traceback

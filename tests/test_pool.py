@@ -333,3 +333,20 @@ def test_a_plain_http_emulator_endpoint_may_serve_its_jwks_over_http() -> None:
             "client1",
             jwks_url="http://jwks.example.com/eu-west-1_AbC123/.well-known/jwks.json",
         )
+
+
+async def test_an_admin_only_session_gets_its_own_pool_without_verifiers(cognito_pool) -> None:
+    kwargs = cognito_pool.cognito_kwargs()
+    async with (
+        AsyncCognito(**kwargs) as app,
+        AsyncCognito(**{**kwargs, "client_id": None}) as admin,
+    ):
+        assert app.pool is not None
+        assert admin.pool is not None
+        assert app.pool is not admin.pool  # the pool key includes the (absent) client id
+        assert admin.pool.client_id is None
+        assert (admin.pool.id_verifier, admin.pool.access_verifier) == (None, None)
+        assert app.pool.id_verifier is not None
+        assert "client_id=None" in repr(admin.pool)
+        await admin.admin_create_user("quin", DEFAULT_PASSWORD, {"MessageAction": "SUPPRESS"})
+        assert [u.username for u in await admin.get_users()] == ["quin"]

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import platform
 from collections.abc import Mapping
+from datetime import datetime, timezone
 from typing import Any
 
+from . import srp
 from ._idp import IdpClient
 from ._ids import check_client_id, check_region, parse_pool_id
 from ._lifecycle import AsyncClosing
 from ._secret import redact, secret_hash
+from ._threads import run_cpu
 from .devices import DeviceCredentials, confirm_device, forget_device, update_device_status
 from .errors import ConfigurationError, ForceChangePasswordException
 from .flows import SignIn
@@ -28,13 +31,34 @@ def _need(value: str | None, what: str) -> str:
     return value
 
 
+def _refuse_sync_client(client: object) -> None:
+    """A boto3 (blocking botocore) client cannot be awaited: say what to pass instead."""
+    from aiobotocore.client import AioBaseClient
+    from botocore.client import BaseClient
+
+    if isinstance(client, BaseClient) and not isinstance(client, AioBaseClient):
+        raise ConfigurationError(
+            "AWSSRP got a boto3 (blocking) client: pass an aiobotocore 'cognito-idp' "
+            "client, or no client (AWSSRP then makes its own from pool_region); "
+            "blocking code can use acognito.sync.AWSSRP, which takes a boto3 client"
+        )
+
+
 class AWSSRP(AsyncClosing):
     """SRP sign-in for one user, with optional remembered-device credentials.
 
-    ``client`` is an aiobotocore ``cognito-idp`` client you own; without it AWSSRP
-    makes its own (``pool_region`` / ``endpoint_url``) and closes it in ``close()`` or
-    at the end of ``async with``.
+    The arguments are pycognito's, in its positional order. ``client`` is an
+    aiobotocore ``cognito-idp`` client you own (a boto3 client is refused: it cannot be
+    awaited); without it AWSSRP makes its own (``pool_region`` / ``endpoint_url``) and
+    closes it in ``close()`` or at the end of ``async with``.
     """
+
+    SMS_MFA_CHALLENGE = "SMS_MFA"
+    SOFTWARE_TOKEN_MFA_CHALLENGE = "SOFTWARE_TOKEN_MFA"  # noqa: S105 - a challenge name
+    NEW_PASSWORD_REQUIRED_CHALLENGE = "NEW_PASSWORD_REQUIRED"  # noqa: S105 - a challenge name
+    PASSWORD_VERIFIER_CHALLENGE = "PASSWORD_VERIFIER"  # noqa: S105 - a challenge name
+    DEVICE_SRP_CHALLENGE = "DEVICE_SRP_AUTH"
+    DEVICE_PASSWORD_VERIFIER_CHALLENGE = "DEVICE_PASSWORD_VERIFIER"  # noqa: S105 - a challenge name
 
     def __init__(
         self,
@@ -42,14 +66,14 @@ class AWSSRP(AsyncClosing):
         password: str,
         pool_id: str,
         client_id: str,
-        *,
+        pool_region: str | None = None,
         client: Any = None,
         client_secret: str | None = None,
-        pool_region: str | None = None,
-        endpoint_url: str | None = None,
         device_key: str | None = None,
         device_group_key: str | None = None,
         device_password: str | None = None,
+        *,
+        endpoint_url: str | None = None,
     ) -> None:
         self.username = _need(username, "username")
         self._password = _need(password, "password")
@@ -62,13 +86,39 @@ class AWSSRP(AsyncClosing):
         self.device_key = device_key
         self.device_group_key = device_group_key
         self._device_password = device_password
+        #: The secret ``a`` behind :meth:`get_auth_params` (pycognito's name); A is made
+        #: on first use, off the event loop.
+        self.small_a_value = srp.generate_small_a()
+        self._large_a: int | None = None
+        self._given_client = client
         if client is not None:
+            if pool_region is not None:
+                raise ConfigurationError(
+                    "pass pool_region or client, not both (the client has its region)"
+                )
+            _refuse_sync_client(client)
             self._idp = IdpClient.wrap(client)
         else:
             self._idp = IdpClient(
                 region=region if pool_region is None else check_region(pool_region),
                 endpoint_url=endpoint_url,
             )
+
+    @property
+    def client(self) -> Any:
+        """The aiobotocore client: the one passed in, or AWSSRP's own once made (after a
+        first call); before that a :class:`ConfigurationError`."""
+        client = self._given_client if self._given_client is not None else self._idp._client
+        if client is None:
+            raise ConfigurationError(
+                "AWSSRP makes its aiobotocore client on first use: await a call first, "
+                "or pass client= (an aiobotocore 'cognito-idp' client)"
+            )
+        return client
+
+    @property
+    def client_secret(self) -> str | None:
+        return self._client_secret
 
     async def aclose(self) -> None:
         """Close the client AWSSRP made (a client you passed in stays open)."""
@@ -80,6 +130,64 @@ class AWSSRP(AsyncClosing):
     def get_secret_hash(username: str, client_id: str, client_secret: str) -> str:
         """Cognito's SECRET_HASH for ``username`` (see :func:`acognito._secret.secret_hash`)."""
         return secret_hash(username, client_id, client_secret)
+
+    @staticmethod
+    def get_cognito_formatted_timestamp(input_datetime: datetime) -> str:
+        """Cognito's TIMESTAMP for ``input_datetime`` (``"Sat Jan 1 00:00:00 UTC 2022"``);
+        a naive datetime is taken as UTC, as pycognito does."""
+        if input_datetime.tzinfo is None:
+            input_datetime = input_datetime.replace(tzinfo=timezone.utc)
+        return srp.cognito_timestamp(input_datetime)
+
+    async def get_auth_params(self) -> dict[str, str]:
+        """InitiateAuth's USER_SRP_AUTH parameters (USERNAME, SRP_A, SECRET_HASH when the
+        client has a secret, DEVICE_KEY with device credentials), for driving the
+        exchange by hand; A = g^a mod N is computed off the event loop."""
+        if self._large_a is None:
+            self._large_a = await run_cpu(srp.calculate_a, self.small_a_value)
+        params = {"USERNAME": self.username, "SRP_A": format(self._large_a, "x")}
+        if self._client_secret is not None:
+            params["SECRET_HASH"] = secret_hash(self.username, self.client_id, self._client_secret)
+        if self.device_key is not None:
+            params["DEVICE_KEY"] = self.device_key
+        return params
+
+    async def process_challenge(
+        self, challenge_parameters: Mapping[str, str], request_parameters: Mapping[str, str]
+    ) -> dict[str, str]:
+        """The PASSWORD_VERIFIER ChallengeResponses for the ``a`` behind
+        :meth:`get_auth_params` (the SRP math runs off the event loop). Raises
+        :class:`~acognito.errors.SRPError` for a malformed or unsafe challenge."""
+        for name in ("USER_ID_FOR_SRP", "SRP_B", "SALT", "SECRET_BLOCK"):
+            _need(challenge_parameters.get(name), f"challenge parameter {name}")
+        username = challenge_parameters.get("USERNAME") or request_parameters.get("USERNAME")
+        username = _need(username, "USERNAME")
+        timestamp = srp.cognito_timestamp(datetime.now(timezone.utc))
+        block = challenge_parameters["SECRET_BLOCK"]
+
+        def sign() -> str:
+            return srp.password_claim_signature(
+                pool_id=self.pool_id,
+                user_id_for_srp=challenge_parameters["USER_ID_FOR_SRP"],
+                password=self._password,
+                small_a=self.small_a_value,
+                srp_b=challenge_parameters["SRP_B"],
+                salt=challenge_parameters["SALT"],
+                secret_block=block,
+                timestamp=timestamp,
+            )
+
+        response = {
+            "TIMESTAMP": timestamp,
+            "USERNAME": username,
+            "PASSWORD_CLAIM_SECRET_BLOCK": block,
+            "PASSWORD_CLAIM_SIGNATURE": await run_cpu(sign),
+        }
+        if self._client_secret is not None:
+            response["SECRET_HASH"] = secret_hash(username, self.client_id, self._client_secret)
+        if self.device_key is not None:
+            response["DEVICE_KEY"] = self.device_key
+        return response
 
     def _device(self) -> DeviceCredentials | None:
         if self.device_key and self.device_group_key and self._device_password:

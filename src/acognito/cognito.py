@@ -50,6 +50,17 @@ class AsyncCognito(SignInCommands, SignInStepsMixin, AccountCommands, AdminComma
     that. ``max_concurrency`` caps the pool's Cognito calls in flight (default: the
     connection pool size, 10).
 
+    The arguments up to ``boto3_client_kwargs`` are pycognito's, in its positional
+    order; acognito's own options are keyword-only. ``client_id=None`` makes an
+    admin-only session (``admin_*`` calls, groups, users): operations that need an app
+    client (sign-in, sign-up, token verification, ...) raise
+    :class:`~acognito.errors.ConfigurationError` naming the operation, before any call.
+    ``boto3_client_kwargs`` takes ``create_client``'s ``endpoint_url``, ``region_name``,
+    ``aws_access_key_id``, ``aws_secret_access_key``, ``aws_session_token`` and
+    ``config`` (a botocore ``Config`` is converted); any other key is refused by name,
+    and an explicit argument (``user_pool_region=``, ``access_key=``, ...) wins over
+    the same setting there. :attr:`client` is the aiobotocore client once open.
+
     A session belongs to the event loop it is first used on; used from another loop it
     raises :class:`~acognito.errors.ConfigurationError`. A session never closed leaks
     nothing: the connections are the pool's, closed with the loop. Secrets (tokens,
@@ -59,18 +70,19 @@ class AsyncCognito(SignInCommands, SignInStepsMixin, AccountCommands, AdminComma
     def __init__(
         self,
         user_pool_id: str,
-        client_id: str,
-        *,
+        client_id: str | None,
         user_pool_region: str | None = None,
         username: str | None = None,
         id_token: str | None = None,
-        access_token: str | None = None,
         refresh_token: str | None = None,
+        access_token: str | None = None,
         client_secret: str | None = None,
         access_key: str | None = None,
         secret_key: str | None = None,
         session: AioSession | None = None,
         botocore_config: AioConfig | None = None,
+        boto3_client_kwargs: Mapping[str, Any] | None = None,
+        *,
         endpoint_url: str | None = None,
         jwks_url: str | None = None,
         issuer: str | None = None,
@@ -93,6 +105,7 @@ class AsyncCognito(SignInCommands, SignInStepsMixin, AccountCommands, AdminComma
             secret_key=secret_key,
             session=session,
             botocore_config=botocore_config,
+            boto3_client_kwargs=boto3_client_kwargs,
             endpoint_url=endpoint_url,
             jwks_url=jwks_url,
             issuer=issuer,
@@ -118,7 +131,7 @@ class AsyncCognito(SignInCommands, SignInStepsMixin, AccountCommands, AdminComma
             refresh_margin=refresh_margin,
             verify_on_sign_in=verify_on_sign_in,
         )
-        if jwks is not None or jwks_cache is not None:
+        if (jwks is not None or jwks_cache is not None) and settings.client_id is not None:
             # Keys of its own: this session does not share the pool's verifiers.
             self._owns_jwks = jwks_cache is None
             self._own_jwks = cache = (
@@ -169,6 +182,32 @@ class AsyncCognito(SignInCommands, SignInStepsMixin, AccountCommands, AdminComma
             refresh_margin=self.refresh_margin,
             verify_on_sign_in=self.verify_on_sign_in,
         )
+
+    # ------------------------------------------------------------------ the client
+
+    @property
+    def client(self) -> Any:
+        """The aiobotocore ``cognito-idp`` client this session calls through (its pool's),
+        for botocore's ``Stubber`` or an API call acognito has no method for.
+
+        It exists once the session is open: inside ``async with``, after a first call,
+        or after ``await cognito.get_client()``; before that this raises
+        :class:`~acognito.errors.ConfigurationError` (an aiobotocore client is built
+        on an event loop). It is shared with the pool's other sessions: do not close it.
+        """
+        pool = self.pool
+        if pool is None or pool.idp._client is None:
+            raise ConfigurationError(
+                "AsyncCognito.client exists once the session is open: use it inside "
+                "`async with AsyncCognito(...)`, or `await cognito.get_client()` first"
+            )
+        return pool.client
+
+    async def get_client(self) -> Any:
+        """The aiobotocore client (see :attr:`client`), opening the session first."""
+        idp = await self._idp_client()
+        await idp.open()
+        return self.client
 
     # ------------------------------------------------------------------ lifecycle
 

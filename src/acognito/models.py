@@ -45,6 +45,18 @@ class _Owner(Protocol):
     async def admin_delete_group(self, group_name: str) -> None: ...
 
 
+def _owner(cognito: _Owner | None, cognito_obj: _Owner | None, what: str) -> _Owner:
+    """The session a User or Group belongs to: ``cognito=`` or pycognito's ``cognito_obj=``."""
+    if cognito is not None and cognito_obj is not None and cognito is not cognito_obj:
+        raise ConfigurationError(
+            f"{what}: pass cognito= or cognito_obj= (the same session), not both"
+        )
+    owner = cognito if cognito is not None else cognito_obj
+    if owner is None:
+        raise ConfigurationError(f"{what} needs the session it belongs to (cognito=)")
+    return owner
+
+
 def attributes_to_dict(
     attribute_list: Iterable[Mapping[str, str]] | None, attr_map: AttrMap | None = None
 ) -> dict[str, Any]:
@@ -82,6 +94,7 @@ class User:
     """A user of the pool: attributes by name (``user.email``), metadata, and
     ``await user.save()`` / ``await user.delete()`` through the session that made it.
 
+    The session is ``cognito=`` (pycognito's ``cognito_obj=`` is the same argument).
     ``sub``, ``email_verified`` and ``phone_number_verified`` are plain attributes;
     other attributes and metadata are reachable as attributes or through
     :attr:`attributes` and :attr:`metadata`.
@@ -93,13 +106,16 @@ class User:
         self,
         username: str | None,
         attribute_list: Iterable[Mapping[str, str]] | None,
-        cognito: _Owner,
+        cognito: _Owner | None = None,
         metadata: Mapping[str, Any] | None = None,
         attr_map: AttrMap | None = None,
+        *,
+        cognito_obj: _Owner | None = None,
     ) -> None:
+        owner = _owner(cognito, cognito_obj, "User")
         data = attributes_to_dict(attribute_list, attr_map)
         object.__setattr__(self, "username", username)
-        object.__setattr__(self, "_cognito", cognito)
+        object.__setattr__(self, "_cognito", owner)
         object.__setattr__(self, "_attr_map", dict(attr_map or {}))
         object.__setattr__(self, "sub", data.pop("sub", None))
         object.__setattr__(self, "email_verified", data.pop("email_verified", None))
@@ -173,11 +189,19 @@ class User:
 
 
 class Group:
-    """A group of the pool; ``await group.save()`` / ``await group.delete()`` (admin)."""
+    """A group of the pool; ``await group.save()`` / ``await group.delete()`` (admin).
 
-    def __init__(self, group_data: Mapping[str, Any], cognito: _Owner) -> None:
+    The session is ``cognito=`` (pycognito's ``cognito_obj=`` is the same argument)."""
+
+    def __init__(
+        self,
+        group_data: Mapping[str, Any],
+        cognito: _Owner | None = None,
+        *,
+        cognito_obj: _Owner | None = None,
+    ) -> None:
         data = dict(group_data)
-        self._cognito = cognito
+        self._cognito = _owner(cognito, cognito_obj, "Group")
         self.group_name: str | None = data.pop("GroupName", None)
         self.description: str | None = data.pop("Description", None)
         self.creation_date: datetime | None = data.pop("CreationDate", None)

@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 import anyio
 from anyio.lowlevel import RunVar
 
+from ._client_options import aio_config, read_client_kwargs
 from ._idp import IdpClient, check_max_concurrency
 from ._ids import check_client_id, check_region, parse_pool_id
 from ._lifecycle import AsyncClosing
@@ -100,22 +101,39 @@ class _Settings:
         secret_key: object = None,
         session: AioSession | None = None,
         botocore_config: AioConfig | None = None,
+        boto3_client_kwargs: Mapping[str, Any] | None = None,
         endpoint_url: object = None,
         jwks_url: object = None,
         issuer: object = None,
         max_concurrency: int | None = None,
     ) -> None:
+        # An explicit argument wins over the same setting in ``boto3_client_kwargs``.
+        extra = read_client_kwargs(boto3_client_kwargs)
+        user_pool_region = user_pool_region or extra.get("user_pool_region")
+        if access_key is None and secret_key is None:
+            access_key, secret_key = extra.get("access_key"), extra.get("secret_key")
+        session_token = _optional_text(extra.get("session_token"), "aws_session_token")
+        endpoint_url = endpoint_url or extra.get("endpoint_url")
+        botocore_config = aio_config(
+            botocore_config if botocore_config is not None else extra.get("botocore_config")
+        )
         region, self.user_pool_id = parse_pool_id(user_pool_id)
-        self.client_id = check_client_id(client_id)
+        #: ``None`` for an admin-only session: operations that need an app client refuse.
+        self.client_id: str | None = None if client_id is None else check_client_id(client_id)
         if user_pool_region is not None:
             region = check_region(user_pool_region)
         self.region = region
         self.client_secret = _optional_text(client_secret, "client_secret")
+        if self.client_secret is not None and self.client_id is None:
+            raise ConfigurationError("client_secret needs the client_id it belongs to")
         access_key = _optional_text(access_key, "access_key")
         secret_key = _optional_text(secret_key, "secret_key")
         if (access_key is None) != (secret_key is None):
             raise ConfigurationError("access_key and secret_key go together")
+        if session_token is not None and access_key is None:
+            raise ConfigurationError("aws_session_token needs aws_access_key_id and its secret")
         self.access_key, self.secret_key = access_key, secret_key
+        self.session_token = session_token
         self.session = session
         self.botocore_config = botocore_config
         self.max_concurrency = check_max_concurrency(max_concurrency)
@@ -137,7 +155,7 @@ class _Settings:
             self.endpoint_url and self.endpoint_url.lower().startswith("http://")
         )
         digest = hashlib.sha256()
-        for secret in (self.client_secret, access_key, secret_key):
+        for secret in (self.client_secret, access_key, secret_key, session_token):
             digest.update(b"\x00" if secret is None else b"\x01" + secret.encode() + b"\x00")
         self.key = (
             self.user_pool_id,
@@ -163,6 +181,8 @@ def make_verifier(
     jwks: Mapping[str, Any] | None = None,
 ) -> CognitoVerifier:
     """A verifier of the pool's ``token_use`` tokens for its app client."""
+    if settings.client_id is None:
+        raise ConfigurationError("verifying tokens needs the app client's client_id")
     return CognitoVerifier(
         settings.user_pool_id,
         client_id=settings.client_id,
@@ -272,7 +292,7 @@ class CognitoPool(AsyncClosing):
     def __init__(
         self,
         user_pool_id: str,
-        client_id: str,
+        client_id: str | None,
         *,
         user_pool_region: str | None = None,
         client_secret: str | None = None,
@@ -280,6 +300,7 @@ class CognitoPool(AsyncClosing):
         secret_key: str | None = None,
         session: AioSession | None = None,
         botocore_config: AioConfig | None = None,
+        boto3_client_kwargs: Mapping[str, Any] | None = None,
         endpoint_url: str | None = None,
         jwks_url: str | None = None,
         issuer: str | None = None,
@@ -294,6 +315,7 @@ class CognitoPool(AsyncClosing):
             secret_key=secret_key,
             session=session,
             botocore_config=botocore_config,
+            boto3_client_kwargs=boto3_client_kwargs,
             endpoint_url=endpoint_url,
             jwks_url=jwks_url,
             issuer=issuer,
@@ -315,13 +337,18 @@ class CognitoPool(AsyncClosing):
             endpoint_url=settings.endpoint_url,
             access_key=settings.access_key,
             secret_key=settings.secret_key,
+            session_token=settings.session_token,
             session=settings.session,
             botocore_config=settings.botocore_config,
             max_concurrency=settings.max_concurrency,
         )
         self.jwks_cache = JwksCache(allow_http=settings.jwks_allow_http)
-        self.id_verifier = make_verifier(settings, "id", self.jwks_cache)
-        self.access_verifier = make_verifier(settings, "access", self.jwks_cache)
+        # An admin-only pool (no app client) has nothing to check ``aud``/``client_id`` against.
+        self.id_verifier: CognitoVerifier | None = None
+        self.access_verifier: CognitoVerifier | None = None
+        if settings.client_id is not None:
+            self.id_verifier = make_verifier(settings, "id", self.jwks_cache)
+            self.access_verifier = make_verifier(settings, "access", self.jwks_cache)
         self._home: _LoopPools | None = None
         self._borrowers = 0
         self._closed = False
@@ -333,7 +360,7 @@ class CognitoPool(AsyncClosing):
         return self.settings.user_pool_id
 
     @property
-    def client_id(self) -> str:
+    def client_id(self) -> str | None:
         return self.settings.client_id
 
     @property
@@ -383,6 +410,24 @@ class CognitoPool(AsyncClosing):
     async def __aenter__(self) -> CognitoPool:
         await self.open()
         return self
+
+    @property
+    def client(self) -> Any:
+        """The pool's aiobotocore ``cognito-idp`` client, once open (``async with`` or a
+        first call; :meth:`get_client` opens it). For botocore's ``Stubber`` or a call
+        acognito has no method for; it stays the pool's: do not close it."""
+        client = self.idp._client
+        if client is None:
+            raise ConfigurationError(
+                "the aiobotocore client is made when the pool opens: use `async with` "
+                "or `await get_client()` first"
+            )
+        return client
+
+    async def get_client(self) -> Any:
+        """The pool's aiobotocore client, opening the pool first if needed."""
+        await self.open()
+        return self.idp._client
 
     async def aclose(self) -> None:
         """Close the aiobotocore client and the JWKS cache's HTTP client.

@@ -34,10 +34,15 @@ from acognito import Group as GroupObj
 from acognito import TokenVerificationException
 from acognito import User as UserObj
 from acognito.aws_srp import AWSSRP
+from acognito.errors import ConfigurationError
 
 pytestmark = [pytest.mark.anyio, pytest.mark.usefixtures("cognito_local")]
 
-NEEDS_CLIENT = "needs the public AsyncCognito.client for botocore's Stubber (session branch)"
+CLIENT_AFTER_OPEN = (
+    "deliberate: AsyncCognito.client exists once the session is open (async with, a first "
+    "call, or await get_client()), since an aiobotocore client is built on an event loop; "
+    "this test reads it right after construction"
+)
 
 
 class PortCase:
@@ -103,9 +108,6 @@ class TestGroupObjTestCase(PortCase):
         self.group_data = {"GroupName": "test_group", "Precedence": 1}
         self.cognito_obj = Cognito(user_pool_id=self.cognito_user_pool_id, client_id=self.app_id)
 
-    @pytest.mark.xfail(
-        strict=True, raises=TypeError, reason="needs Group(cognito_obj=...) (models branch)"
-    )
     def test_init(self):
         group = GroupObj(group_data=self.group_data, cognito_obj=self.cognito_obj)
         self.assertEqual(group.group_name, "test_group")
@@ -199,7 +201,7 @@ class TestCognitoAuthTestCase(PortCase):
         await user.authenticate(self.password)
         await user.update_profile({"given_name": "Jenkins"})
 
-    @pytest.mark.xfail(strict=True, raises=AttributeError, reason=NEEDS_CLIENT)
+    @pytest.mark.xfail(strict=True, raises=ConfigurationError, reason=CLIENT_AFTER_OPEN)
     async def test_admin_get_user(self):
         stub = Stubber(self.user.client)
 
@@ -250,8 +252,9 @@ class TestCognitoAuthTestCase(PortCase):
 
     @pytest.mark.xfail(
         strict=True,
-        reason=NEEDS_CLIENT + "; then deliberate: a None password is refused with acognito's "
-        "ConfigurationError before any request, not botocore's ParamValidationError",
+        raises=ConfigurationError,
+        reason="deliberate: a None password is refused with acognito's ConfigurationError "
+        "before any request, not botocore's ParamValidationError",
     )
     async def test_change_password(self):
         # u = cognito_user(self.cognito_user_pool_id, self.app_id,
@@ -277,12 +280,6 @@ class TestCognitoAuthTestCase(PortCase):
         with self.assertRaises(ParamValidationError):
             await self.user.change_password(self.password, None)
 
-    @pytest.mark.xfail(
-        strict=True,
-        raises=AttributeError,
-        reason="needs pycognito's _set_attributes helper (attributes set after register; "
-        "session branch)",
-    )
     def test_set_attributes(self):
         user = Cognito(self.cognito_user_pool_id, self.app_id)
         user._set_attributes(
@@ -292,9 +289,10 @@ class TestCognitoAuthTestCase(PortCase):
 
     @pytest.mark.xfail(
         strict=True,
-        reason=NEEDS_CLIENT + "; then deliberate: the flow is ADMIN_USER_PASSWORD_AUTH (the "
-        "current name of the legacy ADMIN_NO_SRP_AUTH) and tokens are verified on sign-in, "
-        "so the stub's dummy tokens are refused",
+        raises=ConfigurationError,
+        reason=CLIENT_AFTER_OPEN + "; then deliberate: the flow is ADMIN_USER_PASSWORD_AUTH "
+        "(the current name of the legacy ADMIN_NO_SRP_AUTH) and tokens are verified on "
+        "sign-in, so the stub's dummy tokens are refused",
     )
     async def test_admin_authenticate(self):
         stub = Stubber(self.user.client)
@@ -402,11 +400,6 @@ class TestAWSSRPTestCase(PortCase):
             self.assertTrue("RefreshToken" in tokens["AuthenticationResult"])
             stub.assert_no_pending_responses()
 
-    @pytest.mark.xfail(
-        strict=True,
-        raises=AttributeError,
-        reason="needs AWSSRP.get_cognito_formatted_timestamp (AWSSRP branch)",
-    )
     def test_cognito_formatted_timestamp(self):
         self.assertEqual(
             self.aws.get_cognito_formatted_timestamp(datetime.datetime(2022, 1, 1, 0, 0, 0)),

@@ -25,11 +25,6 @@ pytestmark = pytest.mark.usefixtures("cognito_local")
 from acognito.sync import Cognito, UserObj, GroupObj, TokenVerificationException
 from acognito.sync import AWSSRP
 
-NEEDS_CLIENT = (
-    "needs the public AsyncCognito.client, which acognito.sync.Cognito.client returns "
-    "(session branch)"
-)
-
 
 def _mock_authenticate_user(_, client=None, client_metadata=None):
     return {
@@ -194,7 +189,6 @@ class CognitoAuthTestCase(unittest.TestCase):
         user.authenticate(self.password)
         user.update_profile({"given_name": "Jenkins"})
 
-    @pytest.mark.xfail(strict=True, raises=AttributeError, reason=NEEDS_CLIENT)
     def test_admin_get_user(self):
         stub = Stubber(self.user.client)
 
@@ -245,8 +239,8 @@ class CognitoAuthTestCase(unittest.TestCase):
 
     @pytest.mark.xfail(
         strict=True,
-        reason=NEEDS_CLIENT + "; then deliberate: a None password is refused with acognito's "
-        "ConfigurationError before any request, not botocore's ParamValidationError",
+        reason="deliberate: a None password is refused with acognito's ConfigurationError "
+        "before any request, not botocore's ParamValidationError",
     )
     @patch("acognito.sync.AWSSRP.authenticate_user", _mock_authenticate_user)
     @patch("acognito.sync.Cognito.verify_token", _mock_verify_tokens)
@@ -284,8 +278,8 @@ class CognitoAuthTestCase(unittest.TestCase):
 
     @pytest.mark.xfail(
         strict=True,
-        reason=NEEDS_CLIENT + "; then deliberate: the flow is ADMIN_USER_PASSWORD_AUTH (the "
-        "current name of the legacy ADMIN_NO_SRP_AUTH) and tokens are verified on sign-in",
+        reason="deliberate: the flow is ADMIN_USER_PASSWORD_AUTH (the current name of the "
+        "legacy ADMIN_NO_SRP_AUTH) and tokens are verified on sign-in",
     )
     @patch("acognito.sync.Cognito.verify_token", _mock_verify_tokens)
     def test_admin_authenticate(self):

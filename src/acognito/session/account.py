@@ -88,7 +88,10 @@ class AccountCommands(SessionState):
         """Send the user a code to reset the password; returns ``CodeDeliveryDetails``."""
         name = self._require_username()
         response = await self._call(
-            "forgot_password", ClientId=self.client_id, Username=name, **self._hash_for(name)
+            "forgot_password",
+            ClientId=self._app_client("initiate_forgot_password"),
+            Username=name,
+            **self._hash_for(name),
         )
         return dict(response.get("CodeDeliveryDetails", {}))
 
@@ -99,7 +102,7 @@ class AccountCommands(SessionState):
         need(password, "password")
         await self._call(
             "confirm_forgot_password",
-            ClientId=self.client_id,
+            ClientId=self._app_client("confirm_forgot_password"),
             Username=name,
             ConfirmationCode=confirmation_code,
             Password=password,

@@ -101,7 +101,8 @@ class AdminCommands(SessionState):
             UserAttributes=dict_to_attributes(kwargs, attr_map),
             **params,
         )
-        self.username = username
+        # As pycognito: the session's username and the user's attributes are set.
+        self._set_attributes(response, {**kwargs, "username": username})
         return response
 
     async def admin_delete_user(self, *, username: str | None = None) -> None:

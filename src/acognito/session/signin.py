@@ -48,7 +48,7 @@ class SignInCommands(SessionState):
         attributes = dict(self.base_attributes or {})
         attributes.update(self.custom_attributes or {})
         params: dict[str, Any] = {
-            "ClientId": self.client_id,
+            "ClientId": self._app_client("register"),
             "Username": username,
             "Password": password,
             "UserAttributes": dict_to_attributes(attributes, attr_map),
@@ -57,7 +57,8 @@ class SignInCommands(SessionState):
         if client_metadata is not None:
             params["ClientMetadata"] = dict(client_metadata)
         response = await self._call("sign_up", **params)
-        self.username = username
+        # As pycognito: the session's username and the registered attributes are set.
+        self._set_attributes(response, {**attributes, "username": username})
         return response
 
     async def confirm_sign_up(self, confirmation_code: str, username: str | None = None) -> None:
@@ -66,7 +67,7 @@ class SignInCommands(SessionState):
         need(confirmation_code, "confirmation_code")
         await self._call(
             "confirm_sign_up",
-            ClientId=self.client_id,
+            ClientId=self._app_client("confirm_sign_up"),
             Username=name,
             ConfirmationCode=confirmation_code,
             **self._hash_for(name),
@@ -85,7 +86,7 @@ class SignInCommands(SessionState):
         name = self._require_username(username)
         response = await self._call(
             "resend_confirmation_code",
-            ClientId=self.client_id,
+            ClientId=self._app_client("resend_confirmation_code"),
             Username=name,
             **self._hash_for(name),
         )
@@ -106,7 +107,7 @@ class SignInCommands(SessionState):
         """
         username = self._require_username()
         need(password, "password")
-        flow = await self._sign_in(client_metadata=client_metadata)
+        flow = await self._sign_in(client_metadata=client_metadata, operation="authenticate")
         try:
             if auth_flow == "USER_SRP_AUTH":
                 response = await flow.start_srp(username, password)
@@ -127,7 +128,9 @@ class SignInCommands(SessionState):
         """Sign in with AdminInitiateAuth (ADMIN_USER_PASSWORD_AUTH; needs AWS credentials)."""
         username = self._require_username()
         need(password, "password")
-        flow = await self._sign_in(admin=True, client_metadata=client_metadata)
+        flow = await self._sign_in(
+            admin=True, client_metadata=client_metadata, operation="admin_authenticate"
+        )
         try:
             response = await flow.start_password(username, password)
         except ChallengeRequired as challenge:
@@ -147,7 +150,11 @@ class SignInCommands(SessionState):
         username = self._require_username()
         if password is not None:
             need(password, "password")
-        flow = await self._sign_in(client_metadata=client_metadata, custom_answer=answer)
+        flow = await self._sign_in(
+            client_metadata=client_metadata,
+            custom_answer=answer,
+            operation="custom_authenticate",
+        )
         try:
             response = await flow.start_custom(username, password)
         except ChallengeRequired as challenge:
@@ -187,7 +194,9 @@ class SignInCommands(SessionState):
             or self._require_username()
         )
         flow = await self._sign_in(
-            admin=bool(pending.get("Admin")), client_metadata=client_metadata
+            admin=bool(pending.get("Admin")),
+            client_metadata=client_metadata,
+            operation=f"answering {name}",
         )
         try:
             response = await flow.continue_with(
@@ -250,7 +259,7 @@ class SignInCommands(SessionState):
         refresh = self.refresh_token
         if not refresh:
             raise ConfigurationError("no refresh token to revoke")
-        params: dict[str, Any] = {"Token": refresh, "ClientId": self.client_id}
+        params: dict[str, Any] = {"Token": refresh, "ClientId": self._app_client("revoke_token")}
         if self.client_secret is not None:
             params["ClientSecret"] = self.client_secret
         await self._call("revoke_token", **params)

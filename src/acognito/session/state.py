@@ -127,8 +127,20 @@ class SessionState:
         return self._settings.user_pool_id
 
     @property
-    def client_id(self) -> str:
+    def client_id(self) -> str | None:
+        """The app client id; ``None`` for an admin-only session."""
         return self._settings.client_id
+
+    def _app_client(self, operation: str) -> str:
+        """The app client id, or a :class:`ConfigurationError` naming ``operation``
+        (raised before any call) for a session made with ``client_id=None``."""
+        client_id = self._settings.client_id
+        if client_id is None:
+            raise ConfigurationError(
+                f"{operation} needs an app client: this session was made with "
+                "client_id=None (admin-only); pass the app client's id"
+            )
+        return client_id
 
     @property
     def user_pool_region(self) -> str:
@@ -272,7 +284,7 @@ class SessionState:
         secret = self._settings.client_secret
         if secret is None:
             return {}
-        return {"SecretHash": secret_hash(username, self.client_id, secret)}
+        return {"SecretHash": secret_hash(username, self._app_client("SECRET_HASH"), secret)}
 
     def _forget_tokens(self) -> None:
         self._tokens = Tokens()
@@ -311,11 +323,14 @@ class SessionState:
     async def _verifiers(self) -> tuple[CognitoVerifier, CognitoVerifier]:
         """(id, access) verifiers: the session's own (``jwks=`` / ``jwks_cache=``), else
         the pool's."""
+        self._app_client("token verification")
         if self._parent is not None:
             return await self._parent._verifiers()
         if self._own_verifiers is not None:
             return self._own_verifiers
         pool = await self._bound()
+        assert pool.id_verifier is not None
+        assert pool.access_verifier is not None
         return pool.id_verifier, pool.access_verifier
 
     async def _verify_pair(
@@ -389,7 +404,7 @@ class SessionState:
         refresh_token = self.refresh_token
         if not refresh_token:
             raise ConfigurationError("no refresh token: sign in first")
-        flow = await self._sign_in()
+        flow = await self._sign_in(operation="renew_access_token")
         response = await flow.refresh(
             refresh_token, self._pool_username(), rotate=self.refresh_token_rotation
         )
@@ -417,11 +432,13 @@ class SessionState:
         admin: bool = False,
         client_metadata: Mapping[str, str] | None = None,
         custom_answer: CustomAnswer | None = None,
+        operation: str = "sign-in",
     ) -> SignIn:
+        client_id = self._app_client(operation)
         return SignIn(
             await self._idp_client(),
             user_pool_id=self.user_pool_id,
-            client_id=self.client_id,
+            client_id=client_id,
             client_secret=self._settings.client_secret,
             device=self.device,
             client_metadata=client_metadata,
@@ -451,11 +468,28 @@ class SessionState:
         return self.user_class(
             username=username,
             attribute_list=attribute_list,
-            cognito=self,  # type: ignore[arg-type]
+            cognito_obj=self,  # type: ignore[arg-type]
             metadata=metadata,
             attr_map=attr_map,
         )
 
     def get_group_obj(self, group_data: Mapping[str, Any]) -> Group:
-        """A :class:`Group` bound to this session."""
-        return self.group_class(group_data=group_data, cognito=self)  # type: ignore[arg-type]
+        """A :class:`Group` bound to this session (``group_class`` gets pycognito's
+        keywords, so a pycognito-style subclass works)."""
+        return self.group_class(group_data=group_data, cognito_obj=self)  # type: ignore[arg-type]
+
+    def _set_attributes(
+        self, response: Mapping[str, Any], attribute_dict: Mapping[str, Any]
+    ) -> None:
+        """pycognito's helper: copy ``attribute_dict`` onto the session after a successful
+        answer (HTTP 200, or one whose metadata acognito already dropped). A password is
+        never kept on the session."""
+        metadata = response.get("ResponseMetadata") or {}
+        status = response.get("HTTPStatusCode", metadata.get("HTTPStatusCode", 200))
+        if status != 200:
+            return
+        for key, value in attribute_dict.items():
+            descriptor = getattr(type(self), key, None)
+            if key == "password" or (isinstance(descriptor, property) and descriptor.fset is None):
+                continue  # never a password; never over a read-only setting (client_id, ...)
+            setattr(self, key, value)

@@ -1,24 +1,15 @@
-"""pycognito's boto3-flavoured session options, turned into AsyncCognito's."""
+"""pycognito's boto3-flavoured session options, turned into AsyncCognito's.
+
+``boto3_client_kwargs`` is read by :class:`~acognito.AsyncCognito` itself (one table,
+:mod:`acognito._client_options`); here only a boto3 ``Session`` needs translating.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
-from ..errors import ConfigurationError
-
-_CLIENT_KWARGS = {"endpoint_url", "region_name", "aws_access_key_id", "aws_secret_access_key"}
-
-
-def _aio_config(config: Any) -> Any:
-    """A botocore ``Config`` as the ``AioConfig`` aiobotocore needs (same options)."""
-    if config is None:
-        return None
-    from aiobotocore.config import AioConfig
-
-    if isinstance(config, AioConfig):
-        return config
-    return AioConfig(**getattr(config, "_user_provided_options", {}))
+from .._client_options import aio_config
 
 
 def _aio_session(session: Any) -> Any:
@@ -47,18 +38,11 @@ def _session_kwargs(
     botocore_config: Any,
     boto3_client_kwargs: Mapping[str, Any] | None,
 ) -> dict[str, Any]:
-    extra = dict(boto3_client_kwargs or {})
-    unknown = sorted(set(extra) - _CLIENT_KWARGS)
-    if unknown:
-        raise ConfigurationError(
-            f"boto3_client_kwargs {unknown} are not supported by acognito.sync; "
-            f"supported: {sorted(_CLIENT_KWARGS)}"
-        )
     return {
-        "user_pool_region": user_pool_region or extra.get("region_name"),
-        "access_key": access_key or extra.get("aws_access_key_id"),
-        "secret_key": secret_key or extra.get("aws_secret_access_key"),
-        "endpoint_url": extra.get("endpoint_url"),
+        "user_pool_region": user_pool_region,
+        "access_key": access_key,
+        "secret_key": secret_key,
         "session": _aio_session(session),
-        "botocore_config": _aio_config(botocore_config),
+        "botocore_config": aio_config(botocore_config),
+        "boto3_client_kwargs": boto3_client_kwargs,
     }

@@ -80,8 +80,6 @@ class Cognito:
         )
         if options.get("endpoint_url") is None:
             options.pop("endpoint_url", None)
-        else:
-            kwargs.pop("endpoint_url")
         loop = _loop()
         object.__setattr__(self, "_loop", loop)
         self._async = loop.build(
@@ -151,8 +149,9 @@ class Cognito:
 
     @property
     def client(self) -> Any:
-        """The aiobotocore client of the async session (for direct calls on its loop)."""
-        return self._async.client  # type: ignore[attr-defined]
+        """The aiobotocore client of the async session, opened first if needed: for
+        botocore's ``Stubber``. Its methods are coroutines of the private loop."""
+        return self._run(self._async.get_client)
 
     @property
     def pool_domain_url(self) -> str | None:

@@ -1,0 +1,94 @@
+"""``local``: serve the local Cognito in the foreground with a pool, an app client and a
+user ready to sign in, for this CLI, boto3 or another language's client."""
+
+from __future__ import annotations
+
+import signal
+from typing import TYPE_CHECKING, Any
+
+import anyio
+import anyio.to_thread
+
+from .app import add_command
+
+if TYPE_CHECKING:
+    from .context import Context
+
+__all__ = ["LOCAL_PASSWORD", "LOCAL_USER", "register"]
+
+LOCAL_USER = "demo"
+LOCAL_PASSWORD = "Local-Passw0rd!"  # noqa: S105 - a throw-away local user
+
+
+def register(sub: Any, parents: dict[str, Any]) -> None:
+    local = add_command(
+        sub,
+        "local",
+        "run the local Cognito with a pool, an app client and a user, until Ctrl-C",
+        run_local,
+        parents=[parents["output"]],
+        description=(
+            "Start the local Cognito (moto's user pools with acognito's extensions: real SRP\n"
+            "checks, devices, rotation, a code inbox; needs the 'local' extra) on 127.0.0.1,\n"
+            "create a pool, a public app client and a confirmed user, print them as JSON on\n"
+            "stdout, and serve until Ctrl-C or SIGTERM (the server process stops with it)."
+        ),
+    )
+    local.add_argument("--port", type=int, default=None, help="port to serve on (default: free)")
+    local.add_argument("--username", default=LOCAL_USER, help=f"default: {LOCAL_USER}")
+    local.add_argument(
+        "--password", default=LOCAL_PASSWORD, help="the user's password (default: a fixed one)"
+    )
+
+
+async def _set_up(local: Any, username: str, password: str) -> dict[str, str]:
+    from acognito.testing import CognitoAdmin
+
+    async with CognitoAdmin(local.endpoint_url, region=local.region) as admin:
+        pool = await admin.create_local_pool()
+        await admin.create_user(
+            pool.user_pool_id,
+            username,
+            password,
+            attributes={"email": f"{username}@example.com", "email_verified": "true"},
+        )
+    return {
+        "endpoint_url": local.endpoint_url,
+        "region": local.region,
+        "user_pool_id": pool.user_pool_id,
+        "client_id": pool.public_client.client_id,
+        "username": username,
+        "password": password,
+        "jwks_url": f"{local.endpoint_url}/{pool.user_pool_id}/.well-known/jwks.json",
+    }
+
+
+async def run_local(ctx: Context) -> None:
+    from acognito.testing import LocalCognito
+
+    args = ctx.args
+    local = LocalCognito(port=args.port)
+    # SIGTERM is watched before the server starts, so a stop never leaves it behind;
+    # Ctrl-C cancels the command (exit 130) and the same clean-up runs.
+    with anyio.open_signal_receiver(signal.SIGTERM) as signals:
+        try:
+            async with ctx.out.progress("starting the local Cognito"):
+                await anyio.to_thread.run_sync(local.start)
+            info = await _set_up(local, args.username, args.password)
+            ctx.out.json(info)
+            ctx.out.say(
+                f"Try: acognito login --endpoint-url {info['endpoint_url']} "
+                f"--pool-id {info['user_pool_id']} --client-id {info['client_id']} "
+                f"--username {info['username']}"
+            )
+            ctx.out.say(
+                "boto3 / the AWS CLI: export AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER="
+                + local.endpoint_url
+            )
+            ctx.out.say("Serving; Ctrl-C stops it.")
+            async for _ in signals:
+                break
+        finally:
+            with anyio.CancelScope(shield=True):
+                await anyio.to_thread.run_sync(local.stop)
+            ctx.out.say("Stopped the local Cognito.")

@@ -1,0 +1,434 @@
+"""Signing in and out: ``login`` (every challenge answered at the terminal), ``logout``,
+``refresh`` and ``whoami``; and the refresh that ``token`` relies on."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from acognito.errors import (
+    ChallengeRequired,
+    EmailOTPChallengeException,
+    ForceChangePasswordException,
+    MFASetupChallengeException,
+    SelectMFATypeChallengeException,
+    SMSMFAChallengeException,
+    SoftwareTokenMFAChallengeException,
+)
+from acognito.tokens import peek_claims
+
+from .app import add_command
+from .cache import CachedLogin
+from .errors import CliError
+from .output import human_expiry
+
+if TYPE_CHECKING:
+    from acognito import AsyncCognito
+
+    from .context import Context
+
+__all__ = ["refresh_login", "register"]
+
+AUTH_FLOWS = ("USER_SRP_AUTH", "USER_PASSWORD_AUTH", "USER_AUTH")
+
+
+def register(sub: Any, parents: dict[str, Any]) -> None:
+    both = [parents["output"], parents["pool"]]
+    login = add_command(
+        sub,
+        "login",
+        "sign in and keep the tokens for 'acognito token'",
+        run_login,
+        parents=both,
+        description=(
+            "Sign a user in (SRP by default: the password never leaves this machine), answer\n"
+            "every challenge at the terminal (MFA codes, MFA choice, a new password, email or\n"
+            "SMS codes), and keep the tokens in the cache (files 0600). With --hosted-ui the\n"
+            "browser signs in on the pool's domain (PKCE, a loopback redirect)."
+        ),
+    )
+    login.add_argument("--username", "-u", help="the user (default: the profile's, else asked)")
+    login.add_argument(
+        "--auth-flow",
+        choices=AUTH_FLOWS,
+        default="USER_SRP_AUTH",
+        help="how the password is checked (default: USER_SRP_AUTH)",
+    )
+    login.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password and any codes from stdin, one line each",
+    )
+    login.add_argument(
+        "--hosted-ui",
+        action="store_true",
+        help="sign in in the browser on the pool's domain (needs --domain)",
+    )
+    login.add_argument(
+        "--scopes", help="hosted UI: scopes to ask for (default: 'openid email profile')"
+    )
+    login.add_argument(
+        "--no-browser",
+        action="store_true",
+        help="hosted UI: print the URL instead of opening a browser",
+    )
+    login.add_argument(
+        "--port",
+        type=int,
+        default=0,
+        help="hosted UI: loopback port for the redirect (default: a free one)",
+    )
+    login.add_argument(
+        "--timeout",
+        type=float,
+        default=300.0,
+        help="hosted UI: seconds to wait for the browser (default: 300)",
+    )
+
+    logout = add_command(
+        sub,
+        "logout",
+        "revoke the cached sign-in and forget its tokens",
+        run_logout,
+        parents=both,
+        description=(
+            "Revoke the refresh token (RevokeToken, or /oauth2/revoke after a hosted-UI\n"
+            "sign-in) and delete the cached tokens. With --global, sign the user out on\n"
+            "every device (GlobalSignOut)."
+        ),
+    )
+    logout.add_argument("--username", "-u", help="whose sign-in (default: the last one)")
+    logout.add_argument(
+        "--global",
+        dest="everywhere",
+        action="store_true",
+        help="sign out everywhere (GlobalSignOut)",
+    )
+
+    refresh = add_command(
+        sub,
+        "refresh",
+        "get fresh tokens now with the cached refresh token",
+        run_refresh,
+        parents=[parents["output"]],
+    )
+    refresh.add_argument("--username", "-u", help="whose sign-in (default: the last one)")
+
+    whoami = add_command(
+        sub,
+        "whoami",
+        "show who is signed in (verified claims, and the user's attributes)",
+        run_whoami,
+        parents=[parents["output"]],
+        description=(
+            "Verify the cached tokens (refreshing them if needed) and show who they belong to."
+        ),
+    )
+    whoami.add_argument("--username", "-u", help="whose sign-in (default: the last one)")
+
+
+# ------------------------------------------------------------------------- login
+
+
+async def answer_challenges(
+    ctx: Context, cognito: AsyncCognito, challenge: ChallengeRequired
+) -> None:
+    """Answer Cognito's questions at the terminal until it issues tokens."""
+    for _ in range(10):
+        tokens = challenge.get_tokens()
+        params = challenge.parameters
+        try:
+            if isinstance(challenge, SoftwareTokenMFAChallengeException):
+                code = await ctx.ask("code from your authenticator app: ", what="TOTP code")
+                await cognito.respond_to_software_token_mfa_challenge(code, tokens)
+            elif isinstance(challenge, SMSMFAChallengeException):
+                where = params.get("CODE_DELIVERY_DESTINATION", "your phone")
+                code = await ctx.ask(f"code sent by SMS to {where}: ", what="SMS code")
+                await cognito.respond_to_sms_mfa_challenge(code, tokens)
+            elif isinstance(challenge, EmailOTPChallengeException):
+                where = params.get("CODE_DELIVERY_DESTINATION", "your email")
+                code = await ctx.ask(f"code sent to {where}: ", what="email code")
+                await cognito.respond_to_email_otp_challenge(code, tokens)
+            elif isinstance(challenge, SelectMFATypeChallengeException):
+                choice = await _choose_mfa(ctx, params.get("MFAS_CAN_CHOOSE", "[]"))
+                await cognito.select_mfa_type(choice, tokens)
+            elif isinstance(challenge, ForceChangePasswordException):
+                ctx.out.say("This user must choose a new password before signing in.")
+                new_password = await ctx.ask_new_password()
+                attributes = {}
+                for name in _json_list(params.get("requiredAttributes", "[]")):
+                    short = name.removeprefix("userAttributes.")
+                    attributes[short] = await ctx.ask(f"{short}: ", what=short)
+                await cognito.respond_to_new_password_challenge(new_password, tokens, attributes)
+            elif isinstance(challenge, MFASetupChallengeException):
+                raise CliError(
+                    "the pool wants MFA set up before this user's first sign-in (MFA_SETUP); "
+                    "set it up once in the app or ask an admin, then 'acognito mfa setup-totp'"
+                )
+            else:
+                raise CliError(
+                    f"Cognito asked for the {challenge.challenge_name} challenge, which the "
+                    "command line cannot answer; sign in with the app, or --hosted-ui"
+                )
+            return
+        except ChallengeRequired as following:
+            challenge = following
+    raise CliError("too many sign-in challenges in a row; try again")
+
+
+def _json_list(text: str) -> list[str]:
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return []
+    return [str(v) for v in value] if isinstance(value, list) else []
+
+
+async def _choose_mfa(ctx: Context, offered: str) -> str:
+    names = {"SOFTWARE_TOKEN_MFA": "authenticator app", "SMS_MFA": "SMS", "EMAIL_OTP": "email"}
+    options = _json_list(offered) or list(names)
+    for number, option in enumerate(options, 1):
+        ctx.out.say(f"  {number}. {names.get(option, option)}")
+    answer = await ctx.ask(f"which second factor [1-{len(options)}]: ", what="MFA choice")
+    if answer.isdigit() and 1 <= int(answer) <= len(options):
+        return options[int(answer) - 1]
+    if answer in options:
+        return answer
+    raise CliError(f"{answer!r} is not one of the choices; run 'acognito login' again")
+
+
+async def run_login(ctx: Context) -> None:
+    if ctx.args.hosted_ui:
+        from .hosted import hosted_login
+
+        await hosted_login(ctx)
+        return
+    profile = ctx.profile()
+    profile.need("pool_id", "--pool-id")
+    profile.need("client_id", "--client-id")
+    username = ctx.username(profile) or await ctx.ask("user name: ", what="user name")
+    password = await ctx.ask(f"password for {username}: ", secret=True, what="password")
+    async with ctx.cognito(profile, username) as cognito:
+        try:
+            async with ctx.out.progress("signing in"):
+                await cognito.authenticate(password, auth_flow=ctx.args.auth_flow)
+        except ChallengeRequired as challenge:
+            await answer_challenges(ctx, cognito, challenge)
+        login = CachedLogin.from_profile(
+            profile,
+            username,
+            "idp",
+            access_token=cognito.access_token or "",
+            id_token=cognito.id_token,
+            refresh_token=cognito.refresh_token,
+        )
+        claims = {"id": cognito.id_claims, "access": cognito.access_claims}
+    path = ctx.cache.save(login)
+    report_login(ctx, login, claims, str(path))
+
+
+def report_login(ctx: Context, login: CachedLogin, claims: dict[str, Any], path: str) -> None:
+    access = claims.get("access") or peek_claims(login.access_token)
+    who = access.get("username") or login.username
+    if ctx.out.json_mode:
+        ctx.out.json(
+            {
+                "profile": login.profile,
+                "username": login.username,
+                "cache": path,
+                "expires": access.get("exp"),
+                **claims,
+            }
+        )
+    ctx.out.say(
+        f"Signed in as {who} (profile {login.profile}); "
+        f"access token {human_expiry(access.get('exp'))}."
+    )
+    ctx.out.say("Next: acognito token | acognito whoami | acognito logout")
+
+
+# ------------------------------------------------------------------------- refresh
+
+
+async def refresh_login(ctx: Context, login: CachedLogin) -> tuple[CachedLogin, bool]:
+    """New tokens for a cached sign-in, from where it came; returns (login, rotated)."""
+    if not login.refresh_token:
+        raise CliError(
+            f"the sign-in of {login.username!r} has no refresh token: run 'acognito login'"
+        )
+    profile = login.as_profile()
+    if login.source == "oauth":
+        from .hosted import oauth_client
+
+        async with oauth_client(profile) as client:
+            fresh = await client.refresh(login.refresh_token)
+        new = replace(
+            login,
+            access_token=fresh.access_token,
+            id_token=fresh.id_token or login.id_token,
+            refresh_token=fresh.refresh_token or login.refresh_token,
+        )
+    else:
+        async with ctx.cognito(
+            profile,
+            login.username,
+            id_token=login.id_token,
+            access_token=login.access_token,
+            refresh_token=login.refresh_token,
+        ) as cognito:
+            await cognito.renew_access_token()
+            new = replace(
+                login,
+                access_token=cognito.access_token or "",
+                id_token=cognito.id_token or login.id_token,
+                refresh_token=cognito.refresh_token or login.refresh_token,
+            )
+    ctx.cache.save(new)
+    return new, new.refresh_token != login.refresh_token
+
+
+async def run_refresh(ctx: Context) -> None:
+    login = ctx.cached()
+    async with ctx.out.progress("refreshing"):
+        new, rotated = await refresh_login(ctx, login)
+    exp = peek_claims(new.access_token).get("exp")
+    if ctx.out.json_mode:
+        ctx.out.json(
+            {
+                "username": new.username,
+                "profile": new.profile,
+                "expires": exp,
+                "refresh_token_rotated": rotated,
+            }
+        )
+        return
+    ctx.out.say(
+        f"Refreshed {new.username} (profile {new.profile}); access token {human_expiry(exp)}."
+    )
+    ctx.out.say(
+        "The refresh token was rotated."
+        if rotated
+        else "The refresh token is unchanged (no rotation on this client)."
+    )
+
+
+# ------------------------------------------------------------------------- logout
+
+
+async def run_logout(ctx: Context) -> int:
+    login = ctx.cached()
+    profile = login.as_profile().merged(
+        {
+            "client_secret_env": ctx.args.client_secret_env,
+            "client_secret_keyring": ctx.args.client_secret_keyring,
+        }
+    )
+    failure: str | None = None
+    from acognito.errors import CognitoError
+
+    try:
+        async with ctx.out.progress("signing out"):
+            await _sign_out(ctx, login, profile)
+    except CognitoError as exc:
+        from .app import describe
+
+        failure = describe(exc)
+    ctx.cache.delete(login.profile, login.username)
+    if failure:
+        ctx.out.warn(
+            f"the server did not sign {login.username} out ({failure}); "
+            "the cached tokens are deleted anyway"
+        )
+        return 1
+    how = "everywhere (GlobalSignOut)" if ctx.args.everywhere else "(refresh token revoked)"
+    ctx.out.say(f"Signed out {login.username} {how}; cached tokens deleted.")
+    return 0
+
+
+async def _sign_out(ctx: Context, login: CachedLogin, profile: Any) -> None:
+    if ctx.args.everywhere:
+        async with ctx.cognito(
+            profile,
+            login.username,
+            access_token=login.access_token,
+            refresh_token=login.refresh_token,
+            id_token=login.id_token,
+        ) as cognito:
+            if login.refresh_token and _expired(login.access_token):
+                await cognito.renew_access_token()
+            await cognito.logout()
+        return
+    if login.source == "oauth":
+        from .hosted import oauth_client
+
+        async with oauth_client(profile) as client:
+            await client.revoke(login.refresh_token or login.access_token)
+        return
+    async with ctx.cognito(
+        profile, login.username, refresh_token=login.refresh_token, access_token=login.access_token
+    ) as cognito:
+        await cognito.revoke_token()
+
+
+def _expired(token: str | None) -> bool:
+    from .cache import expires_within
+
+    return expires_within(token, 5)
+
+
+# ------------------------------------------------------------------------- whoami
+
+
+async def run_whoami(ctx: Context) -> None:
+    login = ctx.cached()
+    if _expired(login.access_token):
+        login, _ = await refresh_login(ctx, login)
+    profile = login.as_profile()
+    async with ctx.cognito(
+        profile, login.username, id_token=login.id_token, access_token=login.access_token
+    ) as cognito:
+        access = await cognito.verify_token(login.access_token, "access_token", "access")
+        ident = (
+            await cognito.verify_token(login.id_token, "id_token", "id") if login.id_token else None
+        )
+        attributes: dict[str, Any] = {}
+        if login.source == "idp":
+            user = await cognito.get_user()
+            attributes = dict(user.attributes)
+    result = {
+        "username": access.get("username", login.username),
+        "sub": access.get("sub"),
+        "profile": login.profile,
+        "pool_id": login.pool_id,
+        "client_id": login.client_id,
+        "groups": access.get("cognito:groups", []),
+        "scope": access.get("scope"),
+        "access_token": human_expiry(access.get("exp")),
+        "attributes": attributes
+        or {
+            k: v
+            for k, v in (ident or {}).items()
+            if k in ("email", "email_verified", "name", "given_name", "family_name", "phone_number")
+        },
+        "verified": True,
+        "checked_at": int(time.time()),
+    }
+    ctx.out.record(
+        result,
+        [
+            (k, result[k])
+            for k in (
+                "username",
+                "sub",
+                "profile",
+                "pool_id",
+                "client_id",
+                "groups",
+                "scope",
+                "access_token",
+                "attributes",
+            )
+        ],
+    )

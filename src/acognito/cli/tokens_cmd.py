@@ -1,0 +1,209 @@
+"""Tokens out of the cache and into other tools: ``token``, ``decode`` and ``verify``."""
+
+from __future__ import annotations
+
+import base64
+import json
+import sys
+from typing import TYPE_CHECKING, Any
+
+import anyio.to_thread
+
+from acognito.errors import JwtParseError
+from acognito.tokens import peek_claims
+
+from .app import add_command
+from .cache import expires_within
+from .errors import CliError, UsageError
+from .output import human_expiry
+
+if TYPE_CHECKING:
+    from .context import Context
+
+__all__ = ["register"]
+
+
+def register(sub: Any, parents: dict[str, Any]) -> None:
+    token = add_command(
+        sub,
+        "token",
+        "print a valid access (or id) token, refreshing it when needed",
+        run_token,
+        parents=[parents["output"]],
+        description=(
+            "Print the cached access token (or --id: the id token) on stdout, refreshing it\n"
+            "first without any prompt when it expires within --min-valid seconds. For curl:\n"
+            '  curl -H "Authorization: Bearer $(acognito token)" https://api.example.com/'
+        ),
+    )
+    token.add_argument("--id", action="store_true", help="the id token instead of the access token")
+    token.add_argument("--username", "-u", help="whose sign-in (default: the last one)")
+    token.add_argument(
+        "--min-valid",
+        type=int,
+        default=60,
+        metavar="SECONDS",
+        help="refresh if it expires sooner than this (default: 60)",
+    )
+
+    decode = add_command(
+        sub,
+        "decode",
+        "show the claims of any JWT, UNVERIFIED (works on expired and foreign tokens)",
+        run_decode,
+        parents=[parents["output"]],
+        description=(
+            "Show a JWT's header and claims and when it expires, WITHOUT checking its\n"
+            "signature: for looking, never for trusting. Reads the token from stdin with '-',\n"
+            "and shows the cached access token when none is given."
+        ),
+    )
+    decode.add_argument(
+        "token",
+        nargs="?",
+        help="the JWT, or - to read it from stdin (default: the cached access token)",
+    )
+
+    verify = add_command(
+        sub,
+        "verify",
+        "verify a token against the pool's keys and print its claims",
+        run_verify,
+        parents=[parents["output"], parents["pool"]],
+        description=(
+            "Verify a JWT (signature, expiry, issuer, token use and app client) against the\n"
+            "pool's JWKS and print its claims as JSON. Exit code 1 when it is not valid."
+        ),
+    )
+    verify.add_argument("token", help="the JWT, or - to read it from stdin")
+    verify.add_argument(
+        "--token-use",
+        choices=["id", "access"],
+        default=None,
+        help="require an id or an access token",
+    )
+    verify.add_argument(
+        "--jwks-url",
+        default=None,
+        help="where the keys are (default: from the pool id or --endpoint-url)",
+    )
+    verify.add_argument(
+        "--jwks-file", default=None, help="a JWKS JSON file to use instead of fetching the keys"
+    )
+    verify.add_argument(
+        "--issuer", default=None, help="the expected iss claim (default: from the pool id)"
+    )
+    verify.add_argument("--any-client", action="store_true", help="skip the app client check")
+
+
+async def run_token(ctx: Context) -> None:
+    login = ctx.cached()
+    token = login.id_token if ctx.args.id else login.access_token
+    if expires_within(token, ctx.args.min_valid):
+        from acognito.errors import NotAuthorizedError
+
+        from .signin import refresh_login
+
+        try:
+            async with ctx.out.progress("refreshing the token"):
+                login, _ = await refresh_login(ctx, login)
+        except NotAuthorizedError:
+            raise CliError(
+                f"the sign-in of {login.username} has expired or was revoked: "
+                f"run 'acognito login --profile {login.profile}'"
+            ) from None
+        token = login.id_token if ctx.args.id else login.access_token
+    if not token:
+        raise CliError("this sign-in has no id token (the openid scope was not granted)")
+    if ctx.out.json_mode:
+        ctx.out.json(
+            {
+                "token": token,
+                "expires": peek_claims(token).get("exp"),
+                "username": login.username,
+                "profile": login.profile,
+            }
+        )
+    else:
+        ctx.out.data(token)
+
+
+def _read_token(arg: str) -> str:
+    if arg == "-":
+        return sys.stdin.readline().strip()
+    return arg.strip()
+
+
+def _header(token: str) -> dict[str, Any]:
+    part = token.split(".")[0]
+    try:
+        value = json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+    except ValueError:
+        raise JwtParseError("the JWT header is not base64url-encoded JSON") from None
+    if not isinstance(value, dict):
+        raise JwtParseError("the JWT header is not a JSON object")
+    return value
+
+
+async def run_decode(ctx: Context) -> None:
+    if ctx.args.token:
+        token = await anyio.to_thread.run_sync(_read_token, ctx.args.token)
+    else:
+        token = ctx.cached().access_token
+    claims = peek_claims(token)
+    header = _header(token)
+    expiry = human_expiry(claims.get("exp"))
+    if ctx.out.json_mode:
+        ctx.out.json({"verified": False, "header": header, "claims": claims, "expiry": expiry})
+        return
+    ctx.out.say(
+        "UNVERIFIED: the signature was not checked; use 'acognito verify' before trusting it."
+    )
+    ctx.out.data(f"header: {json.dumps(header, sort_keys=True)}")
+    ctx.out.data(f"claims: {json.dumps(claims, indent=2, sort_keys=True)}")
+    ctx.out.data(f"expiry: {expiry}")
+
+
+def _load_jwks(path: str) -> dict[str, Any]:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            value = json.load(fh)
+    except FileNotFoundError:
+        raise UsageError(
+            f"--jwks-file {path}: no such file; give the path of a JWKS JSON file"
+        ) from None
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"--jwks-file {path}: not a readable JSON file ({exc})") from None
+    if not isinstance(value, dict) or not isinstance(value.get("keys"), list):
+        raise UsageError(f"--jwks-file {path}: not a JWKS (a JSON object with a 'keys' list)")
+    return value
+
+
+async def run_verify(ctx: Context) -> None:
+    from acognito import CognitoVerifier
+
+    args = ctx.args
+    token = await anyio.to_thread.run_sync(_read_token, args.token)
+    if not token:
+        raise UsageError("no token given (stdin was empty)")
+    profile = ctx.profile()
+    pool_id = profile.need("pool_id", "--pool-id")
+    jwks = await anyio.to_thread.run_sync(_load_jwks, args.jwks_file) if args.jwks_file else None
+    jwks_url = args.jwks_url
+    if jwks_url is None and profile.endpoint_url:
+        jwks_url = f"{profile.endpoint_url.rstrip('/')}/{pool_id}/.well-known/jwks.json"
+    issuer = args.issuer
+    if issuer is None and profile.region:
+        issuer = f"https://cognito-idp.{profile.region}.amazonaws.com/{pool_id}"
+    verifier = CognitoVerifier(
+        pool_id,
+        client_id=None if args.any_client else profile.client_id,
+        token_use=args.token_use,
+        jwks=jwks,
+        jwks_uri=jwks_url,
+        issuer=issuer,
+    )
+    async with verifier:
+        claims = await verifier.verify(token)
+    ctx.out.json(claims)
+    ctx.out.say(f"valid {claims.get('token_use', '')} token; {human_expiry(claims.get('exp'))}")

@@ -1,0 +1,139 @@
+"""Running ``python -m acognito`` as a subprocess against the local Cognito, for the
+tests/test_cli_*.py files: isolated config and cache directories per test."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import anyio
+
+from acognito.testing import CognitoAdmin, LocalCognito, LocalPool
+
+PASSWORD = "Cli-Passw0rd!"
+
+
+@dataclass
+class Run:
+    """One finished command: exit code, stdout, stderr."""
+
+    code: int
+    out: str
+    err: str
+
+    def json(self) -> Any:
+        return json.loads(self.out)
+
+
+@dataclass
+class Cli:
+    """Runs the CLI with its own config and cache directories and AWS test credentials."""
+
+    home: Path
+    backend: str = "asyncio"
+    extra_env: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def config_dir(self) -> Path:
+        return self.home / "config"
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.home / "cache"
+
+    def env(self) -> dict[str, str]:
+        env = {
+            k: v for k, v in os.environ.items() if not k.startswith(("ACOGNITO_", "XDG_", "AWS_"))
+        }
+        env.update(
+            ACOGNITO_CONFIG_DIR=str(self.config_dir),
+            ACOGNITO_CACHE_DIR=str(self.cache_dir),
+            ACOGNITO_ASYNC_BACKEND=self.backend,
+            AWS_ACCESS_KEY_ID="testing",
+            AWS_SECRET_ACCESS_KEY="testing",
+            AWS_MAX_ATTEMPTS="1",
+        )
+        env.update(self.extra_env)
+        return env
+
+    def argv(self, *args: str) -> list[str]:
+        return [sys.executable, "-m", "acognito", *args]
+
+    def __call__(self, *args: str, stdin: str = "", timeout: float = 60) -> Run:
+        done = subprocess.run(
+            self.argv(*args),
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env=self.env(),
+        )
+        return Run(done.returncode, done.stdout, done.stderr)
+
+    def configure(self, pool: LocalPool, *, secret: bool = False, **extra: str) -> Run:
+        client = pool.secret_client if secret else pool.public_client
+        args = [
+            "configure",
+            "--pool-id",
+            pool.user_pool_id,
+            "--client-id",
+            client.client_id,
+            "--endpoint-url",
+            pool.endpoint_url,
+            "--region",
+            pool.region,
+        ]
+        if secret:
+            self.extra_env["CLI_TEST_SECRET"] = client.client_secret or ""
+            args += ["--client-secret-env", "CLI_TEST_SECRET"]
+        for key, value in extra.items():
+            args += [f"--{key.replace('_', '-')}", value]
+        run = self(*args)
+        assert run.code == 0, run.err
+        return run
+
+    def cache_file(self, username: str, profile: str = "default") -> Path:
+        return self.cache_dir / "tokens" / profile / f"{username}.json"
+
+
+def make_pool(
+    local: LocalCognito, users: dict[str, str] | None = None, **options: Any
+) -> LocalPool:
+    """A fresh pool (public + confidential client) with confirmed users, set up synchronously."""
+
+    async def build() -> LocalPool:
+        async with CognitoAdmin(local.endpoint_url, region=local.region) as admin:
+            pool = await admin.create_local_pool(**options)
+            for name, password in (users or {}).items():
+                # A verified e-mail, as real users have: the local Cognito, like Cognito,
+                # sends forgot-password and resend codes only to a verified address.
+                email = {"email": f"{name}@example.com", "email_verified": "true"}
+                await admin.create_user(pool.user_pool_id, name, password, attributes=email)
+            return pool
+
+    return anyio.run(build)
+
+
+def admin_call(local: LocalCognito, operation: str, **params: Any) -> dict[str, Any]:
+    """One admin call on the local Cognito (set-up only, never what is being tested)."""
+
+    async def call() -> dict[str, Any]:
+        async with CognitoAdmin(local.endpoint_url, region=local.region) as admin:
+            return await admin.idp.call(operation, **params)
+
+    return anyio.run(call)
+
+
+def one_line_error(run: Run) -> str:
+    """The single error line of a failed command (no traceback), besides progress."""
+    # Progress lines ("signing in ...") may come first when a step is slow.
+    lines = [line for line in run.err.splitlines() if line.strip() and not line.endswith(" ...")]
+    assert len(lines) == 1, run.err
+    assert "Traceback" not in run.err
+    assert lines[0].startswith("acognito: error: "), lines[0]
+    return lines[0]

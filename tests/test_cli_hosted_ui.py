@@ -1,0 +1,246 @@
+"""``acognito login --hosted-ui`` end to end in a real headless browser (Debian's
+Chromium driven by Playwright): the browser signs in on the authorize page and lands
+on the CLI's loopback listener; then ``token`` (with a refresh through the OAuth2
+domain) and ``logout`` (revoking at the domain)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from cli_support import Cli, one_line_error
+
+CHROMIUM = os.environ.get("ACOGNITO_TEST_CHROMIUM", "/usr/bin/chromium")
+
+_BROWSER_MISSING = (
+    not (shutil.which(CHROMIUM) or os.path.exists(CHROMIUM))
+    or importlib.util.find_spec("playwright") is None
+)
+# On a developer's machine without a browser the end-to-end test is skipped, with the
+# reason shown; CI installs both (.ci/run), so there a missing browser is a failure.
+_browser_test = pytest.mark.skipif(
+    _BROWSER_MISSING and not os.environ.get("CI"),
+    reason="needs Chromium (apt-get install chromium) and playwright (pip install playwright)",
+)
+
+
+@dataclass
+class AuthorizeSite:
+    """What the CLI needs to sign in on a pool's domain, and what the test checks there."""
+
+    domain: str
+    pool_id: str
+    endpoint_url: str  # where the pool's JWKS is served
+    client_id: str
+    redirect_uri: str
+    port: int
+    username: str
+    server: Any
+
+    def pool_args(self) -> list[str]:
+        return [
+            "--domain",
+            self.domain,
+            "--pool-id",
+            self.pool_id,
+            "--endpoint-url",
+            self.endpoint_url,
+            "--client-id",
+            self.client_id,
+        ]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def authorize_site() -> Iterator[AuthorizeSite]:
+    """THE authorize page the browser signs in on. Today the loopback OAuth2 test server
+    (auto-approves its test user); point this one fixture at the shipped local
+    Cognito's authorize page (a real login form) when it lands."""
+    from loopback_oauth import LoopbackOAuthServer
+
+    port = _free_port()
+    redirect = f"http://localhost:{port}/callback"
+    with LoopbackOAuthServer() as server:
+        client = server.add_client(
+            secret=False,
+            scopes={"openid", "email", "profile"},
+            redirect_uris={redirect},
+        )
+        server.add_user("hana", email="hana@example.com")
+        server.authorize_user = "hana"
+        yield AuthorizeSite(
+            domain=server.url,
+            pool_id=server.issuer.user_pool_id,
+            endpoint_url=server.url,
+            client_id=client.client_id,
+            redirect_uri=redirect,
+            port=port,
+            username="hana",
+            server=server,
+        )
+
+
+def _wait_for_url(proc: subprocess.Popen[str], timeout: float) -> tuple[str, list[str]]:
+    deadline = time.monotonic() + timeout
+    seen: list[str] = []
+    assert proc.stderr is not None
+    while time.monotonic() < deadline:
+        line = proc.stderr.readline()
+        if not line:
+            break
+        seen.append(line)
+        if "/oauth2/authorize?" in line:
+            return line.strip(), seen
+    raise AssertionError(f"no authorize URL on stderr: {seen}")
+
+
+@_browser_test
+def test_hosted_ui_login_in_a_real_browser(tmp_path, authorize_site) -> None:
+    from playwright.sync_api import sync_playwright
+
+    cli = Cli(tmp_path)
+    proc = subprocess.Popen(
+        cli.argv(
+            "login",
+            "--hosted-ui",
+            "--no-browser",
+            "--port",
+            str(authorize_site.port),
+            "--timeout",
+            "60",
+            *authorize_site.pool_args(),
+        ),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=cli.env(),
+    )
+    try:
+        url, _ = _wait_for_url(proc, 30)
+        assert "code_challenge_method=S256" in url and "state=" in url
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(
+                executable_path=CHROMIUM, headless=True, args=["--no-sandbox"]
+            )
+            try:
+                page = browser.new_page()
+                page.goto(url, timeout=30_000)
+                page.wait_for_load_state()
+                landed = page.url
+                text = page.inner_text("body")
+            finally:
+                browser.close()
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert landed.startswith(authorize_site.redirect_uri + "?")
+    assert "Signed in" in text and "close this tab" in text
+    assert proc.returncode == 0, err
+    assert "Signed in as hana" in err
+    # The PKCE verifier the CLI kept matched the challenge the browser carried.
+    assert authorize_site.server.counts["token:authorization_code"] == 1
+
+    token = cli("token")
+    assert token.code == 0, token.err
+    claims = authorize_site.server.verify_access_token(token.out.strip())
+    assert claims is not None and claims["username"] == "hana"
+    assert cli("token", "--id").code == 0
+
+    # An expired cached token is refreshed at the domain's token endpoint, no prompt.
+    cache = cli.cache_file("hana")
+    saved = json.loads(cache.read_text())
+    assert saved["source"] == "oauth"
+    expired = authorize_site.server.issuer.access_token(
+        client_id=authorize_site.client_id, username="hana", now=int(time.time()) - 7200
+    )
+    saved["access_token"] = expired
+    cache.write_text(json.dumps(saved))
+    fresh = cli("token")
+    assert fresh.code == 0, fresh.err
+    assert fresh.out.strip() != expired
+    assert authorize_site.server.counts["token:refresh_token"] == 1
+
+    out = cli("logout")
+    assert out.code == 0, out.err
+    assert authorize_site.server.counts["/oauth2/revoke"] == 1
+    assert not cache.exists()
+
+
+def test_hosted_ui_needs_a_domain(tmp_path) -> None:
+    run = Cli(tmp_path)("login", "--hosted-ui", "--pool-id", "eu-west-1_Cli1", "--client-id", "abc")
+    assert run.code == 2
+    assert "--domain" in one_line_error(run)
+
+
+def test_hosted_ui_gives_up_after_the_timeout(tmp_path, authorize_site) -> None:
+    run = Cli(tmp_path)(
+        "login",
+        "--hosted-ui",
+        "--no-browser",
+        "--port",
+        str(authorize_site.port),
+        "--timeout",
+        "1.5",
+        *authorize_site.pool_args(),
+    )
+    assert run.code == 1
+    assert "/oauth2/authorize?" in run.err
+    assert "no sign-in came back within 2 s" in run.err.splitlines()[-1]
+
+
+def test_hosted_ui_opens_the_browser_with_webbrowser(tmp_path, authorize_site) -> None:
+    # $BROWSER is what Python's webbrowser runs: here a command that hands the URL to
+    # this test, which follows the redirects like a browser would (no JavaScript).
+    import httpx
+
+    seen = tmp_path / "url"
+    cli = Cli(tmp_path, extra_env={"BROWSER": f"sh -c 'echo \"$0\" > {seen}' %s"})
+    proc = subprocess.Popen(
+        cli.argv(
+            "login",
+            "--hosted-ui",
+            "--port",
+            str(authorize_site.port),
+            "--timeout",
+            "30",
+            *authorize_site.pool_args(),
+        ),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=cli.env(),
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not (seen.exists() and seen.read_text().strip()):
+            assert time.monotonic() < deadline and proc.poll() is None, (
+                proc.stderr.read() if proc.stderr else ""
+            )
+            time.sleep(0.05)
+        page = httpx.get(seen.read_text().strip(), follow_redirects=True, timeout=10)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert page.status_code == 200 and "Signed in" in page.text
+    assert proc.returncode == 0, err
+    assert "Opened the browser to sign in." in err
+    assert "/oauth2/authorize?" not in err  # the URL went to the browser, not the terminal

@@ -1,0 +1,338 @@
+"""Profiles, the token cache and the sign-in commands, each run as a subprocess against
+the local Cognito: output, exit code and the error path."""
+
+from __future__ import annotations
+
+import base64
+import json
+import stat
+import time
+
+import pytest
+
+from acognito.testing import MOTO_TOTP_SECRET, TokenIssuer, totp
+from cli_support import PASSWORD, Cli, admin_call, make_pool, one_line_error
+
+
+@pytest.fixture(scope="module")
+def pool(cognito_local):
+    return make_pool(cognito_local, {"ann": PASSWORD, "bob": PASSWORD})
+
+
+@pytest.fixture
+def cli(tmp_path) -> Cli:
+    return Cli(tmp_path)
+
+
+def _mode(path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def _expire(token: str) -> str:
+    """The same token with its exp moved an hour into the past (signature now wrong,
+    which does not matter: the cache only reads exp before refreshing)."""
+    head, body, sig = token.split(".")
+    claims = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+    claims["exp"] = int(time.time()) - 3600
+    raw = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=").decode()
+    return f"{head}.{raw}.{sig}"
+
+
+# ------------------------------------------------------------------------ profiles
+
+
+def test_configure_profile_commands(cli, pool) -> None:
+    cli.configure(pool, secret=True)
+    text = cli.config_dir.joinpath("config").read_text()
+    assert "client_secret_env = CLI_TEST_SECRET" in text
+    assert pool.secret_client.client_secret not in text  # the source, never the secret
+    assert _mode(cli.config_dir / "config") == 0o600
+    other = cli(
+        "configure",
+        "--profile",
+        "other",
+        "--pool-id",
+        pool.user_pool_id,
+        "--client-id",
+        pool.public_client.client_id,
+    )
+    assert other.code == 0
+    listing = cli("profile", "list", "--json").json()
+    assert [(row["name"], row["default"]) for row in listing] == [("default", "*"), ("other", "")]
+    assert cli("profile", "use", "other").code == 0
+    shown = cli("profile", "show", "--json").json()
+    assert shown["name"] == "other" and shown["client_id"] == pool.public_client.client_id
+    assert cli("profile", "delete", "other").code == 0
+    missing = cli("profile", "show", "other")
+    assert missing.code == 2
+    assert "acognito configure --profile other" in one_line_error(missing)
+
+
+def test_configure_refuses_a_bad_pool_id(cli) -> None:
+    run = cli("configure", "--pool-id", "not a pool", "--client-id", "abc")
+    assert run.code == 2
+    assert "pool" in one_line_error(run)
+
+
+def test_xdg_dirs_are_honoured(tmp_path, pool) -> None:
+    cli = Cli(tmp_path)
+    env = cli.env()
+    del env["ACOGNITO_CONFIG_DIR"], env["ACOGNITO_CACHE_DIR"]
+    env["XDG_CONFIG_HOME"] = str(tmp_path / "xdg-config")
+    env["XDG_CACHE_HOME"] = str(tmp_path / "xdg-cache")
+    import subprocess
+
+    args = cli.argv(
+        "configure",
+        "--pool-id",
+        pool.user_pool_id,
+        "--client-id",
+        pool.public_client.client_id,
+        "--endpoint-url",
+        pool.endpoint_url,
+    )
+    assert subprocess.run(args, env=env, capture_output=True, timeout=60).returncode == 0
+    login = subprocess.run(
+        cli.argv("login", "-u", "ann"),
+        input=PASSWORD + "\n",
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert login.returncode == 0, login.stderr
+    assert (tmp_path / "xdg-config" / "acognito" / "config").exists()
+    assert (tmp_path / "xdg-cache" / "acognito" / "tokens" / "default" / "ann.json").exists()
+
+
+# ------------------------------------------------------------------------ login / token
+
+
+@pytest.mark.parametrize("backend", ["asyncio", "trio"])
+def test_login_token_whoami_logout_global(tmp_path, pool, backend) -> None:
+    cli = Cli(tmp_path, backend=backend)
+    cli.configure(pool)
+    login = cli("login", "--username", "ann", stdin=PASSWORD + "\n")
+    assert login.code == 0, login.err
+    assert login.out == ""  # data only with --json; the news is on stderr
+    assert "Signed in as ann (profile default); access token expires in 59 minutes" in login.err
+    assert PASSWORD not in login.out + login.err
+    cache = cli.cache_file("ann")
+    assert _mode(cache) == 0o600 and _mode(cache.parent) == 0o700
+    token = cli("token")
+    assert token.code == 0 and token.err == ""
+    access = token.out.strip()
+    assert access == json.loads(cache.read_text())["access_token"]
+    assert cli("token", "--id").out.strip() == json.loads(cache.read_text())["id_token"]
+    who = cli("whoami", "--json")
+    assert who.code == 0, who.err
+    assert who.json()["username"] == "ann" and who.json()["pool_id"] == pool.user_pool_id
+    out = cli("logout", "--global")
+    assert out.code == 0, out.err
+    assert "Signed out ann everywhere" in out.err
+    assert not cache.exists()
+    after = cli("token")
+    assert after.code == 2
+    assert "acognito login" in one_line_error(after)
+
+
+def test_token_refreshes_an_expired_cached_token_without_a_prompt(cli, pool) -> None:
+    cli.configure(pool, secret=True)
+    assert cli("login", "-u", "bob", stdin=PASSWORD + "\n").code == 0
+    cache = cli.cache_file("bob")
+    saved = json.loads(cache.read_text())
+    saved["access_token"] = _expire(saved["access_token"])
+    cache.write_text(json.dumps(saved))
+    # stdin is empty: any prompt would fail the command.
+    run = cli("token")
+    assert run.code == 0, run.err
+    fresh = run.out.strip()
+    claims = json.loads(base64.urlsafe_b64decode(fresh.split(".")[1] + "=="))
+    assert claims["exp"] > time.time() + 3000 and claims["username"] == "bob"
+    stored = json.loads(cache.read_text())
+    assert stored["access_token"] == fresh
+    assert stored["refresh_token"] == saved["refresh_token"]
+    assert _mode(cache) == 0o600
+    assert sorted(p.name for p in cache.parent.iterdir()) == ["bob.json", "current"]
+    assert _mode(cache.parent / "current") == 0o600
+
+
+def test_token_after_the_refresh_token_is_revoked_says_log_in(cli, pool) -> None:
+    cli.configure(pool)
+    assert cli("login", "-u", "ann", stdin=PASSWORD + "\n").code == 0
+    cache = cli.cache_file("ann")
+    saved = json.loads(cache.read_text())
+    saved["access_token"] = _expire(saved["access_token"])
+    saved["refresh_token"] = "not-a-refresh-token"
+    cache.write_text(json.dumps(saved))
+    run = cli("token")
+    assert run.code == 1
+    assert "has expired or was revoked: run 'acognito login --profile default'" in one_line_error(
+        run
+    )
+
+
+def test_wrong_password_is_refused(cli, pool) -> None:
+    # moto checks USER_PASSWORD_AUTH passwords; it accepts any SRP proof (see the next test).
+    cli.configure(pool)
+    run = cli("login", "-u", "ann", "--auth-flow", "USER_PASSWORD_AUTH", stdin="wrong-password\n")
+    assert run.code == 1
+    assert "NotAuthorizedError" in one_line_error(run)
+    assert not cli.cache_file("ann").exists()
+
+
+def test_wrong_password_is_refused_with_srp(cli, pool) -> None:
+    cli.configure(pool)
+    run = cli("login", "-u", "ann", stdin="wrong-password\n")
+    assert run.code == 1
+
+
+def test_unknown_user_and_empty_stdin(cli, pool) -> None:
+    cli.configure(pool)
+    unknown = cli("login", "-u", "nobody", "--auth-flow", "USER_PASSWORD_AUTH", stdin="x\n")
+    assert unknown.code == 1
+    assert "UserNotFoundError" in one_line_error(unknown)
+    empty = cli("login", "-u", "ann")
+    assert empty.code == 2
+    assert "no password: stdin ended" in one_line_error(empty)
+
+
+def test_new_password_challenge_is_answered(cli, cognito_local, pool) -> None:
+    admin_call(
+        cognito_local,
+        "admin_create_user",
+        UserPoolId=pool.user_pool_id,
+        Username="newbie",
+        TemporaryPassword="Temp-Passw0rd!",
+        MessageAction="SUPPRESS",
+    )
+    cli.configure(pool)
+    run = cli("login", "-u", "newbie", stdin="Temp-Passw0rd!\nBrand-New-Passw0rd!\n")
+    assert run.code == 0, run.err
+    assert "must choose a new password" in run.err
+    assert "Signed in as newbie" in run.err
+    again = cli(
+        "login", "-u", "newbie", "--auth-flow", "USER_PASSWORD_AUTH", stdin="Brand-New-Passw0rd!\n"
+    )
+    assert again.code == 0, again.err
+
+
+def _code_with_time_to_spare(spare: float = 10.0) -> str:
+    left = 30 - time.time() % 30
+    if left < spare:
+        time.sleep(left + 0.1)
+    return totp(MOTO_TOTP_SECRET)
+
+
+def test_totp_setup_then_login_asks_for_the_code(cli, cognito_local) -> None:
+    pool = make_pool(cognito_local, {"tess": PASSWORD}, mfa="OPTIONAL")
+    cli.configure(pool)
+    assert cli("login", "-u", "tess", stdin=PASSWORD + "\n").code == 0
+    setup = cli("mfa", "setup-totp", stdin=_code_with_time_to_spare() + "\n")
+    assert setup.code == 0, setup.err
+    assert "Scan this QR code" in setup.err and f"secret: {MOTO_TOTP_SECRET}" in setup.err
+    assert "TOTP is set up and preferred for tess" in setup.err
+    wrong = cli("login", "-u", "tess", stdin=f"{PASSWORD}\n000000\n")
+    assert wrong.code == 1
+    assert "CodeMismatchError" in one_line_error(wrong)
+    run = cli("login", "-u", "tess", stdin=f"{PASSWORD}\n{_code_with_time_to_spare()}\n")
+    assert run.code == 0, run.err
+    assert "Signed in as tess" in run.err
+
+
+def test_refresh_command(cli, pool) -> None:
+    cli.configure(pool)
+    assert cli("login", "-u", "ann", stdin=PASSWORD + "\n").code == 0
+    before = json.loads(cli.cache_file("ann").read_text())
+    time.sleep(1.1)  # a new iat, so a new token
+    run = cli("refresh", "--json")
+    assert run.code == 0, run.err
+    assert run.json()["username"] == "ann"
+    after = json.loads(cli.cache_file("ann").read_text())
+    assert after["access_token"] != before["access_token"]
+
+
+def test_refresh_rotates_when_the_client_does(cli, cognito_local, pool) -> None:
+    admin_call(
+        cognito_local,
+        "update_user_pool_client",
+        UserPoolId=pool.user_pool_id,
+        ClientId=pool.public_client.client_id,
+        ExplicitAuthFlows=[
+            "ALLOW_USER_SRP_AUTH",
+            "ALLOW_USER_PASSWORD_AUTH",
+            "ALLOW_REFRESH_TOKEN_AUTH",
+        ],
+        RefreshTokenRotation={"Feature": "ENABLED", "RetryGracePeriodSeconds": 0},
+    )
+    cli.configure(pool, refresh_rotation="on")
+    assert cli("login", "-u", "ann", stdin=PASSWORD + "\n").code == 0
+    run = cli("refresh", "--json")
+    assert run.code == 0, run.err
+    assert run.json()["refresh_token_rotated"] is True
+
+
+def test_logout_revokes_the_refresh_token(cli, pool) -> None:
+    cli.configure(pool)
+    assert cli("login", "-u", "ann", stdin=PASSWORD + "\n").code == 0
+    refresh = json.loads(cli.cache_file("ann").read_text())["refresh_token"]
+    run = cli("logout")
+    assert not cli.cache_file("ann").exists()
+    assert run.code == 0, run.err
+    # The revoked refresh token no longer works.
+    cache = cli.cache_file("ann")
+    cli("login", "-u", "ann", stdin=PASSWORD + "\n")
+    saved = json.loads(cache.read_text())
+    saved["access_token"], saved["refresh_token"] = _expire(saved["access_token"]), refresh
+    cache.write_text(json.dumps(saved))
+    assert cli("token").code == 1
+
+
+# ------------------------------------------------------------------------ decode / verify
+
+
+def test_decode_shows_expired_foreign_tokens_unverified(cli) -> None:
+    issuer = TokenIssuer("eu-west-1_Foreign")
+    token = issuer.access_token(client_id="someone", username="eve", now=int(time.time()) - 7200)
+    run = cli("decode", token)
+    assert run.code == 0
+    assert "UNVERIFIED" in run.err
+    assert '"username": "eve"' in run.out
+    assert "expiry: EXPIRED 1 hour" in run.out  # "... 1 second ago" under load
+    as_json = cli("decode", "--json", "-", stdin=token + "\n").json()
+    assert as_json["verified"] is False and as_json["claims"]["username"] == "eve"
+    bad = cli("decode", "not-a-jwt")
+    assert bad.code == 1
+    assert "JwtParseError" in one_line_error(bad)
+
+
+def test_verify_against_the_local_pool(cli, pool) -> None:
+    cli.configure(pool)
+    assert cli("login", "-u", "ann", stdin=PASSWORD + "\n").code == 0
+    token = cli("token").out.strip()
+    ok = cli("verify", token, "--token-use", "access")
+    assert ok.code == 0, ok.err
+    assert ok.json()["username"] == "ann"
+    wrong_use = cli("verify", token, "--token-use", "id")
+    assert wrong_use.code == 1
+    assert "JwtInvalidTokenUseError" in one_line_error(wrong_use)
+    assert token not in wrong_use.err
+
+
+def test_a_sign_in_with_pool_options_needs_no_saved_profile(cli, pool) -> None:
+    flags = [
+        "--pool-id",
+        pool.user_pool_id,
+        "--client-id",
+        pool.public_client.client_id,
+        "--endpoint-url",
+        pool.endpoint_url,
+    ]
+    cli("configure", "--profile", "other", *flags)  # some profile exists, not "adhoc"
+    run = cli("login", "--profile", "adhoc", "-u", "ann", *flags, stdin=PASSWORD + "\n")
+    assert run.code == 0, run.err
+    token = cli("token", "--profile", "adhoc")
+    assert token.code == 0, token.err
+    missing = cli("token", "--profile", "nobody-here")
+    assert missing.code == 2
+    assert "nobody is signed in with profile 'nobody-here'" in one_line_error(missing)
