@@ -116,8 +116,10 @@ async def main(backend: str) -> None:
                         except httpx.ConnectError:
                             await anyio.sleep(0.05)
                     print("with a token:", ok.status_code, ok.json())
+                    assert ok.status_code == 200, ok.text
                     bad = await http.get("/", headers={"Authorization": "Bearer not.a.token"})
                     print("with garbage:", bad.status_code, bad.json())
+                    assert bad.status_code == 401, bad.text
             stop.set()
     finally:
         await anyio.to_thread.run_sync(local.stop)

@@ -75,6 +75,7 @@ async def call_concurrently(config: dict[str, str]) -> None:
             for i in range(20):
                 tg.start_soon(one, i)
         print(f"async: {len(statuses)} requests, statuses {sorted(set(statuses))}; {auth!r}")
+        assert statuses == [200] * 20, statuses
 
 
 def call_from_threads(config: dict[str, str]) -> None:
@@ -90,6 +91,7 @@ def call_from_threads(config: dict[str, str]) -> None:
     ):
         response = http.get("/orders/latest")
         print(f"sync: {response.status_code} {response.json() if response.is_success else ''}")
+        assert response.status_code == 200, response.status_code
 
 
 def main() -> None:

@@ -111,13 +111,15 @@ async def call_async(pool: LocalPool, api_url: str) -> None:
             f"  {len(answers)} concurrent requests: statuses "
             f"{sorted({r.status_code for r in answers})}, API says {answers[0].json()}"
         )
+        assert len(answers) == 20
+        assert {r.status_code for r in answers} == {200}
         before = await auth.get_token()
         auth.invalidate()  # e.g. after the user's groups changed: get fresh tokens
         response = await http.get("/orders/after-refresh")
-        print(
-            f"  after invalidate(): status {response.status_code}, "
-            f"new token: {before != await auth.get_token()}"
-        )
+        after = await auth.get_token()
+        print(f"  after invalidate(): status {response.status_code}, new token: {before != after}")
+        assert response.status_code == 200
+        assert before != after
         print(f"  {auth!r}")
 
 
@@ -136,6 +138,7 @@ def call_from_threads(pool: LocalPool, api_url: str) -> None:
         with ThreadPoolExecutor(8) as threads:
             statuses = list(threads.map(work, range(8)))
         print(f"  8 threads: statuses {sorted(set(statuses))}; {auth!r}")
+        assert statuses == [200] * 8
 
 
 def main() -> None:
@@ -152,6 +155,9 @@ def main() -> None:
                 f"the API saw {len(tokens_seen)} distinct tokens in "
                 f"{sum(tokens_seen.values())} requests"
             )
+            # One sign-in for the 20 concurrent requests, one after invalidate(), one
+            # for the eight threads.
+            assert (len(tokens_seen), sum(tokens_seen.values())) == (3, 29), tokens_seen
 
 
 if __name__ == "__main__":

@@ -34,6 +34,8 @@ async def main() -> None:
                 await cognito.register("grace", PASSWORD)
             except UsernameExistsError as exc:
                 print("second register:", exc.code)
+            else:
+                raise SystemExit("the same username registered twice")
             # The local Cognito "mails" the code to its inbox (a real pool e-mails it).
             code = await anyio.to_thread.run_sync(
                 local.inbox.last_code, pool.user_pool_id, "grace", "sign_up"
@@ -43,13 +45,19 @@ async def main() -> None:
             await cognito.authenticate(PASSWORD)  # SRP: the password never leaves here
             print("signed in as", cognito.access_claims["username"])
             print("expires", cognito.expires_datetime)
+            assert cognito.access_claims["username"] == "grace"
+            assert cognito.id_token
+            assert cognito.refresh_token
 
             user = await cognito.get_user()
             print("given_name:", user.given_name)
+            assert user.given_name == "Grace"
 
             await cognito.check_token()  # refreshes only when close to expiry
             await cognito.logout()
             print("signed out:", cognito.tokens)
+            assert cognito.access_token is None
+            assert cognito.refresh_token is None
     finally:
         await anyio.to_thread.run_sync(local.stop)
 

@@ -68,6 +68,8 @@ async def main() -> None:
             access = issuer.access_token(client_id=CLIENT_ID, username="alice", groups=["staff"])
             claims = await access_verifier.verify(access)  # fetches the JWKS, then verifies
             print("access token of", claims["username"], "groups", claims["cognito:groups"])
+            assert claims["username"] == "alice"
+            assert claims["cognito:groups"] == ["staff"]
 
             # An id token bound to its access token through at_hash.
             id_token = issuer.id_token(
@@ -75,12 +77,16 @@ async def main() -> None:
             )
             claims = id_verifier.verify_sync(id_token, access_token=access)  # cached JWKS, no I/O
             print("id token of", claims["cognito:username"])
+            assert claims["token_use"] == "id"
+            assert claims["cognito:username"] == "alice"
 
             expired = issuer.access_token(client_id=CLIENT_ID, lifetime=-60)
             try:
                 await access_verifier.verify(expired)
             except JwtExpiredError as exc:
                 print("rejected:", type(exc).__name__, "-", exc)
+            else:
+                raise SystemExit("an expired token was accepted")
 
             head, _, sig = access.split(".")
             forged = f"{head}.{issuer.id_token(client_id=CLIENT_ID).split('.')[1]}.{sig}"
@@ -88,6 +94,8 @@ async def main() -> None:
                 await access_verifier.verify(forged)
             except TokenVerificationError as exc:
                 print("rejected:", type(exc).__name__, "-", exc)
+            else:
+                raise SystemExit("a forged token was accepted")
 
         # Only members of a group, plus a rule of your own (raise to reject).
         def not_a_robot(claims: dict[str, Any]) -> None:
@@ -106,6 +114,8 @@ async def main() -> None:
             admins_only.verify_sync(access)
         except JwtInvalidGroupError as exc:
             print("rejected:", type(exc).__name__, "-", exc)
+        else:
+            raise SystemExit("a token outside the admins group was accepted")
 
         # Several pools behind one verifier, routed by the token's iss.
         other = TokenIssuer("us-east-1_Partner1")
@@ -127,6 +137,8 @@ async def main() -> None:
         )
         partner = both.verify_sync(other.access_token(client_id="partner-app"))
         print("partner pool token from", partner["iss"])
+        assert partner["iss"] == other.issuer
+        assert partner["client_id"] == "partner-app"
     finally:
         server.shutdown()
         server.server_close()

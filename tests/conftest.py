@@ -2,9 +2,34 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+from typing import Any
+
 import pytest
 
 
 @pytest.fixture(params=["asyncio", "trio"])
 def anyio_backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Print the fault suite's table (tests/test_faults.py), when it ran.
+
+    With ``ACOGNITO_FAULT_REPORT=path`` the table is also written to that file.
+    """
+    from fault_proxy import FAULT_TABLE
+
+    if not FAULT_TABLE:
+        return
+    rows = [("fault", "server", "backend", "outcome"), *sorted(set(FAULT_TABLE))]
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    lines = [" | ".join(cell.ljust(w) for cell, w in zip(row, widths)) for row in rows]
+    lines.insert(1, "-+-".join("-" * w for w in widths))
+    terminalreporter.section("fault suite")
+    for line in lines:
+        terminalreporter.write_line(line)
+    target = os.environ.get("ACOGNITO_FAULT_REPORT")
+    if target:
+        Path(target).write_text("\n".join(lines) + "\n", encoding="utf-8")

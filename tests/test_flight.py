@@ -85,12 +85,13 @@ async def test_cancelling_the_leader(shield: bool) -> None:
         with leader_scope:
             await flight.run(work)
 
-    async with anyio.create_task_group() as tg:
-        tg.start_soon(leader)
-        await started.wait()
-        tg.start_soon(waiter)
-        await anyio.sleep(0.01)
-        leader_scope.cancel()
+    with anyio.fail_after(10):
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(leader)
+            await started.wait()
+            tg.start_soon(waiter)
+            await anyio.sleep(0.01)
+            leader_scope.cancel()
     # Shielded: the leader's run finishes and the waiter shares it.
     # Unshielded: the run is abandoned and the waiter starts it again.
     assert got == (["run1"] if shield else ["run2"])
@@ -114,7 +115,8 @@ def test_threads_share_one_run() -> None:
     for t in threads:
         t.start()
     for t in threads:
-        t.join()
+        t.join(10)
+        assert not t.is_alive()
     assert calls == 1
     assert results == [7] * 20
 
@@ -138,7 +140,8 @@ def test_thread_failure_reaches_every_thread() -> None:
     for t in threads:
         t.start()
     for t in threads:
-        t.join()
+        t.join(10)
+        assert not t.is_alive()
     assert len(errors) == 8
 
 

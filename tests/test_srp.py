@@ -590,7 +590,8 @@ def _worst_gap_while(func: Callable[..., object], *args: object) -> float:
         started = time.perf_counter()
         time.sleep(0.001)
         worst = max(worst, time.perf_counter() - started)
-    worker.join()
+    worker.join(60)
+    assert not worker.is_alive()
     return worst
 
 
@@ -644,13 +645,14 @@ async def test_run_cpu_sign_ins_keep_the_loop_ticking() -> None:
     async def one(i: int) -> None:
         results[i] = await run_cpu(sign_in, i)
 
-    async with anyio.create_task_group() as outer:
-        outer.start_soon(ticker)
-        async with anyio.create_task_group() as work:
-            work.start_soon(run_cpu, srp.calculate_a, huge)
-            for i in range(20):
-                work.start_soon(one, i)
-        done.set()
+    with anyio.fail_after(60):
+        async with anyio.create_task_group() as outer:
+            outer.start_soon(ticker)
+            async with anyio.create_task_group() as work:
+                work.start_soon(run_cpu, srp.calculate_a, huge)
+                for i in range(20):
+                    work.start_soon(one, i)
+            done.set()
 
     for i, (big_a, signature) in results.items():
         assert servers[i].verify_claim(
