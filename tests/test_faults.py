@@ -59,12 +59,6 @@ ATTEMPTS = _default_config().retries["max_attempts"] + 1
 #: Short timeouts for the slow-server scenarios (the defaults are 10 s connect, 30 s read).
 SHORT = AioConfig(connect_timeout=1, read_timeout=1)
 
-DEFECT_RESET_ON_TRIO = (
-    "src defect (found by the fault suite): on trio a connection reset mid-response "
-    "surfaces as the base CognitoError('... failed: HTTPClientError'), not "
-    "CognitoConnectionError; _idp._map does not map botocore's HTTPClientError"
-)
-
 
 # ---------------------------------------------------------------- the servers
 
@@ -464,8 +458,6 @@ async def test_connection_reset_mid_response_every_time(
     anyio_backend: str,
 ) -> None:
     """A bounded number of attempts, then a typed connection error; the token is kept."""
-    if anyio_backend == "trio":
-        request.applymarker(pytest.mark.xfail(strict=True, reason=DEFECT_RESET_ON_TRIO))
     proxy.add("idp", "reset")
     before = user.refresh_token or ""
     with proxy.counting() as seen, pytest.raises(CognitoError) as caught:

@@ -284,7 +284,8 @@ class IdpClient:
             async with self._in_flight():
                 response: dict[str, Any] = await method(**params)
         except (BotoCoreError, ClientError) as exc:
-            raise self._map(exc, operation) from None
+            api_name = client.meta.method_to_api_mapping.get(operation, operation)
+            raise self._map(exc, api_name) from None
         return response
 
     @property
@@ -323,6 +324,7 @@ class IdpClient:
             ConnectionClosedError,
             ConnectTimeoutError,
             EndpointConnectionError,
+            HTTPClientError,
             InvalidRegionError,
             NoCredentialsError,
             ParamValidationError,
@@ -366,6 +368,11 @@ class IdpClient:
         if isinstance(exc, (EndpointConnectionError, ConnectionClosedError)):
             return CognitoConnectionError(
                 f"{operation}: cannot reach cognito-idp at {self.where} ({type(exc).__name__})"
+            )
+        if isinstance(exc, HTTPClientError):  # e.g. a connection reset mid-response (httpx)
+            return CognitoConnectionError(
+                f"{operation}: the connection to cognito-idp at {self.where} failed "
+                f"({type(exc).__name__})"
             )
         return CognitoError(f"{operation} failed: {type(exc).__name__}")
 
