@@ -673,8 +673,9 @@ async def test_cancelling_the_task_that_started_a_rotation_keeps_the_new_refresh
                 tg.start_soon(anyio.to_thread.run_sync, hold_server)
                 await anyio.to_thread.run_sync(held.wait)
                 tg.start_soon(starter)
-                while not c._refresh_flight.in_flight:  # noqa: ASYNC110 - no event to wait on
-                    await anyio.sleep(0.001)
+                with anyio.fail_after(10):  # bounded: a broken single flight fails here
+                    while not c._refresh_flight.in_flight:  # noqa: ASYNC110 - no event to wait on
+                        await anyio.sleep(0.001)
                 for _ in range(5):
                     tg.start_soon(waiter)
                 await anyio.sleep(0.05)  # the request is now parked in the test server

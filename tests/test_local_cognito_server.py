@@ -899,7 +899,7 @@ def test_concurrent_rotations_of_one_refresh_token_let_exactly_one_through(
     gate = threading.Barrier(8)
 
     def rotate() -> None:
-        gate.wait()
+        gate.wait(timeout=30)  # bounded: a stuck thread breaks the barrier, not the suite
         try:
             boto.get_tokens_from_refresh_token(RefreshToken=token, ClientId=client_id)
             outcomes.append("ok")
@@ -910,7 +910,8 @@ def test_concurrent_rotations_of_one_refresh_token_let_exactly_one_through(
     for t in threads:
         t.start()
     for t in threads:
-        t.join()
+        t.join(timeout=60)
+    assert not any(t.is_alive() for t in threads)
     assert sorted(outcomes) == ["RefreshTokenReuseException"] * 7 + ["ok"]
     assert server.count("GetTokensFromRefreshToken") == before + 8
 
