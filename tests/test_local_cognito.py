@@ -403,3 +403,34 @@ async def test_local_command_serves_a_ready_user_and_leaves_no_orphan(stop_signa
             if proc.returncode is None:
                 proc.kill()
                 await proc.wait()
+
+
+async def test_the_server_exits_when_the_program_that_started_it_is_killed() -> None:
+    """SIGKILL leaves no time for clean-up: the server notices its parent is gone."""
+    import signal
+
+    from anyio.streams.buffered import BufferedByteReceiveStream
+
+    program = (
+        "from acognito.testing import LocalCognito\n"
+        "import sys, time\n"
+        "local = LocalCognito(); local.start()\n"
+        "print(local.endpoint_url, flush=True)\n"
+        "time.sleep(600)\n"
+    )
+    async with await anyio.open_process([sys.executable, "-c", program]) as proc:
+        try:
+            assert proc.stdout is not None
+            with anyio.fail_after(90):
+                line = await BufferedByteReceiveStream(proc.stdout).receive_until(b"\n", 4096)
+            port = int(line.decode().rsplit(":", 1)[1])
+            assert not _port_closed(port)
+            proc.send_signal(signal.SIGKILL)
+            with anyio.fail_after(30):
+                await proc.wait()
+                while not _port_closed(port):
+                    await anyio.sleep(0.2)
+        finally:
+            if proc.returncode is None:
+                proc.kill()
+                await proc.wait()

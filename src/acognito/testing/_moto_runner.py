@@ -20,6 +20,7 @@ import os
 import signal
 import socket
 import sys
+import threading
 import time
 import traceback
 from collections.abc import Iterable, Sequence
@@ -186,6 +187,21 @@ def _stop(signum: int, frame: Any) -> None:
     sys.exit(0)
 
 
+def _exit_with_parent(parent_pid: int, every: float = 0.5) -> None:
+    """Stop serving once ``parent_pid`` is gone, however it ended (even SIGKILL, where
+    its own clean-up never runs): no orphan server outlives the program that started it.
+    The server runs in its own session (Ctrl-C reaches the parent only), so this
+    watch is what ties the two lifetimes together."""
+
+    def watch() -> None:
+        while True:
+            time.sleep(every)
+            if os.getppid() != parent_pid:  # re-parented: the parent has exited
+                os._exit(0)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Parse ``-H HOST -p PORT`` and serve moto until SIGTERM or SIGINT."""
     parser = argparse.ArgumentParser(prog="python -m acognito.testing._moto_runner")
@@ -202,7 +218,15 @@ def main(argv: Sequence[str] | None = None) -> None:
         action="store_true",
         help="serve moto alone, without acognito's honest extensions",
     )
+    parser.add_argument(
+        "--parent-pid",
+        type=int,
+        default=None,
+        help="exit when this process (the one that started the server) is gone",
+    )
     args = parser.parse_args(argv)
+    if args.parent_pid is not None:
+        _exit_with_parent(args.parent_pid)
     if args.delay < 0:
         parser.error("--delay must be >= 0")
     KeepAliveMotoHandler.log_requests = args.log_requests

@@ -168,6 +168,8 @@ class LocalCognito:
         self._log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in stop()
         module = "acognito.testing._moto_runner" if self.keep_alive else "moto.server"
         argv = [sys.executable, "-m", module, "-H", self.host, "-p", str(port)]
+        if self.keep_alive:  # our runner exits with us, even if we are killed outright
+            argv += ["--parent-pid", str(os.getpid())]
         if self.response_delay:
             argv += ["--delay", repr(self.response_delay)]
         self._proc = subprocess.Popen(  # noqa: S603 - fixed argv, our own interpreter
