@@ -429,7 +429,7 @@ class OAuthDomain:
     # ------------------------------------------------------------ test API
 
     def test_api(self, route: str, raw: dict[str, Any]) -> dict[str, Any]:
-        """``/_acognito/oauth/<route>``: stats, fail, delay, approve, reset."""
+        """``/_acognito/oauth/<route>``: stats, fail, delay, approve, client, reset."""
         with self.state.lock:
             if route == "stats":
                 return {"counts": dict(self.counts), "last_authorize": dict(self.last_authorize)}
@@ -448,6 +448,16 @@ class OAuthDomain:
                     self.approvals.pop(client_id, None)
                 else:
                     self.approvals[client_id] = None if username is None else str(username)
+                return {}
+            if route == "client":  # Cognito picks ids and secrets; odd ones test encoders
+                _, pool, client = self.state.client(raw["client_id"])
+                if raw.get("secret") is not None:
+                    client.secret = str(raw["secret"])
+                new_id = raw.get("new_client_id")
+                if new_id is not None:
+                    del pool.clients[client.id]
+                    client.id = str(new_id)
+                    pool.clients[client.id] = client
                 return {}
             if route == "reset":
                 self.reset()

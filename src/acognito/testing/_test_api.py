@@ -161,6 +161,14 @@ class TestApi:
         """Wait ``seconds`` before answering each request to ``path`` (0 to stop)."""
         self.call("oauth/delay", {"path": path, "seconds": seconds})
 
+    def oauth_set_client(
+        self, client_id: str, *, secret: str | None = None, new_client_id: str | None = None
+    ) -> None:
+        """Give an app client a chosen secret or id (Cognito picks both; tests of how a
+        client encodes odd credentials need odd ones)."""
+        body = {"client_id": client_id, "secret": secret, "new_client_id": new_client_id}
+        self.call("oauth/client", body)
+
     def oauth_reset(self) -> None:
         """Forget OAuth2 counts, injected failures and delays, approvals and codes."""
         self.call("oauth/reset", {})
