@@ -8,6 +8,9 @@ and app clients with OAuth settings, and reads or steers the server's OAuth2 tes
 
 from __future__ import annotations
 
+import json
+import time
+import urllib.request
 import uuid
 from collections import Counter
 from collections.abc import Iterable
@@ -15,6 +18,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
+from joserfc import jwt
+from joserfc.errors import JoseError
+from joserfc.jwk import KeySet
 
 from acognito.testing import DEFAULT_PASSWORD, LocalCognito
 
@@ -194,3 +200,16 @@ class LocalDomain:
 
     def fail_next(self, path: str, status: int, error: str | None = None, times: int = 1) -> None:
         self.api.oauth_fail_next(path, status, error, times=times)
+
+    def verify_access_token(self, token: str) -> dict[str, Any] | None:
+        """The claims of a valid access token of this pool (over its published JWKS)."""
+        with urllib.request.urlopen(self.jwks_url, timeout=10) as resp:  # noqa: S310 - loopback
+            keys = KeySet.import_key_set(json.loads(resp.read()))
+        try:
+            claims = dict(jwt.decode(token, keys, algorithms=["RS256"]).claims)
+        except (JoseError, ValueError):
+            return None
+        if claims.get("token_use") != "access" or claims.get("iss") != self.issuer:
+            return None
+        exp = claims.get("exp")
+        return claims if isinstance(exp, int) and exp > time.time() else None
