@@ -1,7 +1,7 @@
 """Per-request overhead of ClientCredentialsAuth against a static ``Authorization`` header.
 
 Both variants send the same requests through the same httpx client to the same local
-API (a bearer-checked test API and the loopback OAuth2 test server, served by a child
+API (a bearer-checked test API and the local Cognito's OAuth2 domain, served by a child
 process so the client side is measured alone). The two variants alternate request by
 request; the figures are medians of the per-request times. Also timed without any
 I/O: the auth flow alone against setting the header by hand. Target: <= 10 % overhead.
@@ -36,22 +36,37 @@ TARGET = 0.10
 
 
 def serve() -> None:
-    """Child process: run the OAuth2 test server and the API; print where they are."""
-    from loopback_oauth import BearerTestApi, LoopbackOAuthServer, ThreadedAsgiServer
+    """Child process: run the local Cognito and the API; print where they are."""
+    from acognito.testing import CognitoAdmin, LocalCognito
+    from asgi_helpers import BearerTestApi, ThreadedAsgiServer
 
-    with LoopbackOAuthServer() as oauth:
-        app = oauth.add_client(scopes={"api/read"}, grants={"client_credentials"})
-        api = BearerTestApi(oauth)
-        with ThreadedAsgiServer(api) as running:
+    with LocalCognito() as local:
+
+        async def set_up() -> tuple[str, str, str]:
+            async with CognitoAdmin(local.endpoint_url, region=local.region) as admin:
+                pool_id = await admin.create_pool()
+                app = await admin.create_m2m_client(pool_id, scopes=("read",))
+            assert app.client_secret is not None
+            return pool_id, app.client_id, app.client_secret
+
+        pool_id, client_id, client_secret = anyio.run(set_up)
+
+        class Pool:  # the pool whose tokens the API accepts (JWKS and issuer)
+            jwks_url = f"{local.endpoint_url}/{pool_id}/.well-known/jwks.json"
+            issuer = f"https://cognito-idp.{local.region}.amazonaws.com/{pool_id}"
+
+        local.api.oauth_reset()
+        with ThreadedAsgiServer(BearerTestApi(Pool)) as running:
             info = {
-                "oauth": oauth.url,
+                "oauth": local.oauth_domain_url(pool_id),
                 "api": running.url,
-                "client_id": app.client_id,
-                "client_secret": app.client_secret,
+                "client_id": client_id,
+                "client_secret": client_secret,
             }
             print(json.dumps(info), flush=True)
             sys.stdin.read()  # until the parent closes our stdin
-            print(json.dumps({"token_requests": oauth.counts["/oauth2/token"]}), flush=True)
+            counts = local.api.oauth_counts()
+            print(json.dumps({"token_requests": counts.get("/oauth2/token", 0)}), flush=True)
 
 
 async def bench_async(info: dict[str, Any], requests: int) -> dict[str, float]:

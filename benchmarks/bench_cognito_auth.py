@@ -58,9 +58,9 @@ HOUR = 3600.0
 def serve() -> None:
     """Child: the Cognito test server and the verifying API; commands on stdin, one a line."""
     from acognito import CognitoVerifier
+    from asgi_helpers import ThreadedAsgiServer
     from auth_test_servers import VerifiedTestApi
     from local_server import LocalClock, LocalServer
-    from loopback_oauth import ThreadedAsgiServer
 
     with LocalServer() as server:
         clock = LocalClock(server)  # moves the local Cognito's clock too

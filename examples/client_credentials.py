@@ -8,9 +8,11 @@ Configure a real pool with environment variables:
     ACOGNITO_SCOPES         e.g. "orders/read orders/write" (optional)
     API_URL                 the resource server to call
 
-Without them the script runs against the repository's loopback OAuth2 test server and
-bearer-checked test API (tests/loopback_oauth.py), so it works offline. ``--trio``
-runs the async part on trio instead of asyncio.
+Without them the script runs offline against the shipped local Cognito's OAuth2 domain
+(``acognito.testing.LocalCognito``, the ``local`` extra: an M2M client with a resource
+server ``orders``) and the repository's bearer-checked test API (tests/asgi_helpers.py,
+served by hypercorn from the ``dev`` extra). ``--trio`` runs the async part on trio
+instead of asyncio.
 
     python examples/client_credentials.py [--trio]
 """
@@ -29,7 +31,7 @@ from acognito.auth import ClientCredentialsAuth
 
 
 def configuration(stack: ExitStack) -> dict[str, str]:
-    """The pool to use: from the environment, or the loopback test servers."""
+    """The pool to use: from the environment, or the local Cognito and the test API."""
     if os.environ.get("ACOGNITO_DOMAIN"):
         return {
             "domain": os.environ["ACOGNITO_DOMAIN"],
@@ -39,17 +41,33 @@ def configuration(stack: ExitStack) -> dict[str, str]:
             "api": os.environ["API_URL"],
         }
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-    from loopback_oauth import BearerTestApi, LoopbackOAuthServer, ThreadedAsgiServer
+    from acognito.testing import CognitoAdmin, LocalCognito
+    from asgi_helpers import BearerTestApi, ThreadedAsgiServer
 
-    oauth = stack.enter_context(LoopbackOAuthServer())
-    app = oauth.add_client(scopes={"orders/read", "orders/write"}, grants={"client_credentials"})
-    api = stack.enter_context(ThreadedAsgiServer(BearerTestApi(oauth)))
-    print(f"(no ACOGNITO_DOMAIN: using the loopback OAuth2 test server at {oauth.url})")
-    assert app.client_secret is not None
+    local = stack.enter_context(LocalCognito())
+
+    async def set_up() -> tuple[str, str, str]:
+        async with CognitoAdmin(local.endpoint_url, region=local.region) as admin:
+            pool_id = await admin.create_pool()
+            app = await admin.create_m2m_client(
+                pool_id, identifier="orders", scopes=("read", "write")
+            )
+        assert app.client_secret is not None
+        return pool_id, app.client_id, app.client_secret
+
+    pool_id, client_id, client_secret = anyio.run(set_up)
+
+    class Pool:  # what BearerTestApi checks tokens against: the pool's JWKS and issuer
+        jwks_url = f"{local.endpoint_url}/{pool_id}/.well-known/jwks.json"
+        issuer = f"https://cognito-idp.{local.region}.amazonaws.com/{pool_id}"
+
+    api = stack.enter_context(ThreadedAsgiServer(BearerTestApi(Pool)))
+    domain = local.oauth_domain_url(pool_id)
+    print(f"(no ACOGNITO_DOMAIN: using the local Cognito's OAuth2 domain at {domain})")
     return {
-        "domain": oauth.url,
-        "client_id": app.client_id,
-        "client_secret": app.client_secret,
+        "domain": domain,
+        "client_id": client_id,
+        "client_secret": client_secret,
         "scopes": "orders/read",
         "api": api.url,
     }

@@ -13,9 +13,10 @@ Configure a real pool with environment variables (register the callback URL
     ACOGNITO_CLIENT_ID      a public app client (no secret) with the code grant
     ACOGNITO_REDIRECT_PORT  default 8765
 
-Without them it runs against the repository's loopback OAuth2 test server
-(tests/loopback_oauth.py), which signs a test user in without a form, and the
-"browser" is an httpx client following the redirect.
+Without them it runs offline against the shipped local Cognito
+(``acognito.testing.LocalCognito``, the ``local`` extra): a hosted-UI app client and a
+user, and the "browser" is an httpx client that fills in the local Cognito's login
+page (user name and password) and follows the redirect.
 
     python examples/pkce_login.py [--trio]
 """
@@ -30,7 +31,6 @@ import threading
 import webbrowser
 from contextlib import ExitStack
 from http.server import BaseHTTPRequestHandler, HTTPServer
-from pathlib import Path
 from typing import Any
 
 import anyio
@@ -86,14 +86,23 @@ def peek(token: str) -> dict[str, Any]:
     return dict(json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))))
 
 
-async def login(domain: str, client_id: str, receiver: CallbackReceiver, local: bool) -> None:
+async def sign_in_on_the_login_page(url: str, username: str, password: str) -> None:
+    """What a person does in the browser: open the login page, submit the form."""
+    async with httpx.AsyncClient(follow_redirects=True) as browser:
+        page = await browser.get(url)
+        assert "Sign in" in page.text
+        await browser.post(url, data={"username": username, "password": password})
+
+
+async def login(
+    domain: str, client_id: str, receiver: CallbackReceiver, user: tuple[str, str] | None
+) -> None:
     async with OAuth2Client(domain, client_id) as oauth:
         request = oauth.authorization_url(receiver.redirect_uri, scopes=["openid", "email"])
         # Keep request.state and request.code_verifier until the redirect comes back
         # (in a web app: in the server-side session).
-        if local:
-            async with httpx.AsyncClient(follow_redirects=True) as browser:
-                await browser.get(request.url)
+        if user is not None:
+            await sign_in_on_the_login_page(request.url, *user)
         else:
             print(f"Opening the browser at:\n  {request.url}")
             webbrowser.open(request.url)
@@ -123,21 +132,28 @@ def main() -> None:
         if domain:
             client_id = os.environ["ACOGNITO_CLIENT_ID"]
             receiver = stack.enter_context(CallbackReceiver(port))
-            local = False
+            user = None
         else:
-            sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-            from loopback_oauth import LoopbackOAuthServer
+            from acognito.testing import DEFAULT_PASSWORD, CognitoAdmin, LocalCognito
 
             receiver = stack.enter_context(CallbackReceiver(0))
-            server = stack.enter_context(LoopbackOAuthServer())
-            server.add_user("alice", email="alice@example.com", email_verified="true")
-            server.authorize_user = "alice"
-            app = server.add_client(
-                secret=False, scopes={"openid", "email"}, redirect_uris={receiver.redirect_uri}
-            )
-            domain, client_id, local = server.url, app.client_id, True
-            print(f"(no ACOGNITO_DOMAIN: using the loopback OAuth2 test server at {domain})")
-        anyio.run(login, domain, client_id, receiver, local, backend=backend)
+            cognito = stack.enter_context(LocalCognito())
+
+            async def set_up() -> str:
+                async with CognitoAdmin(cognito.endpoint_url, region=cognito.region) as admin:
+                    pool_id = await admin.create_pool()
+                    await admin.create_user(
+                        pool_id, "alice", attributes={"email": "alice@example.com"}
+                    )
+                    app = await admin.create_hosted_ui_client(
+                        pool_id, [receiver.redirect_uri], scopes=("openid", "email")
+                    )
+                return app.client_id
+
+            client_id = anyio.run(set_up)
+            domain, user = cognito.oauth_domain_url(), ("alice", DEFAULT_PASSWORD)
+            print(f"(no ACOGNITO_DOMAIN: using the local Cognito's OAuth2 domain at {domain})")
+        anyio.run(login, domain, client_id, receiver, user, backend=backend)
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ import pytest
 
 from acognito.testing import CognitoAdmin
 from cli_support import PASSWORD, Cli, make_pool, one_line_error
-from loopback_oauth import LoopbackOAuthServer
+from oauth_domain import LocalDomain
 
 
 @pytest.fixture
@@ -184,13 +184,13 @@ def test_admin_needs_a_pool(tmp_path) -> None:
     assert "--pool-id" in one_line_error(run)
 
 
-def test_m2m_token_is_fetched_then_cached(tmp_path) -> None:
-    with LoopbackOAuthServer() as server:
+def test_m2m_token_is_fetched_then_cached(tmp_path, cognito_local) -> None:
+    with LocalDomain(cognito_local) as server:
         client = server.add_client(scopes={"api/read", "api/write"}, grants={"client_credentials"})
         cli = Cli(tmp_path, extra_env={"M2M_SECRET": client.client_secret or ""})
         common = [
             "--pool-id",
-            server.issuer.user_pool_id,
+            server.pool_id,
             "--client-id",
             client.client_id,
             "--domain",

@@ -18,7 +18,9 @@ from typing import Any
 
 import pytest
 
+from acognito.testing import DEFAULT_PASSWORD, LocalCognito, TokenIssuer
 from cli_support import Cli, one_line_error
+from oauth_domain import LocalDomain
 
 CHROMIUM = os.environ.get("ACOGNITO_TEST_CHROMIUM", "/usr/bin/chromium")
 
@@ -67,26 +69,24 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def authorize_site() -> Iterator[AuthorizeSite]:
-    """THE authorize page the browser signs in on. Today the loopback OAuth2 test server
-    (auto-approves its test user); point this one fixture at the shipped local
-    Cognito's authorize page (a real login form) when it lands."""
-    from loopback_oauth import LoopbackOAuthServer
-
+def authorize_site(cognito_local: LocalCognito) -> Iterator[AuthorizeSite]:
+    """THE authorize page the browser signs in on: the shipped local Cognito's OAuth2
+    domain, a public hosted-UI client (PKCE) whose callback is the CLI's listener. The
+    user is signed in without the form (test API) unless a test asks for the form."""
     port = _free_port()
     redirect = f"http://localhost:{port}/callback"
-    with LoopbackOAuthServer() as server:
+    with LocalDomain(cognito_local) as server:
+        server.add_user("hana", email="hana@example.com")
+        server.authorize_user = "hana"
         client = server.add_client(
             secret=False,
             scopes={"openid", "email", "profile"},
             redirect_uris={redirect},
         )
-        server.add_user("hana", email="hana@example.com")
-        server.authorize_user = "hana"
         yield AuthorizeSite(
             domain=server.url,
-            pool_id=server.issuer.user_pool_id,
-            endpoint_url=server.url,
+            pool_id=server.pool_id,
+            endpoint_url=cognito_local.endpoint_url,
             client_id=client.client_id,
             redirect_uri=redirect,
             port=port,
@@ -114,6 +114,8 @@ def test_hosted_ui_login_in_a_real_browser(tmp_path, authorize_site) -> None:
     from playwright.sync_api import sync_playwright
 
     cli = Cli(tmp_path)
+    # The real login page this time: the browser fills in the form.
+    authorize_site.server.api.oauth_interactive(authorize_site.client_id)
     proc = subprocess.Popen(
         cli.argv(
             "login",
@@ -141,6 +143,16 @@ def test_hosted_ui_login_in_a_real_browser(tmp_path, authorize_site) -> None:
             try:
                 page = browser.new_page()
                 page.goto(url, timeout=30_000)
+                assert page.title() == "Sign in (local Cognito)"
+                page.fill("#username", authorize_site.username)
+                page.fill("#password", "not-the-password")
+                page.click("button[type=submit]")
+                page.wait_for_load_state()
+                assert "Incorrect username or password." in page.inner_text("#error")
+                page.fill("#username", authorize_site.username)
+                page.fill("#password", DEFAULT_PASSWORD)
+                with page.expect_navigation(timeout=30_000):
+                    page.click("button[type=submit]")
                 page.wait_for_load_state()
                 landed = page.url
                 text = page.inner_text("body")
@@ -167,7 +179,7 @@ def test_hosted_ui_login_in_a_real_browser(tmp_path, authorize_site) -> None:
     cache = cli.cache_file("hana")
     saved = json.loads(cache.read_text())
     assert saved["source"] == "oauth"
-    expired = authorize_site.server.issuer.access_token(
+    expired = TokenIssuer(authorize_site.pool_id).access_token(
         client_id=authorize_site.client_id, username="hana", now=int(time.time()) - 7200
     )
     saved["access_token"] = expired

@@ -1,4 +1,4 @@
-"""ClientCredentialsAuth against the loopback OAuth2 test server and a bearer-checked test API.
+"""ClientCredentialsAuth against the local Cognito's OAuth2 domain and a bearer-checked test API.
 
 Async tests run on asyncio and trio with the API served by hypercorn on the same
 backend; the blocking tests use ``httpx.Client`` from threads with no event loop.
@@ -23,15 +23,10 @@ from acognito.errors import (
     InvalidScopeOAuthError,
     OAuthError,
 )
-from acognito.testing import TokenIssuer
+from acognito.testing import LocalCognito
+from asgi_helpers import BearerTestApi, ThreadedAsgiServer, serve_asgi
 from auth_test_servers import CannedServer, HeaderRecorder, SilentServer
-from loopback_oauth import (
-    BearerTestApi,
-    LoopbackOAuthServer,
-    TestClientApp,
-    ThreadedAsgiServer,
-    serve_asgi,
-)
+from oauth_domain import DomainClient, LocalDomain
 
 pytestmark = pytest.mark.anyio
 
@@ -49,24 +44,19 @@ class FakeClock:
         return self.now
 
 
-@pytest.fixture(scope="module")
-def issuer() -> TokenIssuer:
-    return TokenIssuer("us-east-1_M2MTest")
-
-
 @pytest.fixture
-def server(issuer: TokenIssuer) -> Iterator[LoopbackOAuthServer]:
-    with LoopbackOAuthServer(issuer) as srv:
+def server(cognito_local: LocalCognito) -> Iterator[LocalDomain]:
+    with LocalDomain(cognito_local) as srv:
         yield srv
 
 
 @pytest.fixture
-def m2m(server: LoopbackOAuthServer) -> TestClientApp:
+def m2m(server: LocalDomain) -> DomainClient:
     return server.add_client(scopes={"api/read", "api/write"}, grants={"client_credentials"})
 
 
 @pytest.fixture
-def api(server: LoopbackOAuthServer) -> BearerTestApi:
+def api(server: LocalDomain) -> BearerTestApi:
     return BearerTestApi(server)
 
 
@@ -78,7 +68,7 @@ async def api_url(api: BearerTestApi) -> AsyncIterator[str]:
 
 @pytest.fixture
 def make_auth(
-    server: LoopbackOAuthServer, m2m: TestClientApp
+    server: LocalDomain, m2m: DomainClient
 ) -> Iterator[Callable[..., ClientCredentialsAuth]]:
     made: list[ClientCredentialsAuth] = []
 
@@ -132,8 +122,8 @@ async def test_attaches_a_cached_token(
     auth: ClientCredentialsAuth,
     api: BearerTestApi,
     api_url: str,
-    server: LoopbackOAuthServer,
-    m2m: TestClientApp,
+    server: LocalDomain,
+    m2m: DomainClient,
 ) -> None:
     async with httpx.AsyncClient(auth=auth, base_url=api_url) as http:
         for _ in range(5):
@@ -148,7 +138,7 @@ async def test_attaches_a_cached_token(
 
 
 async def test_200_concurrent_requests_make_one_token_request(
-    auth: ClientCredentialsAuth, api: BearerTestApi, api_url: str, server: LoopbackOAuthServer
+    auth: ClientCredentialsAuth, api: BearerTestApi, api_url: str, server: LocalDomain
 ) -> None:
     server.delays[TOKEN] = 0.2  # every request arrives while the token is being fetched
     async with httpx.AsyncClient(auth=auth, base_url=api_url) as http:
@@ -163,7 +153,7 @@ async def test_refetches_only_near_expiry(
     make_auth: Callable[..., ClientCredentialsAuth],
     api: BearerTestApi,
     api_url: str,
-    server: LoopbackOAuthServer,
+    server: LocalDomain,
 ) -> None:
     clock = FakeClock()
     auth = make_auth(clock=clock)
@@ -183,9 +173,11 @@ async def test_refetches_only_near_expiry(
 
 
 async def test_short_tokens_use_a_fraction_of_their_lifetime(
-    make_auth: Callable[..., ClientCredentialsAuth], server: LoopbackOAuthServer
+    make_auth: Callable[..., ClientCredentialsAuth],
+    server: LocalDomain,
+    m2m: DomainClient,
 ) -> None:
-    server.client_credentials_lifetime = 100  # margin becomes 25 s, not 300 s
+    server.set_lifetime(m2m, 100)  # margin becomes 25 s, not 300 s
     clock = FakeClock()
     auth = make_auth(clock=clock)
     await auth.get_access_token()
@@ -199,7 +191,7 @@ async def test_short_tokens_use_a_fraction_of_their_lifetime(
 
 
 async def test_invalidate_forces_a_new_token(
-    auth: ClientCredentialsAuth, server: LoopbackOAuthServer
+    auth: ClientCredentialsAuth, server: LocalDomain
 ) -> None:
     first = await auth.get_access_token()
     assert await auth.get_access_token() == first
@@ -212,7 +204,7 @@ async def test_invalidate_forces_a_new_token(
 
 
 async def test_failed_fetch_reaches_every_waiter_and_holds_no_lock(
-    auth: ClientCredentialsAuth, api: BearerTestApi, api_url: str, server: LoopbackOAuthServer
+    auth: ClientCredentialsAuth, api: BearerTestApi, api_url: str, server: LocalDomain
 ) -> None:
     server.delays[TOKEN] = 0.2
     server.fail_next(TOKEN, 400, "invalid_client")
@@ -227,7 +219,7 @@ async def test_failed_fetch_reaches_every_waiter_and_holds_no_lock(
 
 
 async def test_server_error_is_typed_with_status(
-    auth: ClientCredentialsAuth, api_url: str, server: LoopbackOAuthServer
+    auth: ClientCredentialsAuth, api_url: str, server: LocalDomain
 ) -> None:
     server.fail_next(TOKEN, 500)
     async with httpx.AsyncClient(auth=auth, base_url=api_url) as http:
@@ -248,7 +240,7 @@ async def test_scope_not_allowed_is_invalid_scope(
 
 
 async def test_token_endpoint_down_is_a_connection_error(
-    api: BearerTestApi, api_url: str, m2m: TestClientApp
+    api: BearerTestApi, api_url: str, m2m: DomainClient
 ) -> None:
     assert m2m.client_secret
     auth = ClientCredentialsAuth(_refused_url(), m2m.client_id, m2m.client_secret)
@@ -260,7 +252,7 @@ async def test_token_endpoint_down_is_a_connection_error(
 
 
 async def test_slow_token_endpoint_times_out(
-    make_auth: Callable[..., ClientCredentialsAuth], api_url: str, server: LoopbackOAuthServer
+    make_auth: Callable[..., ClientCredentialsAuth], api_url: str, server: LocalDomain
 ) -> None:
     server.delays[TOKEN] = 1.0
     auth = make_auth(timeout=0.2)
@@ -273,7 +265,7 @@ async def test_slow_token_endpoint_times_out(
 
 
 async def test_cancelling_the_fetching_task_does_not_poison_waiters(
-    auth: ClientCredentialsAuth, api_url: str, server: LoopbackOAuthServer
+    auth: ClientCredentialsAuth, api_url: str, server: LocalDomain
 ) -> None:
     server.delays[TOKEN] = 0.3
     outcomes: list[object] = []
@@ -291,7 +283,8 @@ async def test_cancelling_the_fetching_task_does_not_poison_waiters(
         with anyio.fail_after(10):
             async with anyio.create_task_group() as tg:
                 tg.start_soon(leader)
-                while server.counts[TOKEN] < 1:  # noqa: ASYNC110 - a counter in the server thread
+                # noqa below: a counter in the server process, read bounded by fail_after
+                while await anyio.to_thread.run_sync(lambda: server.counts[TOKEN]) < 1:  # noqa: ASYNC110
                     await anyio.sleep(0.01)
                 for i in range(10):
                     tg.start_soon(waiter, i)
@@ -307,7 +300,7 @@ async def test_cancelling_the_fetching_task_does_not_poison_waiters(
 
 
 async def test_401_after_a_fresh_token_retries_exactly_once(
-    auth: ClientCredentialsAuth, api: BearerTestApi, api_url: str, server: LoopbackOAuthServer
+    auth: ClientCredentialsAuth, api: BearerTestApi, api_url: str, server: LocalDomain
 ) -> None:
     api.reject_all = True
     async with httpx.AsyncClient(auth=auth, base_url=api_url) as http:
@@ -319,7 +312,7 @@ async def test_401_after_a_fresh_token_retries_exactly_once(
 
 
 async def test_a_burst_of_401s_costs_one_refresh(
-    auth: ClientCredentialsAuth, api: BearerTestApi, api_url: str, server: LoopbackOAuthServer
+    auth: ClientCredentialsAuth, api: BearerTestApi, api_url: str, server: LocalDomain
 ) -> None:
     async with httpx.AsyncClient(auth=auth, base_url=api_url) as http:
         await http.get("/warm")  # token cached
@@ -331,7 +324,7 @@ async def test_a_burst_of_401s_costs_one_refresh(
 
 
 async def test_401_then_accepted_replays_the_body(
-    auth: ClientCredentialsAuth, api: BearerTestApi, api_url: str, server: LoopbackOAuthServer
+    auth: ClientCredentialsAuth, api: BearerTestApi, api_url: str, server: LocalDomain
 ) -> None:
     async with httpx.AsyncClient(auth=auth, base_url=api_url) as http:
         api.reject_next = 1
@@ -345,7 +338,7 @@ async def test_401_then_accepted_replays_the_body(
 
 
 async def test_streamed_body_is_not_replayed(
-    auth: ClientCredentialsAuth, api: BearerTestApi, api_url: str, server: LoopbackOAuthServer
+    auth: ClientCredentialsAuth, api: BearerTestApi, api_url: str, server: LocalDomain
 ) -> None:
     async def chunks() -> AsyncIterator[bytes]:
         yield b"part-1;"
@@ -363,7 +356,7 @@ async def test_streamed_body_is_not_replayed(
 
 
 async def test_repr_shows_no_secret_or_token(
-    auth: ClientCredentialsAuth, m2m: TestClientApp
+    auth: ClientCredentialsAuth, m2m: DomainClient
 ) -> None:
     token = await auth.get_access_token()
     assert m2m.client_secret
@@ -374,7 +367,7 @@ async def test_repr_shows_no_secret_or_token(
     assert auth.scopes == ("api/read",)
 
 
-def test_configuration_is_checked_up_front(server: LoopbackOAuthServer) -> None:
+def test_configuration_is_checked_up_front(server: LocalDomain) -> None:
     with pytest.raises(ConfigurationError):
         ClientCredentialsAuth(server.url, "cid", "")
     with pytest.raises(ConfigurationError):
@@ -398,7 +391,7 @@ def test_sync_threads_share_one_token_request(
     make_auth: Callable[..., ClientCredentialsAuth],
     api: BearerTestApi,
     threaded_api: str,
-    server: LoopbackOAuthServer,
+    server: LocalDomain,
 ) -> None:
     server.delays[TOKEN] = 0.2
     auth = make_auth()
@@ -417,7 +410,7 @@ def test_sync_threads_share_one_token_request(
 def test_sync_failure_reaches_every_thread_then_recovers(
     make_auth: Callable[..., ClientCredentialsAuth],
     threaded_api: str,
-    server: LoopbackOAuthServer,
+    server: LocalDomain,
 ) -> None:
     server.delays[TOKEN] = 0.2
     server.fail_next(TOKEN, 400, "invalid_client")
@@ -443,7 +436,7 @@ def test_sync_401_retries_once(
     make_auth: Callable[..., ClientCredentialsAuth],
     api: BearerTestApi,
     threaded_api: str,
-    server: LoopbackOAuthServer,
+    server: LocalDomain,
 ) -> None:
     api.reject_all = True
     auth = make_auth()
@@ -453,7 +446,7 @@ def test_sync_401_retries_once(
     assert server.counts[GRANTS] == 2
 
 
-def test_sync_token_endpoint_down(m2m: TestClientApp, threaded_api: str) -> None:
+def test_sync_token_endpoint_down(m2m: DomainClient, threaded_api: str) -> None:
     assert m2m.client_secret
     with (
         ClientCredentialsAuth(_refused_url(), m2m.client_id, m2m.client_secret) as auth,
@@ -513,7 +506,7 @@ def test_sync_custom_header_never_follows_a_redirect_to_another_origin(
 
 
 async def test_waiters_get_the_same_error_as_the_fetcher(
-    auth: ClientCredentialsAuth, api_url: str, server: LoopbackOAuthServer
+    auth: ClientCredentialsAuth, api_url: str, server: LocalDomain
 ) -> None:
     server.delays[TOKEN] = 0.2
     server.fail_next(TOKEN, 400, "invalid_client")
@@ -533,7 +526,7 @@ async def test_waiters_get_the_same_error_as_the_fetcher(
 
 @pytest.mark.parametrize("margin", [float("nan"), float("inf"), -1, "300", None, True])
 def test_refresh_margin_must_be_a_finite_number(
-    server: LoopbackOAuthServer, m2m: TestClientApp, margin: object
+    server: LocalDomain, m2m: DomainClient, margin: object
 ) -> None:
     assert m2m.client_secret
     with pytest.raises(ConfigurationError, match="refresh_margin"):

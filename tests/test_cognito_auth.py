@@ -34,6 +34,7 @@ from acognito.errors import (
     TokenRefreshError,
 )
 from acognito.tokens import peek_claims
+from asgi_helpers import ThreadedAsgiServer, serve_asgi
 from auth_test_servers import (
     DelayingProxy,
     HeaderRecorder,
@@ -43,7 +44,6 @@ from auth_test_servers import (
     refused_url,
 )
 from local_server import LocalClock, LocalServer
-from loopback_oauth import ThreadedAsgiServer, serve_asgi
 
 pytestmark = pytest.mark.anyio
 

@@ -1,4 +1,4 @@
-"""acognito.oauth against the loopback OAuth2 test server (real HTTP on 127.0.0.1)."""
+"""acognito.oauth against the local Cognito's OAuth2 domain (real HTTP on 127.0.0.1)."""
 
 from __future__ import annotations
 
@@ -33,8 +33,8 @@ from acognito.oauth import (
     cognito_domain_url,
     generate_code_verifier,
 )
-from acognito.testing import TokenIssuer
-from loopback_oauth import LoopbackOAuthServer, TestClientApp
+from acognito.testing import LocalCognito, TokenIssuer
+from oauth_domain import DomainClient, LocalDomain
 
 pytestmark = pytest.mark.anyio
 
@@ -51,44 +51,37 @@ def query_of(url: str) -> dict[str, list[str]]:
     return parse_qs(urlsplit(url).query, keep_blank_values=True)
 
 
-@pytest.fixture(scope="module")
-def issuer() -> TokenIssuer:
-    return TokenIssuer("us-east-1_OAuthTest")
-
-
 @pytest.fixture
-def server(issuer: TokenIssuer) -> Iterator[LoopbackOAuthServer]:
-    with LoopbackOAuthServer(issuer) as srv:
+def server(cognito_local: LocalCognito) -> Iterator[LocalDomain]:
+    with LocalDomain(cognito_local) as srv:
         srv.add_user("alice", email="alice@example.com", email_verified="true")
         srv.authorize_user = "alice"
         yield srv
 
 
 @pytest.fixture
-def web_client(server: LoopbackOAuthServer) -> TestClientApp:
+def web_client(server: LocalDomain) -> DomainClient:
     """A public client (no secret) for the authorization-code grant, as a SPA has."""
     return server.add_client(
         secret=False,
         scopes={"openid", "email", "profile"},
-        redirect_uris={REDIRECT},
+        redirect_uris={REDIRECT, REDIRECT + "2"},
         logout_uris={LOGOUT},
     )
 
 
 @pytest.fixture
-def confidential_web(server: LoopbackOAuthServer) -> TestClientApp:
+def confidential_web(server: LocalDomain) -> DomainClient:
     return server.add_client(scopes={"openid", "email"}, redirect_uris={REDIRECT})
 
 
 @pytest.fixture
-def m2m(server: LoopbackOAuthServer) -> TestClientApp:
+def m2m(server: LocalDomain) -> DomainClient:
     return server.add_client(scopes={"api/read", "api/write"}, grants={"client_credentials"})
 
 
 @pytest.fixture
-async def client(
-    server: LoopbackOAuthServer, web_client: TestClientApp
-) -> AsyncIterator[OAuth2Client]:
+async def client(server: LocalDomain, web_client: DomainClient) -> AsyncIterator[OAuth2Client]:
     async with OAuth2Client(server.url, web_client.client_id) as c:
         yield c
 
@@ -206,7 +199,7 @@ def test_state_check_and_redirect_parsing() -> None:
 
 
 async def test_logout_url_forms_are_honoured_by_the_server(
-    client: OAuth2Client, server: LoopbackOAuthServer
+    client: OAuth2Client, server: LocalDomain
 ) -> None:
     url = client.logout_url(LOGOUT)
     assert urlsplit(url).path == "/logout"
@@ -262,7 +255,7 @@ def test_domain_urls() -> None:
 
 
 async def test_authorization_code_with_pkce_end_to_end(
-    client: OAuth2Client, server: LoopbackOAuthServer, issuer: TokenIssuer
+    client: OAuth2Client, server: LocalDomain
 ) -> None:
     request = client.authorization_url(REDIRECT, scopes=["openid", "email"])
     location = await browser_redirect(request.url)
@@ -279,7 +272,7 @@ async def test_authorization_code_with_pkce_end_to_end(
     assert access["token_use"] == "access"
     assert access["username"] == "alice"
     assert access["client_id"] == client.client_id
-    assert access["iss"] == issuer.issuer
+    assert access["iss"] == server.issuer
     ident = claims_of(tokens.id_token)
     assert ident["aud"] == client.client_id
     assert ident["nonce"] == request.nonce
@@ -313,9 +306,8 @@ async def test_reused_code_is_invalid_grant(client: OAuth2Client) -> None:
 
 
 async def test_code_is_bound_to_redirect_uri_and_client(
-    client: OAuth2Client, server: LoopbackOAuthServer, web_client: TestClientApp
+    client: OAuth2Client, server: LocalDomain, web_client: DomainClient
 ) -> None:
-    web_client.redirect_uris = frozenset({REDIRECT, REDIRECT + "2"})
     request = client.authorization_url(REDIRECT, scopes=["openid"])
     code = request.code_from_redirect(await browser_redirect(request.url))
     with pytest.raises(InvalidGrantOAuthError):
@@ -329,9 +321,7 @@ async def test_code_is_bound_to_redirect_uri_and_client(
             await thief.exchange_code(code, REDIRECT, request.code_verifier)
 
 
-async def test_authorize_errors_come_back_typed(
-    client: OAuth2Client, server: LoopbackOAuthServer
-) -> None:
+async def test_authorize_errors_come_back_typed(client: OAuth2Client, server: LocalDomain) -> None:
     request = client.authorization_url(REDIRECT, scopes=["openid", "admin"])
     location = await browser_redirect(request.url)
     with pytest.raises(InvalidScopeOAuthError):
@@ -344,7 +334,7 @@ async def test_authorize_errors_come_back_typed(
 
 
 async def test_confidential_client_uses_basic_auth(
-    server: LoopbackOAuthServer, confidential_web: TestClientApp
+    server: LocalDomain, confidential_web: DomainClient
 ) -> None:
     assert confidential_web.client_secret
     async with OAuth2Client(
@@ -369,7 +359,7 @@ async def test_confidential_client_uses_basic_auth(
 
 
 async def test_refresh_revoke_then_refresh_is_invalid_grant(
-    client: OAuth2Client, server: LoopbackOAuthServer
+    client: OAuth2Client, server: LocalDomain
 ) -> None:
     request = client.authorization_url(REDIRECT, scopes=["openid", "email"])
     tokens = await client.complete_authorization(request, await browser_redirect(request.url))
@@ -408,14 +398,17 @@ async def test_revoking_an_access_token_is_refused(client: OAuth2Client) -> None
 
 
 async def test_user_info_needs_a_valid_token(
-    client: OAuth2Client, issuer: TokenIssuer, web_client: TestClientApp
+    client: OAuth2Client, server: LocalDomain, web_client: DomainClient
 ) -> None:
-    forged = TokenIssuer(issuer.user_pool_id).access_token(
+    forged = TokenIssuer(server.pool_id).access_token(
         client_id=web_client.client_id, scope="openid"
     )
     with pytest.raises(InvalidTokenOAuthError):
         await client.user_info(forged)
-    no_openid = issuer.access_token(client_id=web_client.client_id, scope="email")
+    request = client.authorization_url(REDIRECT, scopes=["email"])
+    tokens = await client.complete_authorization(request, await browser_redirect(request.url))
+    no_openid = tokens.access_token
+    assert claims_of(no_openid)["scope"] == "email"
     with pytest.raises(InvalidTokenOAuthError):
         await client.user_info(no_openid)
 
@@ -423,7 +416,7 @@ async def test_user_info_needs_a_valid_token(
 # --------------------------------------------------------------------------- client credentials
 
 
-async def test_client_credentials_scopes(server: LoopbackOAuthServer, m2m: TestClientApp) -> None:
+async def test_client_credentials_scopes(server: LocalDomain, m2m: DomainClient) -> None:
     assert m2m.client_secret
     async with OAuth2Client(server.url, m2m.client_id, client_secret=m2m.client_secret) as c:
         tokens = await c.client_credentials(["api/read"])
@@ -442,7 +435,7 @@ async def test_client_credentials_scopes(server: LoopbackOAuthServer, m2m: TestC
 
 
 async def test_client_credentials_failures_are_typed(
-    server: LoopbackOAuthServer, m2m: TestClientApp, web_client: TestClientApp
+    server: LocalDomain, m2m: DomainClient, web_client: DomainClient
 ) -> None:
     async with OAuth2Client(server.url, m2m.client_id, client_secret="wrong-secret") as c:
         with pytest.raises(InvalidClientOAuthError) as info:
@@ -464,20 +457,17 @@ async def test_client_credentials_failures_are_typed(
 
 
 @pytest.mark.parametrize("secret", ["plain0secret", "with:colon+plus%percent&amp=x/", "ünïcode"])
-async def test_basic_credentials_are_form_urlencoded(
-    server: LoopbackOAuthServer, secret: str
-) -> None:
-    app = server.add_client(
-        "client:with+odd", secret=secret, scopes={"s"}, grants={"client_credentials"}
-    )
+async def test_basic_credentials_are_form_urlencoded(server: LocalDomain, secret: str) -> None:
+    app = server.add_client(scopes={"odd/s"}, grants={"client_credentials"})
+    server.set_credentials(app, client_id="client:with+odd", secret=secret)
     async with OAuth2Client(server.url, app.client_id, client_secret=secret) as c:
-        tokens = await c.client_credentials("s")
+        tokens = await c.client_credentials("odd/s")
     assert claims_of(tokens.access_token)["client_id"] == "client:with+odd"
 
 
-async def test_expiry_uses_the_clock(server: LoopbackOAuthServer, m2m: TestClientApp) -> None:
+async def test_expiry_uses_the_clock(server: LocalDomain, m2m: DomainClient) -> None:
     assert m2m.client_secret
-    server.client_credentials_lifetime = 900
+    server.set_lifetime(m2m, 900)
     async with OAuth2Client(
         server.url, m2m.client_id, client_secret=m2m.client_secret, clock=lambda: 1000.0
     ) as c:
@@ -499,7 +489,7 @@ async def test_expiry_uses_the_clock(server: LoopbackOAuthServer, m2m: TestClien
 
 
 async def test_server_errors_become_oauth_errors_with_status(
-    server: LoopbackOAuthServer, m2m: TestClientApp
+    server: LocalDomain, m2m: DomainClient
 ) -> None:
     assert m2m.client_secret
     async with OAuth2Client(server.url, m2m.client_id, client_secret=m2m.client_secret) as c:
@@ -547,7 +537,7 @@ async def test_endpoint_down_is_a_connection_error() -> None:
     assert "s3cret-value" not in str(info.value)
 
 
-async def test_slow_endpoint_times_out(server: LoopbackOAuthServer, m2m: TestClientApp) -> None:
+async def test_slow_endpoint_times_out(server: LocalDomain, m2m: DomainClient) -> None:
     assert m2m.client_secret
     server.delays["/oauth2/token"] = 1.0
     async with OAuth2Client(
@@ -557,9 +547,7 @@ async def test_slow_endpoint_times_out(server: LoopbackOAuthServer, m2m: TestCli
             await c.client_credentials()
 
 
-async def test_shared_http_client_is_left_open(
-    server: LoopbackOAuthServer, m2m: TestClientApp
-) -> None:
+async def test_shared_http_client_is_left_open(server: LocalDomain, m2m: DomainClient) -> None:
     assert m2m.client_secret
     async with httpx.AsyncClient() as shared:
         c = OAuth2Client(
@@ -572,7 +560,7 @@ async def test_shared_http_client_is_left_open(
             await c.client_credentials()
 
 
-async def test_own_http_client_is_closed(server: LoopbackOAuthServer, m2m: TestClientApp) -> None:
+async def test_own_http_client_is_closed(server: LocalDomain, m2m: DomainClient) -> None:
     assert m2m.client_secret
     c = OAuth2Client(server.url, m2m.client_id, client_secret=m2m.client_secret)
     await c.client_credentials()
@@ -583,7 +571,7 @@ async def test_own_http_client_is_closed(server: LoopbackOAuthServer, m2m: TestC
     assert own.is_closed
 
 
-async def test_reprs_hide_secrets(server: LoopbackOAuthServer, m2m: TestClientApp) -> None:
+async def test_reprs_hide_secrets(server: LocalDomain, m2m: DomainClient) -> None:
     assert m2m.client_secret
     async with OAuth2Client(server.url, m2m.client_id, client_secret=m2m.client_secret) as c:
         assert m2m.client_secret not in repr(c)
@@ -596,7 +584,7 @@ async def test_reprs_hide_secrets(server: LoopbackOAuthServer, m2m: TestClientAp
 
 
 def test_sync_client_full_flow(
-    server: LoopbackOAuthServer, web_client: TestClientApp, m2m: TestClientApp
+    server: LocalDomain, web_client: DomainClient, m2m: DomainClient
 ) -> None:
     with SyncOAuth2Client(server.url, web_client.client_id) as c:
         request = c.authorization_url(REDIRECT, scopes=["openid", "email"])

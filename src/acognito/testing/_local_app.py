@@ -26,6 +26,7 @@ from moto.cognitoidp.responses import CognitoIdpResponse
 from moto.core.utils import camelcase_to_underscores
 
 from ._local_mfa import MfaOps
+from ._local_oauth import OAUTH_PATHS, OAuthDomain, answer_wsgi
 from ._local_state import HEADERS, Fault, LocalState, pool_user, unsupported
 
 __all__ = ["LocalCognitoApp"]
@@ -44,6 +45,7 @@ class LocalCognitoApp:
         self.app = app
         self.state = LocalState()
         self.ops = MfaOps(self.state)
+        self.oauth = OAuthDomain(self.state, self.ops)
         self._handlers: dict[str, Callable[[dict[str, Any]], dict[str, Any]] | None] = {}
 
     def handler(self, operation: str) -> Callable[[dict[str, Any]], dict[str, Any]] | None:
@@ -70,10 +72,15 @@ class LocalCognitoApp:
                 return self._recorded(operation, environ, start_response)
             return self._operation(operation, environ, start_response)
         path = environ.get("PATH_INFO", "")
+        if path in OAUTH_PATHS:
+            method = str(environ.get("REQUEST_METHOD", "GET"))
+            answer = self.oauth.serve(path, method, environ, _read(environ))
+            return answer_wsgi(answer, start_response)
         if path.startswith(_API):
             return self._test_api(path[len(_API) :], environ, start_response)
         if path == "/moto-api/reset":
             self.state.reset()
+            self.oauth.reset()
         if path.endswith("/.well-known/jwks.json"):
             try:
                 self.state.pool(path.strip("/").split("/")[0])
@@ -169,6 +176,10 @@ class LocalCognitoApp:
         query = dict(urllib.parse.parse_qsl(environ.get("QUERY_STRING", "")))
         state = self.state
         try:
+            if route.startswith("oauth/"):
+                raw = json.loads(_read(environ) or b"{}")
+                answer = self.oauth.test_api(route[len("oauth/") :], raw)
+                return _json(start_response, 200, answer, "application/json")
             if route == "inbox":
                 with state.lock:
                     codes = [

@@ -352,8 +352,14 @@ class LocalState:
         user: CognitoIdpUser,
         origin_jti: str,
         device_key: str | None,
+        *,
+        scope: str = "aws.cognito.signin.user.admin",
+        with_id: bool = True,
+        nonce: str | None = None,
     ) -> dict[str, Any]:
-        """Access and id tokens signed with moto's pool key, registered with moto."""
+        """Access and id tokens signed with moto's pool key, registered with moto.
+
+        The OAuth2 domain passes the granted ``scope``, the id token only with openid."""
         now = int(self.now())
         access_life = self.validity(pool, client_id, "AccessToken")
         id_life = self.validity(pool, client_id, "IdToken")
@@ -367,7 +373,7 @@ class LocalState:
             "origin_jti": origin_jti,
             "event_id": event_id,
             "token_use": "access",
-            "scope": "aws.cognito.signin.user.admin",
+            "scope": scope,
             "auth_time": now,
             "exp": now + access_life,
             "iat": now,
@@ -394,20 +400,20 @@ class LocalState:
                 "jti": str(uuid.uuid4()),
             }
         )
+        if nonce is not None:
+            ident["nonce"] = nonce
         if groups:
             access["cognito:groups"] = groups
             ident["cognito:groups"] = groups
         header = {"kid": "dummy", "alg": "RS256"}  # moto's published key id
         access_token = jwt.encode(header, access, pool.json_web_key)
-        id_token = jwt.encode(header, ident, pool.json_web_key)
         pool.access_tokens[access_token] = (client_id, user.username)
-        pool.id_tokens[id_token] = (client_id, user.username)
-        return {
-            "AccessToken": access_token,
-            "ExpiresIn": access_life,
-            "TokenType": "Bearer",
-            "IdToken": id_token,
-        }
+        minted = {"AccessToken": access_token, "ExpiresIn": access_life, "TokenType": "Bearer"}
+        if with_id:
+            id_token = jwt.encode(header, ident, pool.json_web_key)
+            pool.id_tokens[id_token] = (client_id, user.username)
+            minted["IdToken"] = id_token
+        return minted
 
     def new_refresh(
         self,

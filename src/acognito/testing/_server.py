@@ -112,6 +112,11 @@ class LocalCognito:
         """``http://127.0.0.1:PORT``: pass it as ``endpoint_url`` to :class:`AsyncCognito`."""
         return f"http://{self.host}:{self.port}"
 
+    def oauth_domain_url(self, user_pool_id: str | None = None) -> str:
+        """The OAuth2 domain of a pool: the endpoint itself, for every pool (the app
+        client in each request picks the pool), e.g. for :class:`~acognito.oauth.OAuth2Client`."""
+        return self.endpoint_url
+
     @property
     def running(self) -> bool:
         return self._proc is not None and self._proc.poll() is None

@@ -128,6 +128,51 @@ class TestApi:
         errors: list[str] = self.call("internal-errors")["errors"]
         return errors
 
+    # ------------------------------------------------------------ the OAuth2 domain
+
+    def oauth_approve(self, client_id: str, username: str | None, *, deny: bool = False) -> None:
+        """Non-interactive ``/oauth2/authorize`` for ``client_id``: sign ``username`` in at
+        once without the login page, or (``deny=True``) answer ``error=access_denied``."""
+        self.call("oauth/approve", {"client_id": client_id, "username": None if deny else username})
+
+    def oauth_interactive(self, client_id: str) -> None:
+        """Back to the login page for ``client_id`` (undo :meth:`oauth_approve`)."""
+        self.call("oauth/approve", {"client_id": client_id, "interactive": True})
+
+    def oauth_counts(self) -> dict[str, int]:
+        """Requests per OAuth2 path (``/oauth2/token`` ...) and per grant
+        (``token:client_credentials`` ...) since the last :meth:`oauth_reset`."""
+        counts: dict[str, int] = self.call("oauth/stats")["counts"]
+        return counts
+
+    def oauth_last_authorize(self) -> dict[str, str]:
+        """The query of the last ``/oauth2/authorize`` request."""
+        params: dict[str, str] = self.call("oauth/stats")["last_authorize"]
+        return params
+
+    def oauth_fail_next(
+        self, path: str, status: int, error: str | None = None, *, times: int = 1
+    ) -> None:
+        """Answer the next ``times`` requests to ``path`` with ``status``: an OAuth error
+        body ``{"error": error}``, or a non-JSON text body when ``error`` is None."""
+        self.call("oauth/fail", {"path": path, "status": status, "error": error, "times": times})
+
+    def oauth_delay(self, path: str, seconds: float) -> None:
+        """Wait ``seconds`` before answering each request to ``path`` (0 to stop)."""
+        self.call("oauth/delay", {"path": path, "seconds": seconds})
+
+    def oauth_set_client(
+        self, client_id: str, *, secret: str | None = None, new_client_id: str | None = None
+    ) -> None:
+        """Give an app client a chosen secret or id (Cognito picks both; tests of how a
+        client encodes odd credentials need odd ones)."""
+        body = {"client_id": client_id, "secret": secret, "new_client_id": new_client_id}
+        self.call("oauth/client", body)
+
+    def oauth_reset(self) -> None:
+        """Forget OAuth2 counts, injected failures and delays, approvals and codes."""
+        self.call("oauth/reset", {})
+
     def record_requests(self, on: bool = True, *, clear: bool = False) -> None:
         """Log every user-pool request the server answers (off by default: it costs)."""
         self.call("requests", {"record": on, "clear": clear})

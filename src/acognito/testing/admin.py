@@ -168,6 +168,57 @@ class CognitoAdmin:
         client = resp["UserPoolClient"]
         return AppClient(client["ClientId"], client.get("ClientSecret"))
 
+    async def create_m2m_client(
+        self,
+        user_pool_id: str,
+        *,
+        identifier: str = "api",
+        scopes: Sequence[str] = ("read", "write"),
+        create_resource_server: bool = True,
+        **extra: Any,
+    ) -> AppClient:
+        """A machine-to-machine client: a secret, the client_credentials grant and every
+        ``identifier/scope`` of a resource server (created here unless told otherwise)."""
+        if create_resource_server:
+            await self.idp.call(
+                "create_resource_server",
+                UserPoolId=user_pool_id,
+                Identifier=identifier,
+                Name=identifier,
+                Scopes=[{"ScopeName": s, "ScopeDescription": s} for s in scopes],
+            )
+        return await self.create_client(
+            user_pool_id,
+            secret=True,
+            AllowedOAuthFlowsUserPoolClient=True,
+            AllowedOAuthFlows=["client_credentials"],
+            AllowedOAuthScopes=[f"{identifier}/{s}" for s in scopes],
+            **extra,
+        )
+
+    async def create_hosted_ui_client(
+        self,
+        user_pool_id: str,
+        callback_urls: Sequence[str],
+        *,
+        logout_urls: Sequence[str] = (),
+        scopes: Sequence[str] = ("openid", "email", "profile"),
+        secret: bool = False,
+        **extra: Any,
+    ) -> AppClient:
+        """A client for the hosted UI: the code grant (PKCE for a public client), these
+        callback and sign-out URLs and scopes, refresh allowed."""
+        params: dict[str, Any] = {
+            "AllowedOAuthFlowsUserPoolClient": True,
+            "AllowedOAuthFlows": ["code"],
+            "AllowedOAuthScopes": list(scopes),
+            "CallbackURLs": list(callback_urls),
+            "SupportedIdentityProviders": ["COGNITO"],
+        }
+        if logout_urls:
+            params["LogoutURLs"] = list(logout_urls)
+        return await self.create_client(user_pool_id, secret=secret, **(params | extra))
+
     async def create_local_pool(
         self, *, username_attributes: Sequence[str] = (), **pool_options: Any
     ) -> LocalPool:

@@ -14,6 +14,13 @@ Installed as a pytest plugin with acognito. Fixtures:
     ``cognito_pool``.
 ``cognito_session``
     an :class:`~acognito.AsyncCognito` signed in as ``cognito_user`` (public client).
+``cognito_m2m_client``
+    an M2M :class:`~acognito.testing.AppClient` of ``cognito_pool`` (secret,
+    client_credentials, resource server ``api`` with scopes ``api/read``, ``api/write``).
+``cognito_hosted_ui_client``
+    a public hosted-UI :class:`~acognito.testing.AppClient` of ``cognito_pool``: code
+    grant with PKCE, callback :data:`HOSTED_UI_CALLBACK`, sign-out :data:`HOSTED_UI_LOGOUT`,
+    scopes openid, email, profile. Its domain: ``cognito_local.oauth_domain_url()``.
 ``cognito_inbox``
     the :class:`~acognito.testing.Inbox`: every code the server "sent" by mail or SMS.
 
@@ -29,12 +36,17 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+#: The callback (redirect) URL of ``cognito_hosted_ui_client``.
+HOSTED_UI_CALLBACK = "http://localhost:8765/callback"
+#: The sign-out URL of ``cognito_hosted_ui_client``.
+HOSTED_UI_LOGOUT = "http://localhost:8765/signed-out"
+
 if TYPE_CHECKING:
     from acognito import AsyncCognito
 
     from ._server import LocalCognito
     from ._test_api import Inbox
-    from .admin import CognitoAdmin, LocalPool, LocalUser
+    from .admin import AppClient, CognitoAdmin, LocalPool, LocalUser
 
 
 @pytest.fixture(scope="session")
@@ -87,6 +99,22 @@ async def cognito_session(
     async with AsyncCognito(username=cognito_user.username, **cognito_pool.cognito_kwargs()) as c:
         await c.authenticate(cognito_user.password)
         yield c
+
+
+@pytest.fixture
+async def cognito_m2m_client(cognito_admin: CognitoAdmin, cognito_pool: LocalPool) -> AppClient:
+    """An M2M app client (secret, client_credentials, scopes api/read and api/write)."""
+    return await cognito_admin.create_m2m_client(cognito_pool.user_pool_id)
+
+
+@pytest.fixture
+async def cognito_hosted_ui_client(
+    cognito_admin: CognitoAdmin, cognito_pool: LocalPool
+) -> AppClient:
+    """A public hosted-UI app client: code grant + PKCE, fixed callback and sign-out URLs."""
+    return await cognito_admin.create_hosted_ui_client(
+        cognito_pool.user_pool_id, [HOSTED_UI_CALLBACK], logout_urls=[HOSTED_UI_LOGOUT]
+    )
 
 
 @pytest.fixture
