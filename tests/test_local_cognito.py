@@ -428,7 +428,7 @@ async def test_the_server_exits_when_the_program_that_started_it_is_killed() -> 
             proc.send_signal(signal.SIGKILL)
             with anyio.fail_after(30):
                 await proc.wait()
-                while not _port_closed(port):
+                while not _port_closed(port):  # noqa: ASYNC110 - polling another process
                     await anyio.sleep(0.2)
         finally:
             if proc.returncode is None:
