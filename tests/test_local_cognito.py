@@ -377,6 +377,7 @@ async def test_local_command_serves_a_ready_user_and_leaves_no_orphan(stop_signa
                     lines.append((await out.receive_until(b"\n", 65536)).decode())
             info = json.loads("\n".join(lines))
             assert info["username"] == "zoe"
+            assert info["oauth_domain_url"] == info["endpoint_url"]
             options = {
                 "user_pool_region": info["region"],
                 "endpoint_url": info["endpoint_url"],

@@ -60,6 +60,7 @@ async def _set_up(local: Any, username: str, password: str) -> dict[str, str]:
         "username": username,
         "password": password,
         "jwks_url": f"{local.endpoint_url}/{pool.user_pool_id}/.well-known/jwks.json",
+        "oauth_domain_url": local.oauth_domain_url(),
     }
 
 
