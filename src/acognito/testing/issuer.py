@@ -84,19 +84,20 @@ class TokenIssuer:
     def sign(self, claims: Mapping[str, Any], *, header: Mapping[str, Any] | None = None) -> str:
         """Sign ``claims`` as they are (no defaults added) with RS256.
 
-        A well-formed token (the default header) is signed by joserfc, a JOSE library
-        independent of the verifier's own code path. A caller-chosen ``header`` is signed
-        by hand: negative tests need headers (a wrong ``alg``, a missing ``kid``, ...)
-        that a conforming JOSE library rightly refuses to produce.
+        A well-formed token (the default header, a key of 2048 bits or more) is signed by
+        joserfc, a JOSE library independent of the verifier's own code path. A
+        caller-chosen ``header`` or a short key is signed by hand: negative tests need
+        tokens (a wrong ``alg``, a missing ``kid``, a 1024-bit key, ...) that a conforming
+        JOSE library rightly refuses to produce.
         """
         payload = json.dumps(dict(claims), separators=(",", ":")).encode()
-        if header is None:
+        if header is None and self._key.key_size >= 2048:
             from joserfc import jws
 
             return jws.serialize_compact(
                 {"kid": self.kid, "alg": "RS256"}, payload, self._jose_key(), algorithms=["RS256"]
             )
-        head = dict(header)
+        head = {"kid": self.kid, "alg": "RS256"} if header is None else dict(header)
         signing_input = (
             _b64url(json.dumps(head, separators=(",", ":")).encode()) + "." + _b64url(payload)
         )
