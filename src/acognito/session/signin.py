@@ -249,8 +249,17 @@ class SignInCommands(SessionState):
             responses[f"userAttributes.{key}"] = value
         await self._continue(["NEW_PASSWORD_REQUIRED"], responses, challenge_tokens)
 
-    async def logout(self) -> None:
-        """Sign the user out everywhere (GlobalSignOut) and drop the tokens."""
+    async def logout(self, *, global_sign_out: bool = True) -> None:
+        """Sign the user out and drop the tokens.
+
+        By default, as pycognito: GlobalSignOut, which ends every session of the user
+        (every refresh token, this one included). With ``global_sign_out=False`` only
+        this session's refresh token is revoked (RevokeToken, see :meth:`revoke_token`);
+        the user's other devices stay signed in.
+        """
+        if not global_sign_out:
+            await self.revoke_token()
+            return
         await self._call("global_sign_out", AccessToken=self._require_access_token())
         self._forget_tokens()
 

@@ -93,6 +93,13 @@ class AuthOps(RefreshOps):
         if flow in ("CUSTOM_AUTH", "USER_AUTH"):
             return self.initiate_other(backend, pool, client, flow, ap)
         if flow in ("REFRESH_TOKEN_AUTH", "REFRESH_TOKEN"):
+            rotation = client.extended_config.get("RefreshTokenRotation") or {}
+            if rotation.get("Feature") == "ENABLED":
+                # Rotation and REFRESH_TOKEN_AUTH do not mix (AWS developer guide).
+                raise invalid_parameter(
+                    f"{flow} is not supported for a client with refresh token rotation "
+                    "enabled; use GetTokensFromRefreshToken"
+                )
             return self._refresh(backend, pool, client, ap)
         typed = str(required(ap, "USERNAME"))
         self.state.check_secret_hash(client, typed, ap.get("SECRET_HASH"))
