@@ -680,3 +680,83 @@ async def test_web_authn_first_factor(cognito_admin, cognito_pool) -> None:
         step = await c.sign_in("pia", auth_flow="USER_AUTH", preferred_first_factor="WEB_AUTHN")
         assert isinstance(step, ConfirmSignInWithWebAuthn)
         assert "challenge" in step.credential_request_options
+
+
+# ----------------------------------------------------------------------------- auto sign-in
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("secret", [False, True], ids=["public", "secret"])
+async def test_auto_sign_in_after_confirm_sign_up(cognito_pool, cognito_inbox, secret) -> None:
+    pool_id = cognito_pool.user_pool_id
+    async with AsyncCognito(**cognito_pool.cognito_kwargs(secret=secret)) as c:
+        assert not c.can_auto_sign_in
+        with pytest.raises(ConfigurationError, match="confirm_sign_up first"):
+            await c.auto_sign_in()
+        c.set_base_attributes(email="abe@example.com")
+        await c.register("abe", PASSWORD)
+        code = cognito_inbox.last_code(pool_id, "abe", "sign_up")
+        assert await c.confirm_sign_up(code) is None  # pycognito's return
+        assert c.can_auto_sign_in and c.access_token is None
+        assert await c.auto_sign_in() == Done()
+        assert c.access_claims is not None and c.access_claims["username"] == "abe"
+        assert c.refresh_token and not c.can_auto_sign_in
+        with pytest.raises(ConfigurationError):  # used up
+            await c.auto_sign_in()
+
+
+@pytest.mark.anyio
+async def test_the_sign_up_session_serves_once_and_only_its_user(
+    cognito_admin, cognito_pool, cognito_inbox
+) -> None:
+    from acognito.flows import SignIn
+
+    pool_id = cognito_pool.user_pool_id
+    await cognito_admin.create_user(pool_id, "other", PASSWORD)
+    async with AsyncCognito(**cognito_pool.cognito_kwargs()) as c:
+        c.set_base_attributes(email="bea@example.com")
+        await c.register("bea", PASSWORD)
+        response = await c._call(
+            "confirm_sign_up",
+            ClientId=c.client_id,
+            Username="bea",
+            ConfirmationCode=cognito_inbox.last_code(pool_id, "bea", "sign_up"),
+        )
+        session = response["Session"]
+        flow = SignIn(await c._idp_client(), user_pool_id=pool_id, client_id=c.client_id)
+        with pytest.raises(NotAuthorizedError):  # another user cannot take it
+            await flow.start_user_auth_session("other", session)
+        with pytest.raises(NotAuthorizedError, match="once"):  # and it is spent
+            await flow.start_user_auth_session("bea", session)
+        with pytest.raises(NotAuthorizedError):  # nor can a made-up one
+            await flow.start_user_auth_session("bea", "x" * 64)
+
+
+@pytest.mark.anyio
+async def test_no_sign_up_session_without_user_auth_on_the_client(
+    cognito_admin, cognito_pool, cognito_inbox
+) -> None:
+    client = await cognito_admin.create_client(
+        cognito_pool.user_pool_id, flows=["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
+    )
+    kwargs = {**cognito_pool.cognito_kwargs(), "client_id": client.client_id}
+    async with AsyncCognito(**kwargs) as c:
+        c.set_base_attributes(email="cal@example.com")
+        await c.register("cal", PASSWORD)
+        code = cognito_inbox.last_code(cognito_pool.user_pool_id, "cal", "sign_up")
+        await c.confirm_sign_up(code)
+        assert not c.can_auto_sign_in
+
+
+@pytest.mark.anyio
+async def test_passwordless_sign_in_of_an_unconfirmed_user_continues_with_the_code(
+    cognito_pool, cognito_inbox
+) -> None:
+    async with AsyncCognito(**cognito_pool.cognito_kwargs()) as c:
+        c.set_base_attributes(email="dot@example.com")
+        await c.register("dot", PASSWORD)
+        step = await c.sign_in("dot", auth_flow="USER_AUTH", preferred_first_factor="EMAIL_OTP")
+        assert step == ConfirmSignUp(username="dot")
+        code = cognito_inbox.last_code(cognito_pool.user_pool_id, "dot", "sign_up")
+        assert await c.confirm_sign_in(code) == Done()  # no password asked
+        assert c.access_claims is not None and c.access_claims["username"] == "dot"

@@ -90,6 +90,8 @@ class AuthOps(RefreshOps):
         legacy = any(not str(f).startswith("ALLOW_") for f in allowed)
         if allowed and not legacy and permission not in allowed:
             raise invalid_parameter(f"{flow} flow not enabled for this client")
+        if flow == "USER_AUTH" and params.get("Session"):
+            return self.after_sign_up(pool, client, ap, params["Session"])
         if flow in ("CUSTOM_AUTH", "USER_AUTH"):
             return self.initiate_other(backend, pool, client, flow, ap)
         if flow in ("REFRESH_TOKEN_AUTH", "REFRESH_TOKEN"):
@@ -174,6 +176,16 @@ class AuthOps(RefreshOps):
     ) -> dict[str, Any] | None:
         """Answer a challenge of our own sessions; None when the session is moto's."""
         return None
+
+    def after_sign_up(
+        self,
+        pool: CognitoIdpUserPool,
+        client: CognitoIdpUserPoolClient,
+        ap: Mapping[str, Any],
+        session: Any,
+    ) -> dict[str, Any]:
+        """USER_AUTH with ConfirmSignUp's session (a subclass answers it)."""
+        raise unsupported("A sign-up session")
 
     def custom_challenge(
         self,
