@@ -115,9 +115,7 @@ class _Pending:
 # with nothing pending, and a dropped session leaves nothing behind.
 _PENDING: weakref.WeakKeyDictionary[object, _Pending] = weakref.WeakKeyDictionary()
 # Per session: (user name, ConfirmSignUp's session) for :meth:`auto_sign_in`, single use.
-_SIGN_UP_SESSIONS: weakref.WeakKeyDictionary[object, tuple[str, str]] = (
-    weakref.WeakKeyDictionary()
-)
+_SIGN_UP_SESSIONS: weakref.WeakKeyDictionary[object, tuple[str, str]] = weakref.WeakKeyDictionary()
 
 
 def _text(value: object, what: str) -> str:
