@@ -37,7 +37,7 @@ from ._local_state import (
 __all__ = ["AccountOps"]
 
 #: Seconds each kind of code stays valid (Cognito: 24 h for sign-up, 3 min for MFA).
-CODE_TTL = {"sign_up": 86400, "sms_mfa": 180, "email_otp": 180, "sms_otp": 180}
+CODE_TTL = {"sign_up": 86400, "sms_mfa": 180, "email_mfa": 180, "email_otp": 180, "sms_otp": 180}
 _MISMATCH = "Invalid verification code provided, please try again."
 _SIGN_UP_SESSION = "SIGN_UP_SESSION"  # our name for ConfirmSignUp's session
 
@@ -62,6 +62,8 @@ class Pending:
     expires_at: float
     device_key: str | None = None
     code: str | None = field(default=None, repr=False)
+    #: A code sent to a new email address in MFA set-up: its answer turns email MFA on.
+    email_setup: bool = False
 
 
 class AccountOps(DeviceOps):

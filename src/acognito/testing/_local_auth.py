@@ -249,6 +249,10 @@ class AuthOps(RefreshOps):
                         "USER_ID_FOR_SRP": user.username,
                     },
                 }
+        if user.status != "FORCE_CHANGE_PASSWORD":
+            ours = self.own_mfa_step(pool, client, user, device_key)
+            if ours is not None:
+                return ours
         if not self._needs_a_step(pool, user):
             return self.finish(pool, client, user, _TOKENS, device_key)  # no tokens minted twice
         # moto's own PASSWORD_VERIFIER step decides new password, MFA set-up, MFA or tokens.
@@ -266,6 +270,32 @@ class AuthOps(RefreshOps):
         if "ChallengeName" in result and not result.get("ChallengeParameters"):
             result["ChallengeParameters"] = {"USERNAME": user.username}
         return self.finish(pool, client, user, result, device_key)
+
+    def own_mfa_step(
+        self,
+        pool: CognitoIdpUserPool,
+        client: CognitoIdpUserPoolClient,
+        user: CognitoIdpUser,
+        device_key: str | None,
+    ) -> dict[str, Any] | None:
+        """An MFA step moto does not know (email MFA), or None (a subclass answers it)."""
+        return None
+
+    def mfa_setup_extra(self, pool: CognitoIdpUserPool) -> list[str]:
+        """MFA kinds MFA_SETUP offers beyond moto's (a subclass answers it)."""
+        return []
+
+    def email_setup(
+        self,
+        backend: CognitoIdpBackend,
+        pool: CognitoIdpUserPool,
+        client: CognitoIdpUserPoolClient,
+        user: CognitoIdpUser,
+        session: str,
+        email: str,
+    ) -> dict[str, Any]:
+        """MFA_SETUP answered with an email address (a subclass answers it)."""
+        raise unsupported("Email MFA set-up")
 
     @staticmethod
     def _needs_a_step(pool: CognitoIdpUserPool, user: CognitoIdpUser) -> bool:
@@ -308,6 +338,7 @@ class AuthOps(RefreshOps):
             can = json.loads(can) if isinstance(can, str) else list(can)
             if not user.attribute_lookup.get("phone_number"):
                 can = [m for m in can if m != "SMS_MFA"]  # no phone to set SMS up with
+            can += [m for m in self.mfa_setup_extra(pool) if m not in can]
             params["MFAS_CAN_SETUP"] = json.dumps(can)
             params.setdefault("USERNAME", user.username)
         if not auth:
@@ -368,6 +399,8 @@ class AuthOps(RefreshOps):
         if user is None:
             raise Fault("UserNotFoundException", "User does not exist.")
         self.state.check_secret_hash(client, username, r.get("SECRET_HASH"))
+        if name == "MFA_SETUP" and r.get("EMAIL"):
+            return self.email_setup(backend, pool, client, user, session, str(r["EMAIL"]))
         if name == "NEW_PASSWORD_REQUIRED":
             # moto drops the attributes a new-password answer sets; Cognito keeps them.
             prefix = "userAttributes."
