@@ -25,7 +25,7 @@ from moto.cognitoidp.models import (
 from moto.core.exceptions import JsonRESTError
 
 from .._ids import pool_name
-from ._local_refresh import RefreshOps
+from ._local_hooks import LaterSteps
 from ._local_state import (
     DeviceStep,
     Fault,
@@ -73,7 +73,7 @@ def moto_call(call: Any, *args: Any) -> Any:
         raise Fault(exc.error_type, exc.message) from None
 
 
-class AuthOps(RefreshOps):
+class AuthOps(LaterSteps):
     """The sign-in operations over one :class:`LocalState`."""
 
     # ------------------------------------------------------------ InitiateAuth
@@ -155,57 +155,6 @@ class AuthOps(RefreshOps):
             },
         }
 
-    def initiate_other(
-        self,
-        backend: CognitoIdpBackend,
-        pool: CognitoIdpUserPool,
-        client: CognitoIdpUserPoolClient,
-        flow: str,
-        ap: Mapping[str, Any],
-    ) -> dict[str, Any]:
-        """CUSTOM_AUTH and USER_AUTH (a subclass answers them)."""
-        raise unsupported(f"The {flow} flow")
-
-    def respond_other(
-        self,
-        backend: CognitoIdpBackend,
-        pool: CognitoIdpUserPool,
-        client: CognitoIdpUserPoolClient,
-        name: str,
-        params: Mapping[str, Any],
-    ) -> dict[str, Any] | None:
-        """Answer a challenge of our own sessions; None when the session is moto's."""
-        return None
-
-    def after_sign_up(
-        self,
-        pool: CognitoIdpUserPool,
-        client: CognitoIdpUserPoolClient,
-        ap: Mapping[str, Any],
-        session: Any,
-    ) -> dict[str, Any]:
-        """USER_AUTH with ConfirmSignUp's session (a subclass answers it)."""
-        raise unsupported("A sign-up session")
-
-    def custom_challenge(
-        self,
-        pool: CognitoIdpUserPool,
-        client: CognitoIdpUserPoolClient,
-        user: CognitoIdpUser,
-        device_key: str | None,
-    ) -> dict[str, Any]:
-        raise unsupported("CUSTOM_AUTH")
-
-    def mfa_step(
-        self,
-        pool: CognitoIdpUserPool,
-        client: CognitoIdpUserPoolClient,
-        user: CognitoIdpUser,
-        device_key: str | None,
-        name: str,
-    ) -> dict[str, Any]:
-        raise unsupported(name)
-
     @staticmethod
     def _may_sign_in(user: CognitoIdpUser) -> None:
         if not user.enabled:
@@ -270,32 +219,6 @@ class AuthOps(RefreshOps):
         if "ChallengeName" in result and not result.get("ChallengeParameters"):
             result["ChallengeParameters"] = {"USERNAME": user.username}
         return self.finish(pool, client, user, result, device_key)
-
-    def own_mfa_step(
-        self,
-        pool: CognitoIdpUserPool,
-        client: CognitoIdpUserPoolClient,
-        user: CognitoIdpUser,
-        device_key: str | None,
-    ) -> dict[str, Any] | None:
-        """An MFA step moto does not know (email MFA), or None (a subclass answers it)."""
-        return None
-
-    def mfa_setup_extra(self, pool: CognitoIdpUserPool) -> list[str]:
-        """MFA kinds MFA_SETUP offers beyond moto's (a subclass answers it)."""
-        return []
-
-    def email_setup(
-        self,
-        backend: CognitoIdpBackend,
-        pool: CognitoIdpUserPool,
-        client: CognitoIdpUserPoolClient,
-        user: CognitoIdpUser,
-        session: str,
-        email: str,
-    ) -> dict[str, Any]:
-        """MFA_SETUP answered with an email address (a subclass answers it)."""
-        raise unsupported("Email MFA set-up")
 
     @staticmethod
     def _needs_a_step(pool: CognitoIdpUserPool, user: CognitoIdpUser) -> bool:
