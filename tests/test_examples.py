@@ -24,6 +24,7 @@ RUNS: dict[str, tuple[list[str], list[str]]] = {
     "identity_credentials.py": ([], ["--trio"]),
     "sign_up_auto_sign_in.py": ([], ["--trio"]),
     "sign_out_and_rotation.py": ([], ["--trio"]),
+    "email_mfa.py": ([], ["--trio"]),
 }
 
 
