@@ -240,6 +240,58 @@ def test_totp_setup_then_login_asks_for_the_code(cli, cognito_local) -> None:
     assert "Signed in as tess" in run.err
 
 
+def test_login_sets_up_totp_when_the_pool_requires_mfa(cli, cognito_local) -> None:
+    pool = make_pool(cognito_local, {"uma": PASSWORD, "ugo": PASSWORD}, mfa="ON")
+    cli.configure(pool)
+    wrong = cli("login", "-u", "ugo", stdin=f"{PASSWORD}\n000000\n")
+    assert wrong.code == 1 and "Traceback" not in wrong.err
+    last = wrong.err.strip().splitlines()[-1]
+    assert last.startswith("acognito: error: EnableSoftwareTokenMFAError"), wrong.err
+    assert not cli.cache_file("ugo").exists()
+    run = cli("login", "-u", "uma", stdin=f"{PASSWORD}\n{_code_with_time_to_spare()}\n")
+    assert run.code == 0, run.err
+    assert "Set up an authenticator app" in run.err
+    assert "Scan this QR code" in run.err or "otpauth://totp/acognito:uma?" in run.err
+    assert f"secret: {MOTO_TOTP_SECRET}" in run.err
+    assert "Signed in as uma" in run.err
+    assert MOTO_TOTP_SECRET not in run.out and cli.cache_file("uma").exists()
+    # Set up now: the next sign-in asks for a code from the app.
+    again = cli("login", "-u", "uma", stdin=f"{PASSWORD}\n{_code_with_time_to_spare()}\n")
+    assert again.code == 0, again.err
+    assert "Set up an authenticator app" not in again.err
+    assert "Signed in as uma" in again.err
+
+
+def test_login_without_segno_prints_the_otpauth_uri(cli, cognito_local, tmp_path) -> None:
+    pool = make_pool(cognito_local, {"ivy": PASSWORD}, mfa="ON")
+    cli.configure(pool)
+    blocker = tmp_path / "no-segno"
+    blocker.mkdir()
+    (blocker / "segno.py").write_text("raise ImportError('segno is not installed here')\n")
+    cli.extra_env["PYTHONPATH"] = str(blocker)  # 'import segno' fails in the CLI
+    run = cli("login", "-u", "ivy", stdin=f"{PASSWORD}\n{_code_with_time_to_spare()}\n")
+    assert run.code == 0, run.err
+    assert "otpauth://totp/acognito:ivy?secret=" in run.err
+    assert "Signed in as ivy" in run.err
+
+
+def test_login_asks_for_the_sign_up_code_of_an_unconfirmed_user(cli, cognito_local) -> None:
+    pool = make_pool(cognito_local)
+    admin_call(
+        cognito_local,
+        "sign_up",
+        ClientId=pool.public_client.client_id,
+        Username="new",
+        Password=PASSWORD,
+        UserAttributes=[{"Name": "email", "Value": "new@example.com"}],
+    )
+    code = cognito_local.inbox.last_code(pool.user_pool_id, "new", "sign_up")
+    cli.configure(pool)
+    run = cli("login", "-u", "new", stdin=f"{PASSWORD}\n{code}\n")
+    assert run.code == 0, run.err
+    assert "has not confirmed the sign-up" in run.err and "Signed in as new" in run.err
+
+
 def test_refresh_command(cli, pool) -> None:
     cli.configure(pool)
     assert cli("login", "-u", "ann", stdin=PASSWORD + "\n").code == 0

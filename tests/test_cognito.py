@@ -619,3 +619,98 @@ async def test_max_concurrency_reaches_the_client_and_children(cognito_pool) -> 
         child = c.for_user("someone")
         assert c._idp._max_concurrency == 3
         assert child._idp is c._idp
+
+
+# ----------------------------------------------------------------------------- sign-out, rotation
+
+
+async def _signed_in_pair(pool, username: str, **kwargs):
+    """Two sessions of one user (two devices), both signed in."""
+    sessions = []
+    for _ in range(2):
+        c = AsyncCognito(**pool.cognito_kwargs(), username=username, **kwargs)
+        await c.authenticate(DEFAULT_PASSWORD)
+        sessions.append(c)
+    return sessions
+
+
+async def test_logout_without_global_revokes_only_this_refresh_token(
+    cognito_pool, cognito_user
+) -> None:
+    here, there = await _signed_in_pair(cognito_pool, cognito_user.username)
+    async with here, there:
+        refresh, access = here.refresh_token, here.access_token
+        await here.logout(global_sign_out=False)
+        assert here.refresh_token is None and here.access_token is None
+        # The server refuses the revoked refresh token and the access tokens minted from it.
+        async with AsyncCognito(
+            **cognito_pool.cognito_kwargs(), refresh_token=refresh, access_token=access
+        ) as stale:
+            with pytest.raises(NotAuthorizedError, match="revoked"):
+                await stale.renew_access_token()
+            with pytest.raises(NotAuthorizedError):
+                await stale.get_user()
+        # The other device keeps its session.
+        await there.renew_access_token()
+        assert (await there.get_user()).username == cognito_user.username
+        with pytest.raises(ConfigurationError, match="no refresh token"):
+            await here.logout(global_sign_out=False)
+
+
+async def test_logout_global_ends_every_session_of_the_user(cognito_pool, cognito_user) -> None:
+    here, there = await _signed_in_pair(cognito_pool, cognito_user.username)
+    async with here, there:
+        refresh = here.refresh_token
+        await here.logout()  # pycognito's logout: GlobalSignOut
+        assert here.tokens.refresh_token is None
+        with pytest.raises(NotAuthorizedError):
+            await there.renew_access_token()
+        async with AsyncCognito(**cognito_pool.cognito_kwargs(), refresh_token=refresh) as stale:
+            with pytest.raises(NotAuthorizedError):
+                await stale.renew_access_token()
+
+
+async def _rotating_client(admin, pool_id: str, *, refresh_token_auth: bool) -> str:
+    flows = ["ALLOW_USER_SRP_AUTH", "ALLOW_USER_PASSWORD_AUTH"]
+    if refresh_token_auth:
+        flows.append("ALLOW_REFRESH_TOKEN_AUTH")
+    client = await admin.create_client(
+        pool_id,
+        flows=flows,
+        RefreshTokenRotation={"Feature": "ENABLED", "RetryGracePeriodSeconds": 0},
+    )
+    return client.client_id
+
+
+@pytest.mark.parametrize("refresh_token_auth", [False, True], ids=["flow-off", "flow-on"])
+async def test_rotation_is_detected_and_remembered(
+    cognito_local, cognito_admin, cognito_pool, cognito_user, refresh_token_auth
+) -> None:
+    client_id = await _rotating_client(
+        cognito_admin, cognito_pool.user_pool_id, refresh_token_auth=refresh_token_auth
+    )
+    kwargs = {**cognito_pool.cognito_kwargs(), "client_id": client_id}
+    async with AsyncCognito(**kwargs, username=cognito_user.username) as c:
+        assert c.refresh_token_rotation is False
+        await c.authenticate(DEFAULT_PASSWORD)
+        first = c.refresh_token
+        await c.renew_access_token()  # refused as REFRESH_TOKEN_AUTH, done by rotation
+        assert c.refresh_token_rotation is True
+        second = c.refresh_token
+        assert second and second != first
+        await c.renew_access_token()
+        assert c.refresh_token not in (first, second)
+    # The rotated-out token is refused by the server.
+    async with AsyncCognito(**kwargs, refresh_token=first) as stale:
+        with pytest.raises(CognitoServiceError):
+            await stale.renew_access_token()
+
+
+async def test_a_client_without_rotation_keeps_refresh_token_auth(
+    cognito_pool, cognito_user
+) -> None:
+    async with AsyncCognito(**cognito_pool.cognito_kwargs(), username=cognito_user.username) as c:
+        await c.authenticate(DEFAULT_PASSWORD)
+        refresh = c.refresh_token
+        await c.renew_access_token()
+        assert c.refresh_token_rotation is False and c.refresh_token == refresh

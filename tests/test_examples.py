@@ -22,6 +22,9 @@ RUNS: dict[str, tuple[list[str], list[str]]] = {
     "httpx_auth.py": ([], ["--trio"]),
     "sign_in_steps.py": ([], ["--trio"]),
     "identity_credentials.py": ([], ["--trio"]),
+    "sign_up_auto_sign_in.py": ([], ["--trio"]),
+    "sign_out_and_rotation.py": ([], ["--trio"]),
+    "email_mfa.py": ([], ["--trio"]),
 }
 
 

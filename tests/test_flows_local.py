@@ -29,7 +29,6 @@ from acognito.errors import (
     CodeMismatchError,
     ConfigurationError,
     ForceChangePasswordException,
-    InvalidParameterError,
     NotAuthorizedError,
     RefreshTokenReuseError,
     ResourceNotFoundError,
@@ -483,12 +482,18 @@ async def test_rotation_stores_the_new_refresh_token_and_the_old_one_is_refused(
     ) as stale:
         with pytest.raises(RefreshTokenReuseError):
             await stale.renew_access_token()
-    # Without rotation the session uses REFRESH_TOKEN_AUTH, which a rotating client refuses.
+    # Without rotation the session tries REFRESH_TOKEN_AUTH, which a rotating client
+    # refuses; it switches to GetTokensFromRefreshToken and remembers.
     async with session(
         server, pool_id, client_id, refresh_token=latest, access_token=access, **kw
     ) as plain:
-        with pytest.raises(InvalidParameterError, match="REFRESH_TOKEN_AUTH"):
-            await plain.renew_access_token()
+        mark = len(server.requests)
+        await plain.renew_access_token()
+        assert steps(server, mark) == [
+            ("InitiateAuth", "REFRESH_TOKEN_AUTH", "InvalidParameterException"),
+            ("GetTokensFromRefreshToken", None, None),
+        ]
+        assert plain.refresh_token_rotation is True and plain.refresh_token != latest
 
 
 async def test_revoke_token_ends_the_grant(server: LocalServer) -> None:

@@ -19,6 +19,7 @@ from acognito._steps_session import _PENDING, _Pending, _Start
 from acognito.errors import (
     CodeMismatchError,
     ConfigurationError,
+    EmailOTPChallengeException,
     EnableSoftwareTokenMFAError,
     InvalidParameterError,
     InvalidPasswordError,
@@ -601,13 +602,7 @@ async def test_totp_setup_gives_each_user_their_own_secret(cognito_admin) -> Non
 
 
 @pytest.mark.anyio
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="needs email MFA on the local Cognito: MFA_SETUP never offers EMAIL_OTP "
-    "(EmailMfaConfiguration) and EMAIL_OTP is no MFA challenge there",
-)
-async def test_mfa_setup_selection_and_email_setup_steps(cognito_admin) -> None:
+async def test_mfa_setup_selection_and_email_setup_steps(cognito_admin, cognito_inbox) -> None:
     pool = await cognito_admin.create_local_pool(mfa="ON")
     await cognito_admin.idp.call(
         "set_user_pool_mfa_config",
@@ -623,8 +618,105 @@ async def test_mfa_setup_selection_and_email_setup_steps(cognito_admin) -> None:
         assert await c.confirm_sign_in("EMAIL") == ContinueSignInWithEmailSetup()
         step = await c.confirm_sign_in("eve@example.com")
         assert isinstance(step, ConfirmSignInWithEmailCode)
+        assert step.code_delivery is not None and step.code_delivery.medium == "EMAIL"
         with pytest.raises(CodeMismatchError):
             await c.confirm_sign_in("000000")
+        # The session served once: start over; email MFA is not on until a code arrives.
+        step = await c.sign_in("eve", PASSWORD)
+        assert step == ContinueSignInWithMFASetupSelection(("TOTP", "EMAIL"))
+        assert await c.confirm_sign_in("EMAIL") == ContinueSignInWithEmailSetup()
+        assert isinstance(await c.confirm_sign_in("eve@example.com"), ConfirmSignInWithEmailCode)
+        code = cognito_inbox.last_code(pool.user_pool_id, "eve", "email_mfa")
+        assert await c.confirm_sign_in(code) == Done()
+        assert c.access_claims is not None and c.access_claims["username"] == "eve"
+        user = await c.get_user()
+        assert user.email == "eve@example.com" and user.email_verified in (True, "true")
+        # Set up now: the next sign-in asks for a code by email.
+        step = await c.sign_in("eve", PASSWORD)
+        assert isinstance(step, ConfirmSignInWithEmailCode)
+        code = cognito_inbox.last_code(pool.user_pool_id, "eve", "email_mfa")
+        assert await c.confirm_sign_in(code) == Done()
+
+
+async def _email_mfa_pool(admin: Any, mfa: str = "OPTIONAL") -> Any:
+    pool = await admin.create_local_pool()
+    await admin.idp.call(
+        "set_user_pool_mfa_config",
+        UserPoolId=pool.user_pool_id,
+        SoftwareTokenMfaConfiguration={"Enabled": True},
+        EmailMfaConfiguration={"Message": "{####}", "Subject": "code"},
+        MfaConfiguration=mfa,
+    )
+    return pool
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("secret", [False, True], ids=["public", "secret"])
+async def test_email_mfa_turned_on_by_preference(cognito_admin, cognito_inbox, secret) -> None:
+    pool = await _email_mfa_pool(cognito_admin)
+    config = await cognito_admin.idp.call("get_user_pool_mfa_config", UserPoolId=pool.user_pool_id)
+    assert config["EmailMfaConfiguration"]["Subject"] == "code"
+    attributes = {"email": "eli@example.com", "email_verified": "true"}
+    await cognito_admin.create_user(pool.user_pool_id, "eli", PASSWORD, attributes=attributes)
+    async with AsyncCognito(**pool.cognito_kwargs(secret=secret), username="eli") as c:
+        assert await c.sign_in("eli", PASSWORD) == Done()
+        with pytest.raises(ConfigurationError, match="email_mfa=True"):
+            await c.set_user_mfa_preference(False, False, "EMAIL")
+        await c.set_user_mfa_preference(False, False, "EMAIL", email_mfa=True)
+        step = await c.sign_in("eli", PASSWORD)
+        assert step == ConfirmSignInWithEmailCode(CodeDelivery("EMAIL", "e***@e***"))
+        with pytest.raises(CodeMismatchError):
+            await c.confirm_sign_in("000000")
+        assert isinstance(await c.sign_in("eli", PASSWORD), ConfirmSignInWithEmailCode)
+        code = cognito_inbox.last_code(pool.user_pool_id, "eli", "email_mfa")
+        assert await c.confirm_sign_in(code) == Done()
+        # The pycognito face: the same challenge as an exception, answered by name.
+        with pytest.raises(EmailOTPChallengeException):
+            await c.authenticate(PASSWORD)
+        code = cognito_inbox.last_code(pool.user_pool_id, "eli", "email_mfa")
+        await c.respond_to_email_otp_challenge(code)
+        assert c.access_claims is not None and c.access_claims["username"] == "eli"
+        await c.set_user_mfa_preference(False, False, None, email_mfa=False)
+        assert await c.sign_in("eli", PASSWORD) == Done()
+
+
+@pytest.mark.anyio
+async def test_email_mfa_needs_the_pool_to_offer_it(cognito_admin, cognito_pool) -> None:
+    await cognito_admin.create_user(
+        cognito_pool.user_pool_id, "ned", PASSWORD, attributes={"email": "ned@example.com"}
+    )
+    async with AsyncCognito(**cognito_pool.cognito_kwargs(), username="ned") as c:
+        await c.authenticate(PASSWORD)
+        with pytest.raises(InvalidParameterError, match="Email MFA"):
+            await c.set_user_mfa_preference(False, False, "EMAIL", email_mfa=True)
+
+
+@pytest.mark.anyio
+async def test_mfa_selection_between_totp_and_email(cognito_admin, cognito_inbox) -> None:
+    pool = await _email_mfa_pool(cognito_admin)
+    attributes = {"email": "mae@example.com", "email_verified": "true"}
+    await cognito_admin.create_user(pool.user_pool_id, "mae", PASSWORD, attributes=attributes)
+    async with AsyncCognito(**pool.cognito_kwargs(), username="mae") as c:
+        await c.authenticate(PASSWORD)
+        secret = await c.associate_software_token()
+        assert await c.verify_software_token(await fresh_totp(secret))
+        await c.set_user_mfa_preference(False, True, "SOFTWARE_TOKEN", email_mfa=True)
+        await c._call(  # both on, neither preferred: Cognito lets the user choose
+            "set_user_mfa_preference",
+            SoftwareTokenMfaSettings={"Enabled": True, "PreferredMfa": False},
+            EmailMfaSettings={"Enabled": True, "PreferredMfa": False},
+            AccessToken=c.access_token,
+        )
+        step = await c.sign_in("mae", PASSWORD)
+        assert step == ContinueSignInWithMFASelection(("TOTP", "EMAIL"))
+        step = await c.confirm_sign_in("EMAIL")
+        assert isinstance(step, ConfirmSignInWithEmailCode)
+        code = cognito_inbox.last_code(pool.user_pool_id, "mae", "email_mfa")
+        assert await c.confirm_sign_in(code) == Done()
+        step = await c.sign_in("mae", PASSWORD)
+        assert step == ContinueSignInWithMFASelection(("TOTP", "EMAIL"))
+        assert await c.confirm_sign_in("TOTP") == ConfirmSignInWithTOTPCode()
+        assert await c.confirm_sign_in(await fresh_totp(secret)) == Done()
 
 
 @pytest.mark.anyio
@@ -680,3 +772,83 @@ async def test_web_authn_first_factor(cognito_admin, cognito_pool) -> None:
         step = await c.sign_in("pia", auth_flow="USER_AUTH", preferred_first_factor="WEB_AUTHN")
         assert isinstance(step, ConfirmSignInWithWebAuthn)
         assert "challenge" in step.credential_request_options
+
+
+# ----------------------------------------------------------------------------- auto sign-in
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("secret", [False, True], ids=["public", "secret"])
+async def test_auto_sign_in_after_confirm_sign_up(cognito_pool, cognito_inbox, secret) -> None:
+    pool_id = cognito_pool.user_pool_id
+    async with AsyncCognito(**cognito_pool.cognito_kwargs(secret=secret)) as c:
+        assert not c.can_auto_sign_in
+        with pytest.raises(ConfigurationError, match="confirm_sign_up first"):
+            await c.auto_sign_in()
+        c.set_base_attributes(email="abe@example.com")
+        await c.register("abe", PASSWORD)
+        code = cognito_inbox.last_code(pool_id, "abe", "sign_up")
+        assert await c.confirm_sign_up(code) is None  # pycognito's return
+        assert c.can_auto_sign_in and c.access_token is None
+        assert await c.auto_sign_in() == Done()
+        assert c.access_claims is not None and c.access_claims["username"] == "abe"
+        assert c.refresh_token and not c.can_auto_sign_in
+        with pytest.raises(ConfigurationError):  # used up
+            await c.auto_sign_in()
+
+
+@pytest.mark.anyio
+async def test_the_sign_up_session_serves_once_and_only_its_user(
+    cognito_admin, cognito_pool, cognito_inbox
+) -> None:
+    from acognito.flows import SignIn
+
+    pool_id = cognito_pool.user_pool_id
+    await cognito_admin.create_user(pool_id, "other", PASSWORD)
+    async with AsyncCognito(**cognito_pool.cognito_kwargs()) as c:
+        c.set_base_attributes(email="bea@example.com")
+        await c.register("bea", PASSWORD)
+        response = await c._call(
+            "confirm_sign_up",
+            ClientId=c.client_id,
+            Username="bea",
+            ConfirmationCode=cognito_inbox.last_code(pool_id, "bea", "sign_up"),
+        )
+        session = response["Session"]
+        flow = SignIn(await c._idp_client(), user_pool_id=pool_id, client_id=c.client_id)
+        with pytest.raises(NotAuthorizedError):  # another user cannot take it
+            await flow.start_user_auth_session("other", session)
+        with pytest.raises(NotAuthorizedError, match="once"):  # and it is spent
+            await flow.start_user_auth_session("bea", session)
+        with pytest.raises(NotAuthorizedError):  # nor can a made-up one
+            await flow.start_user_auth_session("bea", "x" * 64)
+
+
+@pytest.mark.anyio
+async def test_no_sign_up_session_without_user_auth_on_the_client(
+    cognito_admin, cognito_pool, cognito_inbox
+) -> None:
+    client = await cognito_admin.create_client(
+        cognito_pool.user_pool_id, flows=["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
+    )
+    kwargs = {**cognito_pool.cognito_kwargs(), "client_id": client.client_id}
+    async with AsyncCognito(**kwargs) as c:
+        c.set_base_attributes(email="cal@example.com")
+        await c.register("cal", PASSWORD)
+        code = cognito_inbox.last_code(cognito_pool.user_pool_id, "cal", "sign_up")
+        await c.confirm_sign_up(code)
+        assert not c.can_auto_sign_in
+
+
+@pytest.mark.anyio
+async def test_passwordless_sign_in_of_an_unconfirmed_user_continues_with_the_code(
+    cognito_pool, cognito_inbox
+) -> None:
+    async with AsyncCognito(**cognito_pool.cognito_kwargs()) as c:
+        c.set_base_attributes(email="dot@example.com")
+        await c.register("dot", PASSWORD)
+        step = await c.sign_in("dot", auth_flow="USER_AUTH", preferred_first_factor="EMAIL_OTP")
+        assert step == ConfirmSignUp(username="dot")
+        code = cognito_inbox.last_code(cognito_pool.user_pool_id, "dot", "sign_up")
+        assert await c.confirm_sign_in(code) == Done()  # no password asked
+        assert c.access_claims is not None and c.access_claims["username"] == "dot"

@@ -114,6 +114,8 @@ class _Pending:
 # Per session, held weakly: a ``for_user`` child (a copy of the parent's __dict__) starts
 # with nothing pending, and a dropped session leaves nothing behind.
 _PENDING: weakref.WeakKeyDictionary[object, _Pending] = weakref.WeakKeyDictionary()
+# Per session: (user name, ConfirmSignUp's session) for :meth:`auto_sign_in`, single use.
+_SIGN_UP_SESSIONS: weakref.WeakKeyDictionary[object, tuple[str, str]] = weakref.WeakKeyDictionary()
 
 
 def _text(value: object, what: str) -> str:
@@ -187,6 +189,45 @@ class SignInStepsMixin:
             totp_issuer,
         )
         return await self._start(start, name)
+
+    @property
+    def can_auto_sign_in(self) -> bool:
+        """Whether :meth:`auto_sign_in` has a session to use (the last
+        ``confirm_sign_up`` returned one)."""
+        return self in _SIGN_UP_SESSIONS
+
+    async def auto_sign_in(
+        self,
+        *,
+        client_metadata: Mapping[str, str] | None = None,
+        totp_issuer: str | None = None,
+    ) -> SignInStep:
+        """Sign in the user just confirmed by :meth:`confirm_sign_up`, without the password.
+
+        Cognito's ConfirmSignUp returns a session when the app client allows USER_AUTH;
+        InitiateAuth USER_AUTH takes it once, within the client's AuthSessionValidity
+        (3 minutes by default). Returns :class:`~acognito.steps.Done` or the next step.
+        """
+        found = _SIGN_UP_SESSIONS.pop(self, None)
+        if found is None:
+            raise ConfigurationError(
+                "no confirmed sign-up to continue: call confirm_sign_up first (Cognito "
+                "returns a session for it only when the app client allows USER_AUTH)"
+            )
+        name, session = found
+        host = self._host()
+        host.username = name
+        _PENDING.pop(self, None)
+        start = _Start(
+            "USER_AUTH",
+            None,
+            None,
+            dict(client_metadata) if client_metadata else None,
+            None,
+            totp_issuer,
+        )
+        flow = await self._flow(start)
+        return await self._advance(start, name, flow.start_user_auth_session(name, session))
 
     async def _start(self, start: _Start, name: str) -> SignInStep:
         flow = await self._flow(start)
@@ -355,6 +396,12 @@ class SignInStepsMixin:
             return await self._advance(pending.start, pending.typed_username, call)
         if isinstance(step, ConfirmSignUp):
             await self._host().confirm_sign_up(answer, pending.typed_username)
+            if pending.start.password is None and self.can_auto_sign_in:
+                # Passwordless: the code just given signs the user in.
+                return await self.auto_sign_in(
+                    client_metadata=pending.start.client_metadata,
+                    totp_issuer=pending.start.totp_issuer,
+                )
             return await self._start(pending.start, pending.typed_username)
         if isinstance(step, ResetPassword):
             code = _text(confirmation_code, "confirmation_code")

@@ -111,12 +111,16 @@ class SignIn:
         big_a = await run_cpu(srp.calculate_a, self._small_a)
         return _hex(big_a)
 
-    async def _initiate(self, flow: str, params: dict[str, str]) -> dict[str, Any]:
+    async def _initiate(
+        self, flow: str, params: dict[str, str], session: str | None = None
+    ) -> dict[str, Any]:
         call: dict[str, Any] = {
             "ClientId": self.client_id,
             "AuthFlow": flow,
             "AuthParameters": params,
         }
+        if session is not None:
+            call["Session"] = session
         if self.client_metadata:
             call["ClientMetadata"] = self.client_metadata
         if self.admin:
@@ -209,6 +213,12 @@ class SignIn:
             choices = {**challenge_params, "AvailableChallenges": ",".join(map(str, offered))}
             raise self._user_challenge("SELECT_CHALLENGE", response.get("Session"), choices)
         return await self._drive(response, username)
+
+    async def start_user_auth_session(self, username: str, session: str) -> dict[str, Any]:
+        """USER_AUTH with the session ConfirmSignUp returned: the sign-up code already
+        proved the user, so no password or code is sent again (sign-in after sign-up)."""
+        params = {"USERNAME": username, **self._hash(username), **self._device_param()}
+        return await self._drive(await self._initiate("USER_AUTH", params, session), username)
 
     async def select_password_factor(
         self, session: str | None, password: str, *, username: str, srp: bool = True

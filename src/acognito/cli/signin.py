@@ -3,19 +3,25 @@
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from acognito.errors import (
-    ChallengeRequired,
-    EmailOTPChallengeException,
-    ForceChangePasswordException,
-    MFASetupChallengeException,
-    SelectMFATypeChallengeException,
-    SMSMFAChallengeException,
-    SoftwareTokenMFAChallengeException,
+from acognito.steps import (
+    ConfirmSignInWithEmailCode,
+    ConfirmSignInWithNewPassword,
+    ConfirmSignInWithPassword,
+    ConfirmSignInWithSMSCode,
+    ConfirmSignInWithTOTPCode,
+    ConfirmSignUp,
+    ContinueSignInWithEmailSetup,
+    ContinueSignInWithFirstFactorSelection,
+    ContinueSignInWithMFASelection,
+    ContinueSignInWithMFASetupSelection,
+    ContinueSignInWithTOTPSetup,
+    Done,
+    ResetPassword,
+    SignInStep,
 )
 from acognito.tokens import peek_claims
 
@@ -44,9 +50,10 @@ def register(sub: Any, parents: dict[str, Any]) -> None:
         parents=both,
         description=(
             "Sign a user in (SRP by default: the password never leaves this machine), answer\n"
-            "every challenge at the terminal (MFA codes, MFA choice, a new password, email or\n"
-            "SMS codes), and keep the tokens in the cache (files 0600). With --hosted-ui the\n"
-            "browser signs in on the pool's domain (PKCE, a loopback redirect)."
+            "every step at the terminal (MFA codes, MFA choice, MFA set-up with a QR code for\n"
+            "an authenticator app, a new password, email or SMS codes, a sign-up code), and\n"
+            "keep the tokens in the cache (files 0600). With --hosted-ui the browser signs in\n"
+            "on the pool's domain (PKCE, a loopback redirect)."
         ),
     )
     login.add_argument("--username", "-u", help="the user (default: the profile's, else asked)")
@@ -132,70 +139,92 @@ def register(sub: Any, parents: dict[str, Any]) -> None:
 # ------------------------------------------------------------------------- login
 
 
-async def answer_challenges(
-    ctx: Context, cognito: AsyncCognito, challenge: ChallengeRequired
-) -> None:
-    """Answer Cognito's questions at the terminal until it issues tokens."""
-    for _ in range(10):
-        tokens = challenge.get_tokens()
-        params = challenge.parameters
-        try:
-            if isinstance(challenge, SoftwareTokenMFAChallengeException):
-                code = await ctx.ask("code from your authenticator app: ", what="TOTP code")
-                await cognito.respond_to_software_token_mfa_challenge(code, tokens)
-            elif isinstance(challenge, SMSMFAChallengeException):
-                where = params.get("CODE_DELIVERY_DESTINATION", "your phone")
-                code = await ctx.ask(f"code sent by SMS to {where}: ", what="SMS code")
-                await cognito.respond_to_sms_mfa_challenge(code, tokens)
-            elif isinstance(challenge, EmailOTPChallengeException):
-                where = params.get("CODE_DELIVERY_DESTINATION", "your email")
-                code = await ctx.ask(f"code sent to {where}: ", what="email code")
-                await cognito.respond_to_email_otp_challenge(code, tokens)
-            elif isinstance(challenge, SelectMFATypeChallengeException):
-                choice = await _choose_mfa(ctx, params.get("MFAS_CAN_CHOOSE", "[]"))
-                await cognito.select_mfa_type(choice, tokens)
-            elif isinstance(challenge, ForceChangePasswordException):
+_MFA_NAMES = {"TOTP": "authenticator app", "SMS": "SMS", "EMAIL": "email"}
+_TOTP_ISSUER = "acognito"
+
+
+async def answer_steps(ctx: Context, cognito: AsyncCognito, step: SignInStep) -> None:
+    """Answer the typed sign-in steps at the terminal until Cognito issues tokens."""
+    for _ in range(12):
+        options: dict[str, Any] = {}
+        match step:
+            case Done():
+                return
+            case ConfirmSignInWithTOTPCode():
+                answer = await ctx.ask("code from your authenticator app: ", what="TOTP code")
+            case ConfirmSignInWithSMSCode(code_delivery=where):
+                shown = where.destination if where and where.destination else "your phone"
+                answer = await ctx.ask(f"code sent by SMS to {shown}: ", what="SMS code")
+            case ConfirmSignInWithEmailCode(code_delivery=where):
+                shown = where.destination if where and where.destination else "your email"
+                answer = await ctx.ask(f"code sent to {shown}: ", what="email code")
+            case ContinueSignInWithMFASelection(allowed=allowed):
+                answer = await _choose(ctx, "which second factor", allowed, _MFA_NAMES)
+            case ContinueSignInWithMFASetupSelection(allowed=allowed):
+                ctx.out.say("This pool wants a second factor set up before signing in.")
+                answer = await _choose(ctx, "which second factor to set up", allowed, _MFA_NAMES)
+            case ContinueSignInWithTOTPSetup():
+                answer = await _totp_setup(ctx, step)
+                options["device_name"] = "acognito"
+            case ContinueSignInWithEmailSetup():
+                answer = await ctx.ask("email address for sign-in codes: ", what="email address")
+            case ConfirmSignInWithNewPassword(required_attributes=required):
                 ctx.out.say("This user must choose a new password before signing in.")
-                new_password = await ctx.ask_new_password()
+                answer = await ctx.ask_new_password()
                 attributes = {}
-                for name in _json_list(params.get("requiredAttributes", "[]")):
-                    short = name.removeprefix("userAttributes.")
-                    attributes[short] = await ctx.ask(f"{short}: ", what=short)
-                await cognito.respond_to_new_password_challenge(new_password, tokens, attributes)
-            elif isinstance(challenge, MFASetupChallengeException):
+                for name in required:
+                    attributes[name] = await ctx.ask(f"{name}: ", what=name)
+                options["attributes"] = attributes
+            case ConfirmSignInWithPassword():
+                answer = await ctx.ask("password: ", secret=True, what="password")
+            case ContinueSignInWithFirstFactorSelection(available=available):
+                answer = await _choose(ctx, "sign in with", available, {})
+            case ConfirmSignUp(code_delivery=where):
+                shown = where.destination if where and where.destination else "you"
+                ctx.out.say("This user has not confirmed the sign-up yet.")
+                answer = await ctx.ask(f"sign-up code sent to {shown}: ", what="sign-up code")
+            case ResetPassword():
                 raise CliError(
-                    "the pool wants MFA set up before this user's first sign-in (MFA_SETUP); "
-                    "set it up once in the app or ask an admin, then 'acognito mfa setup-totp'"
+                    "Cognito wants this user's password reset: run 'acognito forgot-password' "
+                    "then 'acognito confirm-forgot-password'"
                 )
-            else:
+            case _:
                 raise CliError(
-                    f"Cognito asked for the {challenge.challenge_name} challenge, which the "
+                    f"Cognito asked for {step.amplify_step or type(step).__name__}, which the "
                     "command line cannot answer; sign in with the app, or --hosted-ui"
                 )
-            return
-        except ChallengeRequired as following:
-            challenge = following
-    raise CliError("too many sign-in challenges in a row; try again")
+        step = await cognito.confirm_sign_in(answer, **options)
+    raise CliError("too many sign-in steps in a row; try again")
 
 
-def _json_list(text: str) -> list[str]:
-    try:
-        value = json.loads(text)
-    except ValueError:
-        return []
-    return [str(v) for v in value] if isinstance(value, list) else []
+async def _totp_setup(ctx: Context, step: ContinueSignInWithTOTPSetup) -> str:
+    """Show the TOTP secret (a QR code when segno is installed) and ask the first code."""
+    from .mfa import show_qr
+
+    ctx.out.say("Set up an authenticator app for this user (the pool requires MFA).")
+    if show_qr(ctx, step.uri):
+        ctx.out.say("Scan this QR code with your authenticator app.")
+    else:
+        ctx.out.say(
+            "Add this to your authenticator app (pip install 'acognito[cli]' for a QR code):"
+        )
+        ctx.out.say(f"  {step.uri}")
+    ctx.out.say(f"  secret: {step.secret}")
+    return await ctx.ask("code from the app: ", what="TOTP code")
 
 
-async def _choose_mfa(ctx: Context, offered: str) -> str:
-    names = {"SOFTWARE_TOKEN_MFA": "authenticator app", "SMS_MFA": "SMS", "EMAIL_OTP": "email"}
-    options = _json_list(offered) or list(names)
+async def _choose(
+    ctx: Context, question: str, options: tuple[str, ...], names: dict[str, str]
+) -> str:
+    if not options:
+        raise CliError("Cognito offered nothing to choose from; try again")
     for number, option in enumerate(options, 1):
         ctx.out.say(f"  {number}. {names.get(option, option)}")
-    answer = await ctx.ask(f"which second factor [1-{len(options)}]: ", what="MFA choice")
+    answer = await ctx.ask(f"{question} [1-{len(options)}]: ", what="choice")
     if answer.isdigit() and 1 <= int(answer) <= len(options):
         return options[int(answer) - 1]
-    if answer in options:
-        return answer
+    if answer.upper() in options:
+        return answer.upper()
     raise CliError(f"{answer!r} is not one of the choices; run 'acognito login' again")
 
 
@@ -210,12 +239,17 @@ async def run_login(ctx: Context) -> None:
     profile.need("client_id", "--client-id")
     username = ctx.username(profile) or await ctx.ask("user name: ", what="user name")
     password = await ctx.ask(f"password for {username}: ", secret=True, what="password")
+    flow = ctx.args.auth_flow
     async with ctx.cognito(profile, username) as cognito:
-        try:
-            async with ctx.out.progress("signing in"):
-                await cognito.authenticate(password, auth_flow=ctx.args.auth_flow)
-        except ChallengeRequired as challenge:
-            await answer_challenges(ctx, cognito, challenge)
+        async with ctx.out.progress("signing in"):
+            step = await cognito.sign_in(
+                username,
+                password,
+                auth_flow=flow,
+                preferred_first_factor="PASSWORD_SRP" if flow == "USER_AUTH" else None,
+                totp_issuer=_TOTP_ISSUER,
+            )
+        await answer_steps(ctx, cognito, step)
         login = CachedLogin.from_profile(
             profile,
             username,

@@ -141,22 +141,41 @@ class AccountCommands(SessionState):
         return response.get("Status") == "SUCCESS"
 
     async def set_user_mfa_preference(
-        self, sms_mfa: bool, software_token_mfa: bool, preferred: str | None = None
+        self,
+        sms_mfa: bool,
+        software_token_mfa: bool,
+        preferred: str | None = None,
+        *,
+        email_mfa: bool | None = None,
     ) -> None:
-        """Enable SMS and/or TOTP MFA and say which one Cognito should ask for."""
-        if (sms_mfa or software_token_mfa) and preferred not in ("SMS", "SOFTWARE_TOKEN"):
-            raise ConfigurationError("preferred must be 'SMS' or 'SOFTWARE_TOKEN'")
-        if not (sms_mfa or software_token_mfa) and preferred is not None:
-            raise ConfigurationError("preferred must be None when both MFA kinds are off")
-        await self._fresh_access_token()
-        await self._call(
-            "set_user_mfa_preference",
-            SMSMfaSettings={"Enabled": bool(sms_mfa), "PreferredMfa": preferred == "SMS"},
-            SoftwareTokenMfaSettings={
+        """Enable SMS, TOTP and/or email MFA and say which one Cognito should ask for.
+
+        ``preferred`` is ``"SMS"``, ``"SOFTWARE_TOKEN"`` or ``"EMAIL"``. ``email_mfa``
+        (codes by email; the pool needs an EmailMfaConfiguration) is left as it is when
+        ``None``, so pycognito's two-kind calls keep their meaning.
+        """
+        if preferred == "EMAIL" and not email_mfa:
+            raise ConfigurationError("preferred='EMAIL' needs email_mfa=True")
+        enabled = sms_mfa or software_token_mfa or bool(email_mfa)
+        if enabled and preferred not in ("SMS", "SOFTWARE_TOKEN", "EMAIL"):
+            raise ConfigurationError("preferred must be 'SMS', 'SOFTWARE_TOKEN' or 'EMAIL'")
+        if not enabled and preferred is not None:
+            raise ConfigurationError("preferred must be None when every MFA kind is off")
+        params: dict[str, Any] = {
+            "SMSMfaSettings": {"Enabled": bool(sms_mfa), "PreferredMfa": preferred == "SMS"},
+            "SoftwareTokenMfaSettings": {
                 "Enabled": bool(software_token_mfa),
                 "PreferredMfa": preferred == "SOFTWARE_TOKEN",
             },
-            AccessToken=self._require_access_token(),
+        }
+        if email_mfa is not None:
+            params["EmailMfaSettings"] = {
+                "Enabled": bool(email_mfa),
+                "PreferredMfa": preferred == "EMAIL",
+            }
+        await self._fresh_access_token()
+        await self._call(
+            "set_user_mfa_preference", **params, AccessToken=self._require_access_token()
         )
 
     async def confirm_device(

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
+from .._steps_session import _SIGN_UP_SESSIONS
 from ..errors import ChallengeRequired, ConfigurationError, ForceChangePasswordException
 from ..flows import CustomAnswer
 from ..models import dict_to_attributes
@@ -62,16 +63,26 @@ class SignInCommands(SessionState):
         return response
 
     async def confirm_sign_up(self, confirmation_code: str, username: str | None = None) -> None:
-        """Confirm a sign-up with the code Cognito sent."""
+        """Confirm a sign-up with the code Cognito sent.
+
+        Returns ``None``, as pycognito. When Cognito answers with a session (app clients
+        that allow USER_AUTH), it is kept for :meth:`auto_sign_in`, which signs the user
+        in without the password.
+        """
         name = self._require_username(username)
         need(confirmation_code, "confirmation_code")
-        await self._call(
+        response = await self._call(
             "confirm_sign_up",
             ClientId=self._app_client("confirm_sign_up"),
             Username=name,
             ConfirmationCode=confirmation_code,
             **self._hash_for(name),
         )
+        session = response.get("Session")
+        if isinstance(session, str) and session:
+            _SIGN_UP_SESSIONS[self] = (name, session)
+        else:
+            _SIGN_UP_SESSIONS.pop(self, None)
 
     async def admin_confirm_sign_up(self, username: str | None = None) -> None:
         """Confirm a sign-up without a code (needs AWS credentials)."""
@@ -249,8 +260,17 @@ class SignInCommands(SessionState):
             responses[f"userAttributes.{key}"] = value
         await self._continue(["NEW_PASSWORD_REQUIRED"], responses, challenge_tokens)
 
-    async def logout(self) -> None:
-        """Sign the user out everywhere (GlobalSignOut) and drop the tokens."""
+    async def logout(self, *, global_sign_out: bool = True) -> None:
+        """Sign the user out and drop the tokens.
+
+        By default, as pycognito: GlobalSignOut, which ends every session of the user
+        (every refresh token, this one included). With ``global_sign_out=False`` only
+        this session's refresh token is revoked (RevokeToken, see :meth:`revoke_token`);
+        the user's other devices stay signed in.
+        """
+        if not global_sign_out:
+            await self.revoke_token()
+            return
         await self._call("global_sign_out", AccessToken=self._require_access_token())
         self._forget_tokens()
 

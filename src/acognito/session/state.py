@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from .._flight import SingleFlight
 from .._idp import IdpClient
 from .._secret import secret_hash
-from ..errors import ConfigurationError, SessionClosedError
+from ..errors import ConfigurationError, InvalidParameterError, SessionClosedError
 from ..flows import CustomAnswer, SignIn
 from ..jwks import JwksCache
 from ..models import Group, User
@@ -36,6 +36,13 @@ def need(value: object, what: str) -> str:
     if not isinstance(value, str) or not value:
         raise ConfigurationError(f"{what} is required (a non-empty string)")
     return value
+
+
+def _refuses_refresh_token_auth(error: InvalidParameterError) -> bool:
+    """Whether Cognito refused the REFRESH_TOKEN_AUTH flow itself (a client with rotation,
+    or without ALLOW_REFRESH_TOKEN_AUTH), rather than the token."""
+    message = error.message or ""
+    return "REFRESH_TOKEN_AUTH" in message or "GetTokensFromRefreshToken" in message
 
 
 class SessionState:
@@ -405,9 +412,16 @@ class SessionState:
         if not refresh_token:
             raise ConfigurationError("no refresh token: sign in first")
         flow = await self._sign_in(operation="renew_access_token")
-        response = await flow.refresh(
-            refresh_token, self._pool_username(), rotate=self.refresh_token_rotation
-        )
+        rotate = self.refresh_token_rotation
+        try:
+            response = await flow.refresh(refresh_token, self._pool_username(), rotate=rotate)
+        except InvalidParameterError as error:
+            if rotate or not _refuses_refresh_token_auth(error):
+                raise
+            # A client with rotation enabled takes no REFRESH_TOKEN_AUTH: switch to
+            # GetTokensFromRefreshToken (which works with rotation off too) and remember.
+            self.refresh_token_rotation = True
+            response = await flow.refresh(refresh_token, self._pool_username(), rotate=True)
         return await self._accept(response, sign_in=False)
 
     async def check_token(self, renew: bool = True, *, margin: float | None = None) -> bool:

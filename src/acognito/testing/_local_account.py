@@ -37,8 +37,9 @@ from ._local_state import (
 __all__ = ["AccountOps"]
 
 #: Seconds each kind of code stays valid (Cognito: 24 h for sign-up, 3 min for MFA).
-CODE_TTL = {"sign_up": 86400, "sms_mfa": 180, "email_otp": 180, "sms_otp": 180}
+CODE_TTL = {"sign_up": 86400, "sms_mfa": 180, "email_mfa": 180, "email_otp": 180, "sms_otp": 180}
 _MISMATCH = "Invalid verification code provided, please try again."
+_SIGN_UP_SESSION = "SIGN_UP_SESSION"  # our name for ConfirmSignUp's session
 
 
 def _mask(attribute: str, value: str) -> dict[str, str]:
@@ -61,6 +62,8 @@ class Pending:
     expires_at: float
     device_key: str | None = None
     code: str | None = field(default=None, repr=False)
+    #: A code sent to a new email address in MFA set-up: its answer turns email MFA on.
+    email_setup: bool = False
 
 
 class AccountOps(DeviceOps):
@@ -148,7 +151,12 @@ class AccountOps(DeviceOps):
         attribute = self._contact(user)
         if user.attribute_lookup.get(attribute):
             user.update_attributes([{"Name": f"{attribute}_verified", "Value": "true"}])
-        return {}
+        allowed = client.extended_config.get("ExplicitAuthFlows") or []
+        if allowed and "ALLOW_USER_AUTH" not in allowed:
+            return {}
+        # The code just proved the user: one USER_AUTH sign-in may follow without a
+        # password, once, for this user and client, within AuthSessionValidity.
+        return {"Session": self._open(pool, client, user, (_SIGN_UP_SESSION,), None)}
 
     def op_GetUserAttributeVerificationCode(self, params: Mapping[str, Any]) -> dict[str, Any]:
         _, pool, user, _ = self.state.access(required(params, "AccessToken"))
@@ -320,6 +328,23 @@ class AccountOps(DeviceOps):
             "ChallengeParameters": {"USERNAME": user.username},
             "AvailableChallenges": offered,
         }
+
+    def after_sign_up(
+        self,
+        pool: CognitoIdpUserPool,
+        client: CognitoIdpUserPoolClient,
+        ap: Mapping[str, Any],
+        session: Any,
+    ) -> dict[str, Any]:
+        typed = str(required(ap, "USERNAME"))
+        self.state.check_secret_hash(client, typed, ap.get("SECRET_HASH"))
+        step = self._take(session, client, _SIGN_UP_SESSION)
+        user = pool_user(pool, typed)
+        if user is None or user.username != step.username:
+            raise not_authorized("Invalid session for the user.")
+        self._may_sign_in(user)
+        device_key = str(ap.get("DEVICE_KEY") or "") or None
+        return self.finish(pool, client, user, _TOKENS, device_key)
 
     @staticmethod
     def _factors(user: CognitoIdpUser) -> list[str]:

@@ -25,7 +25,7 @@ from moto.cognitoidp.models import (
 from moto.core.exceptions import JsonRESTError
 
 from .._ids import pool_name
-from ._local_refresh import RefreshOps
+from ._local_hooks import LaterSteps
 from ._local_state import (
     DeviceStep,
     Fault,
@@ -73,7 +73,7 @@ def moto_call(call: Any, *args: Any) -> Any:
         raise Fault(exc.error_type, exc.message) from None
 
 
-class AuthOps(RefreshOps):
+class AuthOps(LaterSteps):
     """The sign-in operations over one :class:`LocalState`."""
 
     # ------------------------------------------------------------ InitiateAuth
@@ -90,9 +90,18 @@ class AuthOps(RefreshOps):
         legacy = any(not str(f).startswith("ALLOW_") for f in allowed)
         if allowed and not legacy and permission not in allowed:
             raise invalid_parameter(f"{flow} flow not enabled for this client")
+        if flow == "USER_AUTH" and params.get("Session"):
+            return self.after_sign_up(pool, client, ap, params["Session"])
         if flow in ("CUSTOM_AUTH", "USER_AUTH"):
             return self.initiate_other(backend, pool, client, flow, ap)
         if flow in ("REFRESH_TOKEN_AUTH", "REFRESH_TOKEN"):
+            rotation = client.extended_config.get("RefreshTokenRotation") or {}
+            if rotation.get("Feature") == "ENABLED":
+                # Rotation and REFRESH_TOKEN_AUTH do not mix (AWS developer guide).
+                raise invalid_parameter(
+                    f"{flow} is not supported for a client with refresh token rotation "
+                    "enabled; use GetTokensFromRefreshToken"
+                )
             return self._refresh(backend, pool, client, ap)
         typed = str(required(ap, "USERNAME"))
         self.state.check_secret_hash(client, typed, ap.get("SECRET_HASH"))
@@ -146,47 +155,6 @@ class AuthOps(RefreshOps):
             },
         }
 
-    def initiate_other(
-        self,
-        backend: CognitoIdpBackend,
-        pool: CognitoIdpUserPool,
-        client: CognitoIdpUserPoolClient,
-        flow: str,
-        ap: Mapping[str, Any],
-    ) -> dict[str, Any]:
-        """CUSTOM_AUTH and USER_AUTH (a subclass answers them)."""
-        raise unsupported(f"The {flow} flow")
-
-    def respond_other(
-        self,
-        backend: CognitoIdpBackend,
-        pool: CognitoIdpUserPool,
-        client: CognitoIdpUserPoolClient,
-        name: str,
-        params: Mapping[str, Any],
-    ) -> dict[str, Any] | None:
-        """Answer a challenge of our own sessions; None when the session is moto's."""
-        return None
-
-    def custom_challenge(
-        self,
-        pool: CognitoIdpUserPool,
-        client: CognitoIdpUserPoolClient,
-        user: CognitoIdpUser,
-        device_key: str | None,
-    ) -> dict[str, Any]:
-        raise unsupported("CUSTOM_AUTH")
-
-    def mfa_step(
-        self,
-        pool: CognitoIdpUserPool,
-        client: CognitoIdpUserPoolClient,
-        user: CognitoIdpUser,
-        device_key: str | None,
-        name: str,
-    ) -> dict[str, Any]:
-        raise unsupported(name)
-
     @staticmethod
     def _may_sign_in(user: CognitoIdpUser) -> None:
         if not user.enabled:
@@ -230,6 +198,10 @@ class AuthOps(RefreshOps):
                         "USER_ID_FOR_SRP": user.username,
                     },
                 }
+        if user.status != "FORCE_CHANGE_PASSWORD":
+            ours = self.own_mfa_step(pool, client, user, device_key)
+            if ours is not None:
+                return ours
         if not self._needs_a_step(pool, user):
             return self.finish(pool, client, user, _TOKENS, device_key)  # no tokens minted twice
         # moto's own PASSWORD_VERIFIER step decides new password, MFA set-up, MFA or tokens.
@@ -289,6 +261,7 @@ class AuthOps(RefreshOps):
             can = json.loads(can) if isinstance(can, str) else list(can)
             if not user.attribute_lookup.get("phone_number"):
                 can = [m for m in can if m != "SMS_MFA"]  # no phone to set SMS up with
+            can += [m for m in self.mfa_setup_extra(pool) if m not in can]
             params["MFAS_CAN_SETUP"] = json.dumps(can)
             params.setdefault("USERNAME", user.username)
         if not auth:
@@ -349,6 +322,8 @@ class AuthOps(RefreshOps):
         if user is None:
             raise Fault("UserNotFoundException", "User does not exist.")
         self.state.check_secret_hash(client, username, r.get("SECRET_HASH"))
+        if name == "MFA_SETUP" and r.get("EMAIL"):
+            return self.email_setup(backend, pool, client, user, session, str(r["EMAIL"]))
         if name == "NEW_PASSWORD_REQUIRED":
             # moto drops the attributes a new-password answer sets; Cognito keeps them.
             prefix = "userAttributes."

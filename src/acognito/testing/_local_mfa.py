@@ -21,8 +21,16 @@ from moto.cognitoidp.models import (
 from moto.settings import get_cognito_idp_user_pool_enable_totp
 
 from ._local_account import AccountOps
-from ._local_auth import _TOKENS
-from ._local_state import Fault, invalid_parameter, not_authorized, same
+from ._local_auth import _TOKENS, moto_call
+from ._local_state import (
+    Fault,
+    LocalState,
+    invalid_parameter,
+    not_authorized,
+    pool_user,
+    required,
+    same,
+)
 from .totp import MOTO_TOTP_SECRET, totp
 
 __all__ = ["MfaOps"]
@@ -31,7 +39,187 @@ _MFA_NAMES = ("SELECT_MFA_TYPE", "SOFTWARE_TOKEN_MFA")
 
 
 class MfaOps(AccountOps):
-    """The MFA challenges, in place of moto's."""
+    """The MFA challenges, in place of moto's, and email MFA, which moto lacks."""
+
+    def __init__(self, state: LocalState) -> None:
+        super().__init__(state)
+        #: EmailMfaConfiguration per pool id (moto keeps none).
+        self.email_config: dict[str, dict[str, Any]] = {}
+        #: (pool id, user name) of users with email MFA on.
+        self.email_users: set[tuple[str, str]] = set()
+
+    # ------------------------------------------------------------ email MFA settings
+
+    def op_SetUserPoolMfaConfig(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        backend, pool = self.state.pool(params.get("UserPoolId"))
+        mode = params.get("MfaConfiguration")
+        if mode not in ("ON", "OFF", "OPTIONAL"):
+            raise invalid_parameter("[MfaConfiguration] must be one of 'ON', 'OFF', or 'OPTIONAL'.")
+        sms = params.get("SmsMfaConfiguration")
+        token = params.get("SoftwareTokenMfaConfiguration")
+        email = params.get("EmailMfaConfiguration")
+        if mode != "OFF" and sms is None and token is None and email is None:
+            raise invalid_parameter(
+                "At least one of [SmsMfaConfiguration], [SoftwareTokenMfaConfiguration] "
+                "or [EmailMfaConfiguration] must be provided."
+            )
+        if sms is not None and "SmsConfiguration" not in sms:
+            raise invalid_parameter("[SmsConfiguration] is a required member of the SMS config.")
+        moto_call(backend.set_user_pool_mfa_config, pool.id, sms, token, str(mode))
+        if email is not None:
+            self.email_config[pool.id] = dict(email)
+        return self.op_GetUserPoolMfaConfig({"UserPoolId": pool.id})
+
+    def op_GetUserPoolMfaConfig(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        backend, pool = self.state.pool(params.get("UserPoolId"))
+        answer: dict[str, Any] = {
+            k: v for k, v in backend.get_user_pool_mfa_config(pool.id).items() if v is not None
+        }
+        if pool.id in self.email_config:
+            answer["EmailMfaConfiguration"] = self.email_config[pool.id]
+        return answer
+
+    def op_SetUserMFAPreference(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        backend, pool, user, _ = self.state.access(required(params, "AccessToken"))
+        return self._set_preference(backend, pool, user, params)
+
+    def op_AdminSetUserMFAPreference(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        backend, pool = self.state.pool(params.get("UserPoolId"))
+        user = pool_user(pool, str(required(params, "Username")))
+        if user is None:
+            raise Fault("UserNotFoundException", "User does not exist.")
+        return self._set_preference(backend, pool, user, params)
+
+    def _set_preference(
+        self,
+        backend: CognitoIdpBackend,
+        pool: CognitoIdpUserPool,
+        user: CognitoIdpUser,
+        params: Mapping[str, Any],
+    ) -> dict[str, Any]:
+        email = params.get("EmailMfaSettings")
+        if email and email.get("Enabled"):
+            if pool.id not in self.email_config:
+                raise invalid_parameter("Email MFA is not enabled for this user pool.")
+            if not user.attribute_lookup.get("email"):
+                raise invalid_parameter("User does not have an email address for MFA codes.")
+        moto_call(
+            backend.admin_set_user_mfa_preference,
+            pool.id,
+            user.username,
+            params.get("SoftwareTokenMfaSettings"),
+            params.get("SMSMfaSettings"),
+        )
+        key = (pool.id, user.username)
+        if email is not None:
+            if email.get("Enabled"):
+                self.email_users.add(key)
+            else:
+                self.email_users.discard(key)
+            if email.get("PreferredMfa"):
+                user.preferred_mfa_setting = "EMAIL_OTP"
+            elif user.preferred_mfa_setting == "EMAIL_OTP":
+                user.preferred_mfa_setting = ""
+        return {}
+
+    def op_GetUser(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        view = super().op_GetUser(params)
+        _, pool, user, _ = self.state.access(required(params, "AccessToken"))
+        if (pool.id, user.username) in self.email_users:
+            kinds = list(view.get("UserMFASettingList") or [])
+            view["UserMFASettingList"] = [*kinds, "EMAIL_OTP"]
+        if user.preferred_mfa_setting == "EMAIL_OTP":
+            view["PreferredMfaSetting"] = "EMAIL_OTP"
+        return view
+
+    # ------------------------------------------------------------ email MFA in sign-in
+
+    def _email_on(self, pool: CognitoIdpUserPool, user: CognitoIdpUser) -> bool:
+        return (
+            pool.mfa_config in ("ON", "OPTIONAL")
+            and pool.id in self.email_config
+            and (pool.id, user.username) in self.email_users
+            and bool(user.attribute_lookup.get("email"))
+        )
+
+    def own_mfa_step(
+        self,
+        pool: CognitoIdpUserPool,
+        client: CognitoIdpUserPoolClient,
+        user: CognitoIdpUser,
+        device_key: str | None,
+    ) -> dict[str, Any] | None:
+        if not self._email_on(pool, user):
+            return None
+        others = []
+        if user.sms_mfa_enabled and user.attribute_lookup.get("phone_number"):
+            others.append("SMS_MFA")
+        if user.software_token_mfa_enabled:
+            others.append("SOFTWARE_TOKEN_MFA")
+        preferred = user.preferred_mfa_setting
+        if preferred == "EMAIL_OTP" or not others:
+            return self.email_mfa(pool, client, user, device_key)
+        if preferred in others:
+            return None  # moto's step asks for the preferred one
+        session = self._open(pool, client, user, ("SELECT_MFA_TYPE",), device_key)
+        return {
+            "ChallengeName": "SELECT_MFA_TYPE",
+            "Session": session,
+            "ChallengeParameters": {
+                "USERNAME": user.username,
+                "MFAS_CAN_CHOOSE": json.dumps([*others, "EMAIL_OTP"]),
+            },
+        }
+
+    def email_mfa(
+        self,
+        pool: CognitoIdpUserPool,
+        client: CognitoIdpUserPoolClient,
+        user: CognitoIdpUser,
+        device_key: str | None,
+        *,
+        setup: bool = False,
+    ) -> dict[str, Any]:
+        """EMAIL_OTP as a second factor: a code to the user's email, single-use session."""
+        code, delivery = self._issue_code(pool, user, "email_mfa", "email")
+        session = self._open(pool, client, user, ("EMAIL_OTP",), device_key, code)
+        if setup:
+            with self.state.lock:
+                self.state.pending[session].email_setup = True
+        return {
+            "ChallengeName": "EMAIL_OTP",
+            "Session": session,
+            "ChallengeParameters": {
+                "USERNAME": user.username,
+                "CODE_DELIVERY_DELIVERY_MEDIUM": "EMAIL",
+                "CODE_DELIVERY_DESTINATION": delivery["Destination"],
+            },
+        }
+
+    def mfa_setup_extra(self, pool: CognitoIdpUserPool) -> list[str]:
+        return ["EMAIL_OTP"] if pool.id in self.email_config else []
+
+    def email_setup(
+        self,
+        backend: CognitoIdpBackend,
+        pool: CognitoIdpUserPool,
+        client: CognitoIdpUserPoolClient,
+        user: CognitoIdpUser,
+        session: str,
+        email: str,
+    ) -> dict[str, Any]:
+        """MFA_SETUP with EMAIL: the address is set (unverified) and sent a code; the
+        right code turns email MFA on, verifies the address and signs the user in."""
+        if pool.id not in self.email_config:
+            raise invalid_parameter("Email MFA is not enabled for this user pool.")
+        if "@" not in email or len(email) > 254:
+            raise invalid_parameter("Invalid email address format.")
+        if backend.sessions.pop(session, None) is None:
+            raise not_authorized("Invalid session for the user.")
+        user.update_attributes(
+            [{"Name": "email", "Value": email}, {"Name": "email_verified", "Value": "false"}]
+        )
+        return self.email_mfa(pool, client, user, None, setup=True)
 
     def mfa_step(
         self,
@@ -85,6 +273,15 @@ class MfaOps(AccountOps):
         session = str(params.get("Session") or "")
         with self.state.lock:
             ours = session in self.state.pending or session in self.state.used_sessions
+            opened = self.state.pending.get(session)
+        if name == "EMAIL_OTP" and opened is not None and opened.email_setup:
+            result = super().respond_other(backend, pool, client, name, params)
+            user = pool.users.get(opened.username)
+            if user is not None:  # the code arrived: the address works
+                self.email_users.add((pool.id, user.username))
+                user.update_attributes([{"Name": "email_verified", "Value": "true"}])
+                user.preferred_mfa_setting = user.preferred_mfa_setting or "EMAIL_OTP"
+            return result
         if name not in _MFA_NAMES or not ours:
             return super().respond_other(backend, pool, client, name, params)
         step = self._take(session, client, name)
@@ -101,7 +298,9 @@ class MfaOps(AccountOps):
                 return self.sms_mfa(pool, client, user, step.device_key)
             if answer == "SOFTWARE_TOKEN_MFA":
                 return self._totp_step(pool, client, user, step.device_key)
-            raise invalid_parameter("ANSWER must be SMS_MFA or SOFTWARE_TOKEN_MFA")
+            if answer == "EMAIL_OTP" and self._email_on(pool, user):
+                return self.email_mfa(pool, client, user, step.device_key)
+            raise invalid_parameter("ANSWER must be one of the MFA types offered")
         if not self._totp_ok(r.get("SOFTWARE_TOKEN_MFA_CODE")):
             raise Fault("CodeMismatchException", "Invalid code received for user")
         return self.finish(pool, client, user, _TOKENS, step.device_key)
