@@ -12,12 +12,17 @@ _S = TypeVar("_S", bound="Closing")
 
 
 class AsyncClosing:
-    """``async with obj:`` returns ``obj`` and awaits ``obj.aclose()`` on the way out."""
+    """``async with obj:`` awaits ``obj._aopen()`` (nothing by default), returns ``obj``
+    and awaits ``obj.aclose()`` on the way out."""
 
     async def aclose(self) -> None:
         raise NotImplementedError
 
+    async def _aopen(self) -> None:
+        """What ``async with`` does on the way in: nothing unless a subclass says."""
+
     async def __aenter__(self: _A) -> _A:
+        await self._aopen()
         return self
 
     async def __aexit__(

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime, timezone
-from types import TracebackType
 from typing import TYPE_CHECKING, Any, Protocol
 
 import anyio
@@ -29,6 +28,7 @@ from botocore.credentials import CredentialProvider
 from botocore.exceptions import BotoCoreError
 
 from ._idp import IdpClient, _default_config, _httpx_session_cls, _prepare_session, _uses_httpx
+from ._lifecycle import AsyncClosing
 from .errors import ConfigurationError, TokenRefreshError
 
 if TYPE_CHECKING:
@@ -97,7 +97,7 @@ def session_for_this_loop(session: AioSession | None = None) -> AioSession:
     return _prepare_session(session, library)
 
 
-class IdentityPoolCredentials:
+class IdentityPoolCredentials(AsyncClosing):
     """The signed-in user's AWS credentials from identity pool ``identity_pool_id``.
 
     ``cognito`` is a signed-in :class:`~acognito.AsyncCognito` (its id token is the login).
@@ -141,21 +141,14 @@ class IdentityPoolCredentials:
 
     # ------------------------------------------------------------------ lifecycle
 
-    async def __aenter__(self) -> IdentityPoolCredentials:
+    async def _aopen(self) -> None:
         await self._client.open()
-        return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.close()
-
-    async def close(self) -> None:
+    async def aclose(self) -> None:
         """Release the ``cognito-identity`` client; refreshes fail afterwards."""
         await self._client.close()
+
+    close = aclose
 
     # ------------------------------------------------------------------ the calls
 

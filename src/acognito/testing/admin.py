@@ -5,10 +5,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from types import TracebackType
 from typing import Any
 
 from acognito._idp import IdpClient
+from acognito._lifecycle import AsyncClosing
 from acognito._secret import secret_hash
 from acognito.errors import ConfigurationError
 
@@ -75,7 +75,7 @@ class LocalPool:
         return f"{self.endpoint_url}/{self.user_pool_id}/.well-known/jwks.json"
 
 
-class CognitoAdmin:
+class CognitoAdmin(AsyncClosing):
     """Administrative helper over a local Cognito endpoint (moto server or a test server).
 
     ``async with CognitoAdmin(endpoint_url) as admin:`` then ``await admin.create_pool()``.
@@ -91,16 +91,11 @@ class CognitoAdmin:
             secret_key="testing",  # noqa: S106
         )
 
-    async def __aenter__(self) -> CognitoAdmin:
+    async def _aopen(self) -> None:
         await self.idp.open()
-        return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def aclose(self) -> None:
+        """Close the admin client."""
         await self.idp.close()
 
     async def create_pool(
