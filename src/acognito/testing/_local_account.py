@@ -22,6 +22,7 @@ from moto.cognitoidp.models import (
 )
 from moto.core.exceptions import JsonRESTError
 
+from . import _local_triggers as triggers
 from ._local_auth import _TOKENS, moto_call
 from ._local_devices import DeviceOps
 from ._local_state import (
@@ -64,6 +65,10 @@ class Pending:
     code: str | None = field(default=None, repr=False)
     #: A code sent to a new email address in MFA set-up: its answer turns email MFA on.
     email_setup: bool = False
+    #: A trigger-made CUSTOM_CHALLENGE: its private parameters, metadata and the history.
+    private: dict[str, str] | None = field(default=None, repr=False)
+    metadata: Any = None
+    history: list[dict[str, Any]] | None = None
 
 
 class AccountOps(DeviceOps):
@@ -309,6 +314,8 @@ class AccountOps(DeviceOps):
         self._may_sign_in(user)
         device_key = str(ap.get("DEVICE_KEY") or "") or None
         if flow == "CUSTOM_AUTH":
+            if pool.id in self.state.custom_triggers:
+                return triggers.start(self, pool, client, user, ap, device_key)
             if pool.id not in self.state.custom_auth:
                 raise invalid_parameter(
                     "Custom auth lambda trigger is not configured for the user pool "
@@ -393,6 +400,8 @@ class AccountOps(DeviceOps):
         user: CognitoIdpUser,
         device_key: str | None,
     ) -> dict[str, Any]:
+        if pool.id in self.state.custom_triggers:  # SRP first went through: define decides
+            return triggers.after_srp(self, pool, client, user, device_key)
         _, parameters = self.state.custom_auth[pool.id]
         session = self._open(pool, client, user, ("CUSTOM_CHALLENGE",), device_key)
         return {
@@ -422,6 +431,8 @@ class AccountOps(DeviceOps):
         if str(r.get("USERNAME") or "") != user.username:
             raise not_authorized("USERNAME must be the USERNAME the challenge returned.")
         self.state.check_secret_hash(client, user.username, r.get("SECRET_HASH"))
+        if name == "CUSTOM_CHALLENGE" and step.history is not None:
+            return triggers.answer(self, pool, client, user, step, r)
         if name == "CUSTOM_CHALLENGE":
             answer, _ = self.state.custom_auth.get(pool.id, ("", {}))
             if not answer or not same(answer, str(r.get("ANSWER") or "")):

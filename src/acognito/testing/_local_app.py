@@ -229,6 +229,14 @@ class LocalCognitoApp:
                 with state.lock:
                     state.custom_auth[str(raw["pool_id"])] = (str(raw["answer"]), parameters)
                 return _json(start_response, 200, {}, "application/json")
+            if route == "custom-auth-triggers":
+                raw = json.loads(_read(environ) or b"{}")
+                with state.lock:
+                    if raw.get("url"):
+                        state.custom_triggers[str(raw["pool_id"])] = str(raw["url"])
+                    else:
+                        state.custom_triggers.pop(str(raw["pool_id"]), None)
+                return _json(start_response, 200, {}, "application/json")
             if route == "user-mfa":
                 raw = json.loads(_read(environ) or b"{}")
                 _, pool = state.pool(raw.get("pool_id"))

@@ -213,6 +213,8 @@ class LocalState:
             self.codes: dict[tuple[str, str, str], tuple[str, float]] = {}
             self.pending: dict[str, Any] = {}
             self.custom_auth: dict[str, tuple[str, dict[str, str]]] = {}
+            #: Pool id -> URL of the test process's auth challenge trigger callbacks.
+            self.custom_triggers: dict[str, str] = {}
             self.requests: list[dict[str, Any]] = []
             self.internal_errors: list[str] = []
             self.used_sessions: set[str] = set()

@@ -5,14 +5,18 @@ from __future__ import annotations
 import atexit
 import contextlib
 import importlib.util
+import json
 import os
 import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
 
@@ -20,7 +24,10 @@ from acognito.errors import ConfigurationError
 
 from ._test_api import Inbox, TestApi
 
-__all__ = ["LocalCognito", "LocalCognitoError"]
+__all__ = ["LocalCognito", "LocalCognitoError", "Trigger"]
+
+#: An auth challenge trigger: Cognito's Lambda event in, the event's ``response`` out.
+Trigger = Callable[[dict[str, Any]], dict[str, Any]]
 
 
 class LocalCognitoError(ConfigurationError):
@@ -47,6 +54,63 @@ def _moto_server_installed() -> bool:
         return False
     places = (moto.submodule_search_locations or []) if moto is not None else []
     return any(os.path.exists(os.path.join(place, "server.py")) for place in places)
+
+
+class _TriggerHost:
+    """Loopback HTTP server in the test process that runs a pool's trigger callbacks.
+
+    The local Cognito runs in another process; it posts each Lambda event here and
+    gets the callback's ``response`` back, or ``{"error": ...}`` when it raised."""
+
+    def __init__(self) -> None:
+        self.triggers: dict[str, dict[str, Trigger]] = {}
+        host = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                size = int(self.headers.get("Content-Length") or 0)
+                answer = host.run(self.rfile.read(size))
+                try:
+                    payload = json.dumps(answer).encode()
+                except (TypeError, ValueError):
+                    payload = json.dumps({"error": "the response is not JSON"}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                return
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, name="acognito-triggers", daemon=True
+        )
+        self.thread.start()
+
+    def run(self, raw: bytes) -> dict[str, Any]:
+        """Call the trigger an event is for: ``{"response": ...}`` or ``{"error": ...}``."""
+        try:
+            body = json.loads(raw)
+            call = self.triggers[str(body["event"]["userPoolId"])][str(body["trigger"])]
+            response = call(body["event"])
+        except Exception as exc:  # a failing Lambda, reported back to the server
+            return {"error": str(exc) or type(exc).__name__}
+        if not isinstance(response, dict):
+            return {"error": f"the trigger returned {type(response).__name__}, not a dict"}
+        return {"response": response}
+
+    @property
+    def url(self) -> str:
+        port = self.server.server_address[1]
+        return f"http://127.0.0.1:{port}/trigger"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=5)
 
 
 _LIVE: set[LocalCognito] = set()
@@ -100,6 +164,7 @@ class LocalCognito:
         self._startup_timeout = startup_timeout
         self._proc: subprocess.Popen[bytes] | None = None
         self._log: Any = None
+        self._triggers: _TriggerHost | None = None
 
     @property
     def port(self) -> int:
@@ -130,6 +195,26 @@ class LocalCognito:
     def inbox(self) -> Inbox:
         """The codes this server "sent" by mail or SMS: ``local.inbox.last_code(...)``."""
         return Inbox(self.api)
+
+    def set_custom_auth_triggers(
+        self, pool_id: str, *, define: Trigger, create: Trigger, verify: Trigger
+    ) -> None:
+        """Run CUSTOM_AUTH in ``pool_id`` through your own auth challenge triggers.
+
+        Each is a plain function taking Cognito's Lambda event (DefineAuthChallenge,
+        CreateAuthChallenge, VerifyAuthChallengeResponse) and returning its ``response``
+        dict; it runs in this process, in a thread. One that raises fails the sign-in with
+        UserLambdaValidationException, as a failing Lambda does."""
+        if self._triggers is None:
+            self._triggers = _TriggerHost()
+        self._triggers.triggers[pool_id] = {"define": define, "create": create, "verify": verify}
+        self.api.set_custom_auth_trigger_url(pool_id, self._triggers.url)
+
+    def clear_custom_auth_triggers(self, pool_id: str) -> None:
+        """No more triggers for ``pool_id`` (``api.set_custom_auth`` answers, if set)."""
+        self.api.set_custom_auth_trigger_url(pool_id, None)
+        if self._triggers is not None:
+            self._triggers.triggers.pop(pool_id, None)
 
     def client_kwargs(self) -> dict[str, str]:
         """Keyword arguments that point an :class:`AsyncCognito` at this server."""
@@ -225,6 +310,9 @@ class LocalCognito:
         """Stop the server and wait for the process to end. Safe to call twice."""
         proc, self._proc = self._proc, None
         _LIVE.discard(self)
+        host, self._triggers = self._triggers, None
+        if host is not None:
+            host.close()
         if proc is not None and proc.poll() is None:
             proc.terminate()
             try:

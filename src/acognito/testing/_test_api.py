@@ -94,6 +94,12 @@ class TestApi:
             "custom-auth", {"pool_id": pool_id, "answer": answer, "parameters": parameters or {}}
         )
 
+    def set_custom_auth_trigger_url(self, pool_id: str, url: str | None) -> None:
+        """Send the pool's auth challenge trigger events to ``url`` (None: no triggers).
+
+        ``LocalCognito.set_custom_auth_triggers`` serves such a URL in the test process."""
+        self.call("custom-auth-triggers", {"pool_id": pool_id, "url": url})
+
     def set_user_mfa(
         self,
         pool_id: str,
