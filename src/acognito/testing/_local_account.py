@@ -2,8 +2,9 @@
 
 Every code a user would get by mail or SMS (sign-up, attribute verification, SMS MFA,
 e-mail and SMS one-time passwords) is made here, put in the inbox and checked when it
-comes back (moto accepts any). CUSTOM_AUTH answers against a per-pool answer set
-through the test API; USER_AUTH offers PASSWORD, PASSWORD_SRP, EMAIL_OTP and SMS_OTP.
+comes back (moto accepts any). CUSTOM_AUTH runs the pool's trigger callbacks
+(:mod:`._local_triggers`) or answers against a per-pool answer set through the test
+API; USER_AUTH offers PASSWORD, PASSWORD_SRP, EMAIL_OTP and SMS_OTP.
 """
 
 from __future__ import annotations
@@ -319,7 +320,8 @@ class AccountOps(DeviceOps):
             if pool.id not in self.state.custom_auth:
                 raise invalid_parameter(
                     "Custom auth lambda trigger is not configured for the user pool "
-                    "(on the local Cognito: LocalCognito.set_custom_auth)."
+                    "(on the local Cognito: LocalCognito.set_custom_auth_triggers, "
+                    "or api.set_custom_auth for one fixed challenge)."
                 )
             if ap.get("CHALLENGE_NAME") == "SRP_A" or ap.get("SRP_A"):
                 return self.srp_challenge(pool, client, user, ap, device_key, then="custom")
