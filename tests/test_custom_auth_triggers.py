@@ -9,6 +9,8 @@ signs in through acognito's public API over HTTP, on asyncio and trio.
 from __future__ import annotations
 
 import itertools
+import json
+import urllib.request
 from collections.abc import Iterator
 from typing import Any
 
@@ -16,7 +18,11 @@ import pytest
 from aiobotocore.config import AioConfig
 
 from acognito import AsyncCognito
-from acognito.errors import NotAuthorizedError, UserLambdaValidationError
+from acognito.errors import (
+    InvalidLambdaResponseError,
+    NotAuthorizedError,
+    UserLambdaValidationError,
+)
 from acognito.steps import ConfirmSignInWithCustomChallenge, Done
 from acognito.testing import CognitoAdmin, LocalCognito, LocalPool
 
@@ -250,3 +256,33 @@ async def test_the_events_have_cognitos_shape(
             "challengeMetadata": "QUIZ-2+2?",
         }
     ]
+
+
+async def test_a_define_answer_cognito_cannot_read_is_an_invalid_lambda_response(
+    cognito_local: LocalCognito, cognito_admin: CognitoAdmin, cognito_pool: LocalPool, quiz: Quiz
+) -> None:
+    pool_id = cognito_pool.user_pool_id
+    await cognito_admin.create_user(pool_id, "ivy", PASSWORD)
+
+    def undecided(event: dict[str, Any]) -> dict[str, Any]:
+        return {"issueTokens": False, "failAuthentication": False}  # no challenge either
+
+    cognito_local.set_custom_auth_triggers(
+        pool_id, define=undecided, create=quiz.create, verify=quiz.verify
+    )
+    async with client(cognito_pool, "ivy") as c:
+        with pytest.raises(InvalidLambdaResponseError):
+            await c.sign_in("ivy", auth_flow="CUSTOM_AUTH")
+
+
+def test_the_callback_host_stops_with_the_server() -> None:
+    with LocalCognito() as local:
+        local.set_custom_auth_triggers("us-east-1_nopool", define=dict, create=dict, verify=dict)
+        host = local._triggers
+        assert host is not None
+        url = host.url
+        with urllib.request.urlopen(url, data=b"{}", timeout=5) as resp:  # noqa: S310
+            assert json.loads(resp.read())["error"]  # alive: a bad event is an error
+    assert local._triggers is None
+    with pytest.raises(OSError):
+        urllib.request.urlopen(url, data=b"{}", timeout=5)  # noqa: S310
