@@ -14,6 +14,7 @@ import urllib.request
 from collections.abc import Iterator
 from typing import Any
 
+import anyio
 import pytest
 from aiobotocore.config import AioConfig
 
@@ -273,6 +274,28 @@ async def test_a_define_answer_cognito_cannot_read_is_an_invalid_lambda_response
     async with client(cognito_pool, "ivy") as c:
         with pytest.raises(InvalidLambdaResponseError):
             await c.sign_in("ivy", auth_flow="CUSTOM_AUTH")
+
+
+async def test_a_trigger_may_call_the_local_cognito_itself(
+    cognito_local: LocalCognito, cognito_admin: CognitoAdmin, cognito_pool: LocalPool, quiz: Quiz
+) -> None:
+    pool_id = cognito_pool.user_pool_id
+    await cognito_admin.create_user(pool_id, "kim", PASSWORD)
+    seen: list[int] = []
+
+    def define(event: dict[str, Any]) -> dict[str, Any]:
+        # as a Lambda may call Cognito: the server is not blocked while a trigger runs
+        seen.append(len(cognito_local.inbox.codes(pool_id)))
+        return quiz.define(event)
+
+    cognito_local.set_custom_auth_triggers(
+        pool_id, define=define, create=quiz.create, verify=quiz.verify
+    )
+    async with client(cognito_pool, "kim") as c:
+        with anyio.fail_after(20):
+            await c.custom_authenticate(lambda params: "4")
+        assert c.access_token
+    assert seen == [0, 0]
 
 
 def test_the_callback_host_stops_with_the_server() -> None:

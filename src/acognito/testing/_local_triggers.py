@@ -79,6 +79,12 @@ def _invoke(
     }
     body = json.dumps({"trigger": kind, "event": event}).encode()
     req = urllib.request.Request(url, data=body, method="POST")  # noqa: S310 - loopback
+    # Let other requests run meanwhile: a trigger may call Cognito (or the test API) itself.
+    try:
+        ops.state.lock.release()
+        held = True
+    except RuntimeError:
+        held = False
     try:
         with urllib.request.urlopen(req, timeout=TRIGGER_TIMEOUT) as resp:  # noqa: S310
             answer = json.loads(resp.read())
@@ -86,6 +92,9 @@ def _invoke(
         raise Fault(
             "UnexpectedLambdaException", f"{_NAMES[kind]} invocation failed (callback host)."
         ) from None
+    finally:
+        if held:
+            ops.state.lock.acquire()
     if not isinstance(answer, dict):
         raise Fault("InvalidLambdaResponseException", "Unrecognizable lambda output")
     if "error" in answer:
