@@ -6,6 +6,7 @@ shared CognitoVerifier (JWKS fetched once, verified tokens cached) and returns t
 claims, or raises. Here a bare ASGI app uses it, served by hypercorn on loopback, and a
 client signs in on the embedded local Cognito and calls it.
 
+    pip install 'acognito[examples]'    # the local Cognito and hypercorn
     python examples/asgi_bearer_auth.py [--trio]
 """
 

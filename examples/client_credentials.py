@@ -11,8 +11,8 @@ Configure a real pool with environment variables:
 Without them the script runs offline against the shipped local Cognito's OAuth2 domain
 (``acognito.testing.LocalCognito``, the ``local`` extra: an M2M client with a resource
 server ``orders``) and the repository's bearer-checked test API (tests/asgi_helpers.py,
-served by hypercorn from the ``dev`` extra). ``--trio`` runs the async part on trio
-instead of asyncio.
+served by hypercorn: ``pip install 'acognito[examples]'`` brings both). ``--trio`` runs
+the async part on trio instead of asyncio.
 
     python examples/client_credentials.py [--trio]
 """

@@ -179,8 +179,8 @@ async def test_an_operation_it_lacks_answers_at_once_with_a_named_error(
         await cognito_admin.idp.call(
             "describe_risk_configuration", UserPoolId=cognito_pool.user_pool_id
         )
-    with pytest.raises(UnsupportedOperationError, match="StartWebAuthnRegistration"):
-        await cognito_admin.idp.call("start_web_authn_registration", AccessToken="x.y.z")
+    with pytest.raises(UnsupportedOperationError, match="GetUICustomization"):
+        await cognito_admin.idp.call("get_ui_customization", UserPoolId=cognito_pool.user_pool_id)
     assert time.monotonic() - start < 5  # no retries of a 500
 
 

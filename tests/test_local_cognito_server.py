@@ -332,9 +332,7 @@ def test_wire_format_of_success_and_errors(server: LocalServer, plain: tuple[str
     assert set(data["AuthenticationResult"]) >= {"AccessToken", "IdToken", "RefreshToken"}
 
     # An operation the local Cognito lacks: a named 400 (moto alone would answer 500).
-    status, headers, data = post(
-        "AWSCognitoIdentityProviderService.StartWebAuthnRegistration", b"{}"
-    )
+    status, headers, data = post("AWSCognitoIdentityProviderService.GetUICustomization", b"{}")
     assert status == 400
     assert data["__type"] == "UnsupportedOperationException"
     assert "not supported by the local Cognito" in data["message"]

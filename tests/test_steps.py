@@ -761,17 +761,22 @@ async def test_email_otp_first_factor(cognito_admin, cognito_pool, cognito_inbox
 
 
 @pytest.mark.anyio
-@pytest.mark.xfail(
-    strict=True,
-    raises=InvalidParameterError,
-    reason="needs passkeys on the local Cognito: USER_AUTH offers no WEB_AUTHN factor",
-)
 async def test_web_authn_first_factor(cognito_admin, cognito_pool) -> None:
+    from acognito.testing import SoftwareAuthenticator
+
     await cognito_admin.create_user(cognito_pool.user_pool_id, "pia", PASSWORD)
+    async with AsyncCognito(**cognito_pool.cognito_kwargs()) as c:
+        with pytest.raises(InvalidParameterError):  # no passkey yet: not offered
+            await c.sign_in("pia", auth_flow="USER_AUTH", preferred_first_factor="WEB_AUTHN")
+        assert await c.sign_in("pia", PASSWORD) == Done()
+        authenticator = SoftwareAuthenticator()
+        await c.register_passkey(authenticator)
     async with AsyncCognito(**cognito_pool.cognito_kwargs()) as c:
         step = await c.sign_in("pia", auth_flow="USER_AUTH", preferred_first_factor="WEB_AUTHN")
         assert isinstance(step, ConfirmSignInWithWebAuthn)
         assert "challenge" in step.credential_request_options
+        assert await c.confirm_sign_in(authenticator.get(step.options)) == Done()
+        assert c.access_claims is not None and c.access_claims["username"] == "pia"
 
 
 # ----------------------------------------------------------------------------- auto sign-in

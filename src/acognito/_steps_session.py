@@ -12,6 +12,7 @@ What it uses of the session (the host) is :class:`_Host`: ``username``, ``mfa_to
 
 from __future__ import annotations
 
+import json
 import weakref
 from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass, field, replace
@@ -320,7 +321,7 @@ class SignInStepsMixin:
 
     async def confirm_sign_in(
         self,
-        answer: str,
+        answer: str | Mapping[str, Any],
         *,
         attributes: Mapping[str, str] | None = None,
         confirmation_code: str | None = None,
@@ -328,6 +329,9 @@ class SignInStepsMixin:
     ) -> SignInStep:
         """Answer the pending step (a code, a new password, a choice, an email address, ...);
         returns the next step, :class:`~acognito.steps.Done` once signed in.
+
+        :class:`ConfirmSignInWithWebAuthn` takes the authenticator's assertion (the dict
+        ``Authenticator.get(step.options)`` returns, or its JSON text).
 
         ``attributes`` go with a new password (the step's ``required_attributes``);
         ``confirmation_code`` goes with the new password of :class:`ResetPassword`;
@@ -339,8 +343,10 @@ class SignInStepsMixin:
         pending = self._pending()
         if pending is None:
             raise ConfigurationError("no sign-in step is pending: call sign_in first")
-        answer = _text(answer, "answer")
         step = pending.step
+        if isinstance(step, ConfirmSignInWithWebAuthn) and isinstance(answer, Mapping):
+            answer = json.dumps(dict(answer), separators=(",", ":"))
+        answer = _text(answer, "answer")
         flow = await self._flow(pending.start)
 
         def go_on(responses: dict[str, str], session: str | None = None) -> Awaitable[SignInStep]:

@@ -237,6 +237,11 @@ class ConfirmSignInWithWebAuthn(SignInStep):
     amplify_step: ClassVar[str] = "WEB_AUTHN"
     credential_request_options: Mapping[str, Any] = field(default_factory=dict)
 
+    @property
+    def options(self) -> Mapping[str, Any]:
+        """The PublicKeyCredentialRequestOptions to hand ``Authenticator.get``."""
+        return self.credential_request_options
+
 
 @dataclass(frozen=True)
 class ConfirmSignUp(SignInStep):

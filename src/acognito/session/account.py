@@ -1,7 +1,7 @@
 """The account room: what the signed-in user does with their own access token.
 
-Profile and attributes, attribute verification, passwords, TOTP MFA set-up and
-remembered devices. Every call refreshes the access token first when it is about to
+Profile and attributes, attribute verification, passwords, TOTP MFA set-up,
+remembered devices and passkeys. Every call refreshes the access token first when it is about to
 expire (``refresh_margin``).
 """
 
@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
+
+import anyio
 
 from ..devices import (
     Device,
@@ -19,8 +21,9 @@ from ..devices import (
     iter_devices,
     update_device_status,
 )
-from ..errors import ConfigurationError
+from ..errors import CognitoError, ConfigurationError
 from ..models import User, dict_to_attributes
+from ..passkeys import Authenticator, WebAuthnCredential
 from .state import SessionState, need
 
 __all__ = ["AccountCommands"]
@@ -242,3 +245,62 @@ class AccountCommands(SessionState):
         """Every device Cognito keeps for the signed-in user."""
         token = self._require_access_token()
         return [d async for d in iter_devices(await self._idp_client(), access_token=token)]
+
+    # ------------------------------------------------------------ passkeys
+
+    async def start_webauthn_registration(self) -> dict[str, Any]:
+        """Ask Cognito for passkey creation options (PublicKeyCredentialCreationOptions)."""
+        await self._fresh_access_token()
+        response = await self._call(
+            "start_web_authn_registration", AccessToken=self._require_access_token()
+        )
+        options = response.get("CredentialCreationOptions")
+        if not isinstance(options, dict):
+            raise CognitoError("StartWebAuthnRegistration returned no creation options")
+        return options
+
+    async def complete_webauthn_registration(self, credential: Mapping[str, Any]) -> None:
+        """Hand Cognito the authenticator's registration response; the passkey is kept."""
+        if not isinstance(credential, Mapping) or not credential:
+            raise ConfigurationError("credential (the registration response) is required")
+        await self._fresh_access_token()
+        await self._call(
+            "complete_web_authn_registration",
+            AccessToken=self._require_access_token(),
+            Credential=dict(credential),
+        )
+
+    async def register_passkey(self, authenticator: Authenticator) -> None:
+        """Register a passkey: creation options, ``authenticator.create``, completion.
+
+        The authenticator runs in a worker thread (a real key waits for a touch).
+        """
+        options = await self.start_webauthn_registration()
+        credential = await anyio.to_thread.run_sync(authenticator.create, options)
+        await self.complete_webauthn_registration(credential)
+
+    async def list_webauthn_credentials(self) -> list[WebAuthnCredential]:
+        """Every passkey Cognito keeps for the signed-in user (all pages)."""
+        found: list[WebAuthnCredential] = []
+        token: str | None = None
+        while True:
+            await self._fresh_access_token()
+            params: dict[str, Any] = {"AccessToken": self._require_access_token()}
+            if token:
+                params["NextToken"] = token
+            response = await self._call("list_web_authn_credentials", **params)
+            found += [
+                WebAuthnCredential.from_response(item) for item in response.get("Credentials") or []
+            ]
+            token = response.get("NextToken")
+            if not token:
+                return found
+
+    async def delete_webauthn_credential(self, credential_id: str) -> None:
+        """Delete one of the user's passkeys: it no longer signs in."""
+        await self._fresh_access_token()
+        await self._call(
+            "delete_web_authn_credential",
+            AccessToken=self._require_access_token(),
+            CredentialId=need(credential_id, "credential_id"),
+        )

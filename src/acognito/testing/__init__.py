@@ -4,7 +4,8 @@
 extensions (real SRP and device SRP, SECRET_HASH, rotation, revocation, a code
 inbox read through ``local.inbox``); ``CognitoAdmin`` creates
 pools, app clients, users and groups; ``TokenIssuer`` mints RS256 tokens shaped like
-Cognito's with a throw-away key; ``totp`` computes one-time codes. The pytest plugin
+Cognito's with a throw-away key; ``totp`` computes one-time codes;
+``SoftwareAuthenticator`` is a passkey in memory. The pytest plugin
 :mod:`acognito.testing.plugin` exposes them as fixtures.
 """
 
@@ -12,6 +13,7 @@ from ._server import LocalCognito, LocalCognitoError
 from ._test_api import DeviceRecord, Inbox, RequestRecord, SentCode, TestApi
 from .admin import DEFAULT_PASSWORD, AppClient, CognitoAdmin, LocalPool, LocalUser
 from .issuer import TokenIssuer
+from .passkeys import SoftwareAuthenticator
 from .totp import MOTO_TOTP_SECRET, fresh_totp, totp
 
 __all__ = [
@@ -27,6 +29,7 @@ __all__ = [
     "LocalUser",
     "RequestRecord",
     "SentCode",
+    "SoftwareAuthenticator",
     "TestApi",
     "TokenIssuer",
     "fresh_totp",

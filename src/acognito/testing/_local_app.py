@@ -25,9 +25,9 @@ from typing import Any
 from moto.cognitoidp.responses import CognitoIdpResponse
 from moto.core.utils import camelcase_to_underscores
 
-from ._local_mfa import MfaOps
 from ._local_oauth import OAUTH_PATHS, OAuthDomain, answer_wsgi
 from ._local_state import HEADERS, Fault, LocalState, pool_user, unsupported
+from ._local_webauthn import WebAuthnOps
 
 __all__ = ["LocalCognitoApp"]
 
@@ -44,7 +44,7 @@ class LocalCognitoApp:
     def __init__(self, app: Callable[..., Iterable[bytes]]) -> None:
         self.app = app
         self.state = LocalState()
-        self.ops = MfaOps(self.state)
+        self.ops = WebAuthnOps(self.state)
         self.oauth = OAuthDomain(self.state, self.ops)
         self._handlers: dict[str, Callable[[dict[str, Any]], dict[str, Any]] | None] = {}
 
