@@ -355,8 +355,7 @@ class AccountOps(DeviceOps):
         device_key = str(ap.get("DEVICE_KEY") or "") or None
         return self.finish(pool, client, user, _TOKENS, device_key)
 
-    @staticmethod
-    def _factors(user: CognitoIdpUser) -> list[str]:
+    def _factors(self, user: CognitoIdpUser) -> list[str]:
         offered = ["PASSWORD", "PASSWORD_SRP"]
         if user.attribute_lookup.get("email"):
             offered.append("EMAIL_OTP")

@@ -173,7 +173,7 @@ class WebAuthnOps(MfaOps):
 
     # ------------------------------------------------------------ the WEB_AUTHN factor
 
-    def _factors(self, user: CognitoIdpUser) -> list[str]:  # type: ignore[override]
+    def _factors(self, user: CognitoIdpUser) -> list[str]:
         offered = super()._factors(user)
         if self.passkeys.get((user.user_pool_id, user.id)):
             offered.append("WEB_AUTHN")
