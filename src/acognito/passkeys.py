@@ -2,8 +2,9 @@
 
 An :class:`Authenticator` answers the options Cognito sends (JSON, base64url fields)
 with the authenticator's response (JSON too): ``create`` registers, ``get`` signs in.
-:class:`acognito.testing.SoftwareAuthenticator` is one for tests; a browser or a FIDO2
-library (``fido2``) wraps a real key the same way.
+:class:`acognito.testing.SoftwareAuthenticator` is one for tests;
+:class:`Fido2Authenticator` (the ``fido2`` extra: ``pip install 'acognito[fido2]'``) is
+one for a real security key, USB or NFC, on a desktop.
 """
 
 from __future__ import annotations
@@ -11,9 +12,30 @@ from __future__ import annotations
 import datetime
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-__all__ = ["Authenticator", "WebAuthnCredential"]
+if TYPE_CHECKING:
+    from ._fido2 import Fido2Authenticator, find_security_keys
+
+__all__ = ["Authenticator", "Fido2Authenticator", "WebAuthnCredential", "find_security_keys"]
+
+_FIDO2_NAMES = ("Fido2Authenticator", "find_security_keys")
+
+
+def __getattr__(name: str) -> Any:
+    # The fido2 names import python-fido2: only when asked for, with a hint when absent.
+    if name in _FIDO2_NAMES:
+        try:
+            from . import _fido2
+        except ModuleNotFoundError as exc:
+            if exc.name != "fido2" and not str(exc.name or "").startswith("fido2."):
+                raise
+            raise ImportError(
+                f"acognito.passkeys.{name} needs python-fido2: pip install 'acognito[fido2]'",
+                name="fido2",
+            ) from None
+        return getattr(_fido2, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @runtime_checkable
