@@ -17,7 +17,13 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 if TYPE_CHECKING:
     from ._fido2 import Fido2Authenticator, find_security_keys
 
-__all__ = ["Authenticator", "Fido2Authenticator", "WebAuthnCredential", "find_security_keys"]
+__all__ = [
+    "Authenticator",
+    "Fido2Authenticator",
+    "WebAuthnCredential",
+    "call_authenticator",
+    "find_security_keys",
+]
 
 _FIDO2_NAMES = ("Fido2Authenticator", "find_security_keys")
 
@@ -52,6 +58,27 @@ class Authenticator(Protocol):
     def get(self, options: Mapping[str, Any]) -> Mapping[str, Any]:
         """Sign these request options' challenge; the authentication response."""
         ...
+
+
+async def call_authenticator(
+    authenticator: Authenticator, operation: str, options: Mapping[str, Any]
+) -> Mapping[str, Any]:
+    """Run ``authenticator.create`` or ``.get`` in a worker thread, cancellably.
+
+    A security key can wait a minute for a touch: when the caller is cancelled the thread
+    is abandoned and the authenticator's ``cancel()`` (if it has one) stops the wait.
+    """
+    import anyio
+    import anyio.to_thread
+
+    call = authenticator.create if operation == "create" else authenticator.get
+    try:
+        return await anyio.to_thread.run_sync(call, options, abandon_on_cancel=True)
+    except anyio.get_cancelled_exc_class():
+        cancel = getattr(authenticator, "cancel", None)
+        if callable(cancel):
+            cancel()
+        raise
 
 
 @dataclass(frozen=True)
