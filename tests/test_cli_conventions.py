@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import re
-import select
 import signal
 import subprocess
 import sys
@@ -17,6 +16,8 @@ from acognito import __version__
 from acognito.cli.app import build_parser
 from acognito.testing import TokenIssuer
 from cli_support import Cli, one_line_error
+from cli_support import read_until as _read_until
+from cli_support import spawn_in_pty as _spawn_in_pty
 
 
 @pytest.fixture
@@ -138,40 +139,6 @@ def test_broken_pipe_is_quiet(cli, tmp_path) -> None:
     assert len(done.stdout) == 10
     assert "Error" not in done.stderr and "Traceback" not in done.stderr
     assert done.returncode == 141
-
-
-def _read_until(fd: int, needle: bytes, timeout: float) -> bytes:
-    data = b""
-    deadline = time.monotonic() + timeout
-    while needle not in data:
-        left = deadline - time.monotonic()
-        assert left > 0, f"timed out waiting for {needle!r}; got {data!r}"
-        ready, _, _ = select.select([fd], [], [], left)
-        if ready:
-            try:
-                chunk = os.read(fd, 4096)
-            except OSError:
-                break
-            if not chunk:
-                break
-            data += chunk
-    return data
-
-
-def _spawn_in_pty(cli: Cli, *args: str) -> tuple[subprocess.Popen[bytes], int]:
-    import pty
-
-    master, slave = pty.openpty()
-    proc = subprocess.Popen(
-        cli.argv(*args),
-        stdin=slave,
-        stdout=slave,
-        stderr=slave,
-        env=cli.env(),
-        start_new_session=True,
-    )
-    os.close(slave)
-    return proc, master
 
 
 @pytest.mark.parametrize("backend", ["asyncio", "trio"])

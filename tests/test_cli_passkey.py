@@ -8,13 +8,15 @@ as a USB key would be; the local Cognito verifies every registration and asserti
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import time
 
 import pytest
 
 from acognito.testing import VirtualSecurityKey
-from cli_support import PASSWORD, Cli, make_pool, one_line_error
+from cli_support import PASSWORD, Cli, make_pool, one_line_error, read_until, spawn_in_pty
 
 PIN = "9137"
 
@@ -132,3 +134,27 @@ def test_login_with_an_email_code_asks_no_password(tmp_path, cognito_local, pool
     text = err.decode()
     assert proc.returncode == 0, text
     assert "password" not in text and "Signed in as lou" in text
+
+
+@pytest.mark.parametrize("backend", ["asyncio", "trio"])
+def test_ctrl_c_while_the_key_waits_for_a_touch_exits_130_at_once(tmp_path, pool, backend) -> None:
+    cli, _ = _keyed(tmp_path, backend, pin=None)
+    VirtualSecurityKey(tmp_path / "security-key.json", touch_delay=120)  # a slow finger
+    cli.configure(pool)
+    assert cli("login", "-u", "lou", stdin=PASSWORD + "\n").code == 0
+    proc, master = spawn_in_pty(cli, "passkey", "add")
+    try:
+        seen = read_until(master, b"Touch your security key.", 60)
+        sent = time.monotonic()
+        os.kill(proc.pid, signal.SIGINT)
+        code = proc.wait(timeout=10)
+        took = time.monotonic() - sent
+        rest = read_until(master, b"interrupted", 5)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        os.close(master)
+    assert code == 130 and took < 3, (code, took)
+    text = (seen + rest).decode(errors="replace")
+    assert "Traceback" not in text
+    assert VirtualSecurityKey(tmp_path / "security-key.json").credential_count == 0

@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 
+import anyio
 import pytest
 import webauthn
 
@@ -216,3 +217,22 @@ async def test_a_security_key_passkey_signs_in_on_the_local_cognito(
         with pytest.raises(NotAuthorizedError):
             await c.confirm_sign_in(Fido2Authenticator(key, pin=pin).get(step.options))
         assert c.access_token is None
+
+
+@pytest.mark.anyio
+async def test_a_cancelled_registration_lets_go_of_the_waiting_key(
+    cognito_admin, cognito_pool
+) -> None:
+    await cognito_admin.create_user(cognito_pool.user_pool_id, "cal", PASSWORD)
+    key = VirtualSecurityKey(touch_delay=60)  # nobody touches it
+    async with AsyncCognito(**cognito_pool.cognito_kwargs()) as c:
+        assert await c.sign_in("cal", PASSWORD) == Done()
+        started = anyio.current_time()
+        with anyio.move_on_after(0.5) as scope:
+            await c.register_passkey(Fido2Authenticator(key))
+        assert scope.cancelled_caught
+        assert anyio.current_time() - started < 5
+        # The key's thread saw the cancel and gave up long before its minute was over.
+        assert await anyio.to_thread.run_sync(key.wait_idle, 10)
+        assert key.credential_count == 0
+        assert await c.list_webauthn_credentials() == []

@@ -118,7 +118,8 @@ class VirtualSecurityKey(CtapDevice):
     verifies the user itself (``uv``, like a fingerprint key), or with ``uv=False`` only
     checks presence. ``path`` keeps the credentials in a JSON file across processes.
     ``tamper`` breaks every assertion's signature and ``deny`` refuses every touch
-    (negative tests). ``touches`` counts the user-presence checks.
+    (negative tests); ``touch_delay`` is how many seconds the user takes to touch the key
+    (the client may cancel meanwhile). ``touches`` counts the user-presence checks.
     """
 
     def __init__(
@@ -129,6 +130,7 @@ class VirtualSecurityKey(CtapDevice):
         uv: bool = True,
         tamper: bool = False,
         deny: bool = False,
+        touch_delay: float | None = None,
     ) -> None:
         self.path = Path(path) if path is not None else None
         self.tamper = tamper
@@ -140,7 +142,11 @@ class VirtualSecurityKey(CtapDevice):
         self._pin_retries = _PIN_RETRIES
         self._agreement = ec.generate_private_key(ec.SECP256R1())
         self._token = secrets.token_bytes(32)
+        self.touch_delay = 0.0
         self._load()
+        if touch_delay is not None:
+            self.touch_delay = touch_delay
+            self._save()
         if pin is not None:
             self._pin_hash = hashlib.sha256(pin.encode()).digest()[:16]
             self._save()
@@ -192,6 +198,10 @@ class VirtualSecurityKey(CtapDevice):
         def touch() -> None:
             if on_keepalive is not None:
                 on_keepalive(STATUS.UPNEEDED)  # "touch your key"; the client may cancel now
+            if self.touch_delay > 0 and event is not None:
+                event.wait(self.touch_delay)  # the user reaching for the key
+            elif self.touch_delay > 0:
+                threading.Event().wait(self.touch_delay)
             if event is not None and event.is_set():
                 raise _Refused(_ERR.KEEPALIVE_CANCEL)
             if self.deny:
@@ -396,6 +406,7 @@ class VirtualSecurityKey(CtapDevice):
         pin_hash = state.get("pin_hash")
         self._pin_hash = bytes.fromhex(pin_hash) if pin_hash else None
         self._pin_retries = int(state.get("pin_retries", _PIN_RETRIES))
+        self.touch_delay = float(state.get("touch_delay") or 0.0)
 
     def _save(self) -> None:
         if self.path is None:
@@ -404,6 +415,7 @@ class VirtualSecurityKey(CtapDevice):
             "credentials": [c.to_json() for c in self._credentials],
             "pin_hash": self._pin_hash.hex() if self._pin_hash else None,
             "pin_retries": self._pin_retries,
+            "touch_delay": self.touch_delay,
         }
         partial = self.path.with_name(self.path.name + ".tmp")
         fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -417,6 +429,18 @@ class VirtualSecurityKey(CtapDevice):
     def credential_count(self) -> int:
         """How many discoverable credentials the key holds."""
         return len(self._credentials)
+
+    @property
+    def busy(self) -> bool:
+        """True while the key is answering a command (waiting for a touch, say)."""
+        return self._lock.locked()
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Block until no command is being answered; False if ``timeout`` s pass first."""
+        if not self._lock.acquire(timeout=timeout):
+            return False
+        self._lock.release()
+        return True
 
     @property
     def pin_retries(self) -> int:
