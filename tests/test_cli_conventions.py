@@ -200,10 +200,11 @@ def test_ctrl_c_while_waiting_exits_130(tmp_path) -> None:
 
 
 def _without_extras(cli, tmp_path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    """The CLI as a plain install runs it: platformdirs, keyring and segno unimportable."""
+    """The CLI as a plain install runs it: platformdirs, keyring, segno and fido2
+    unimportable."""
     code = (
         "import sys\n"
-        "for name in ('platformdirs', 'keyring', 'segno'):\n"
+        "for name in ('platformdirs', 'keyring', 'segno', 'fido2'):\n"
         "    sys.modules[name] = None\n"
         "from acognito.cli import main\n"
         f"sys.exit(main({list(args)!r}))\n"
@@ -239,6 +240,10 @@ def test_works_without_the_cli_extra(cli, tmp_path) -> None:
     assert run.returncode == 2
     assert "'keyring' is not installed: pip install 'acognito[cli]'" in run.stderr
     assert "Traceback" not in run.stderr
+    passkey = _without_extras(cli, tmp_path, "passkey", "add")
+    assert passkey.returncode == 1
+    assert "passkeys need python-fido2: pip install 'acognito[cli]'" in passkey.stderr
+    assert "Traceback" not in passkey.stderr
 
 
 def test_totp_uri_without_segno() -> None:

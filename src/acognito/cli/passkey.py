@@ -105,12 +105,15 @@ def security_key(ctx: Context) -> Fido2Authenticator:
 
 
 async def use_security_key(
-    ctx: Context, operation: str, options: Mapping[str, Any]
+    ctx: Context,
+    operation: str,
+    options: Mapping[str, Any],
+    authenticator: Fido2Authenticator | None = None,
 ) -> Mapping[str, Any]:
     """Run the security key on Cognito's options (cancellable: Ctrl-C stops the wait)."""
     from acognito.passkeys import call_authenticator
 
-    return await call_authenticator(security_key(ctx), operation, options)
+    return await call_authenticator(authenticator or security_key(ctx), operation, options)
 
 
 # ------------------------------------------------------------------------- commands
@@ -128,10 +131,11 @@ def _session(ctx: Context) -> Any:
 
 
 async def run_add(ctx: Context) -> None:
+    authenticator = security_key(ctx)  # before any request: fido2 may be missing
     login, cognito = _session(ctx)
     async with cognito:
         options = await cognito.start_webauthn_registration()
-        credential = await use_security_key(ctx, "create", options)
+        credential = await use_security_key(ctx, "create", options, authenticator)
         await cognito.complete_webauthn_registration(credential)
         ids = [p.credential_id for p in await cognito.list_webauthn_credentials()]
     new = str(credential.get("id") or "")
