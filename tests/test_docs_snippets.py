@@ -299,11 +299,8 @@ class _Quiz:
         }
 
     def verify(self, event: dict[str, Any]) -> dict[str, Any]:
-        request = event["request"]
-        return {
-            "answerCorrect": request["challengeAnswer"]
-            == request["privateChallengeParameters"]["answer"]
-        }
+        expected = event["request"]["privateChallengeParameters"]["answer"]
+        return {"answerCorrect": event["request"]["challengeAnswer"] == expected}
 
 
 async def _custom_auth(admin: CognitoAdmin, local: LocalCognito) -> PoolState:
