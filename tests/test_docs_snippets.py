@@ -8,16 +8,17 @@ loopback API that wants a bearer token). botocore's
 ``AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER`` sends their Cognito calls to the local
 server and ``COGNITO_JWKS`` hands them its keys, so the snippets carry no test hooks.
 
-A snippet that needs a real AWS account (a Lambda trigger, an OAuth2 domain, device
-tracking, a sign-in step the local Cognito cannot produce) follows a ``<!-- needs-aws -->``
-line: it is compiled and its imports are checked, not run.
+A snippet that needs a real AWS account (something the local Cognito does not emulate)
+follows a ``<!-- needs-aws -->`` line: it is compiled and its imports are checked, not run.
 
 A snippet that needs a particular pool state follows a ``<!-- snippet-setup: NAME -->``
 line; NAME is one of ``SETUPS`` below (a user who must choose a new password, a pool with
-MFA required, a user with TOTP set up, ...). The harness builds that state with
-``CognitoAdmin`` and plays the user: what the snippet asks with ``input()`` is answered
-through ``sys.stdin`` (a new password, a code from an authenticator app holding moto's
-fixed TOTP secret), and every scripted answer must be asked for, so the step was reached.
+MFA required, a user with TOTP set up, custom auth triggers, ...). The harness builds that
+state with ``CognitoAdmin`` and plays the user: what the snippet asks with ``input()`` is
+answered through ``sys.stdin`` (a new password, a code from an authenticator app holding
+moto's fixed TOTP secret, a code the snippet had Cognito send, read from the local
+Cognito's inbox when the prompt comes), and every scripted answer must be asked for, so
+the step was reached.
 """
 
 from __future__ import annotations
@@ -37,13 +38,22 @@ from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import anyio
+import anyio.to_thread
 import pytest
 
 from acognito import AsyncCognito
 from acognito.identity import session_for_this_loop
-from acognito.testing import MOTO_TOTP_SECRET, CognitoAdmin, LocalPool, fresh_totp, totp
+from acognito.testing import (
+    MOTO_TOTP_SECRET,
+    CognitoAdmin,
+    LocalCognito,
+    LocalPool,
+    fresh_totp,
+    totp,
+)
 from acognito.testing._test_api import Inbox, TestApi
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -122,13 +132,16 @@ def api_url():
 class _TypedAnswers(io.TextIOBase):
     """``sys.stdin`` for a snippet: what its user types at each ``input()`` prompt.
 
-    ``answers`` are typed in order; then ``then()`` (if given) answers every later prompt.
-    Past the script ``input()`` sees end of file (``EOFError``), so a snippet asking more
-    than its user knows fails."""
+    ``answers`` are typed in order; an answer that is a function is called when its prompt
+    comes (a code the snippet has just had sent, read from the inbox then); then
+    ``then()`` (if given) answers every later prompt. Past the script ``input()`` sees end
+    of file (``EOFError``), so a snippet asking more than its user knows fails."""
 
-    def __init__(self, answers: list[str], then: Callable[[], str] | None = None) -> None:
+    def __init__(
+        self, answers: list[str | Callable[[], str]], then: Callable[[], str] | None = None
+    ) -> None:
         super().__init__()
-        self._answers: Iterator[str] = iter(answers)
+        self._answers: Iterator[str | Callable[[], str]] = iter(answers)
         self.unanswered = len(answers)
         self.then = then
         self.asked = 0
@@ -141,7 +154,7 @@ class _TypedAnswers(io.TextIOBase):
         answer = next(self._answers, None)
         if answer is not None:
             self.unanswered -= 1
-            return answer + "\n"
+            return (answer if isinstance(answer, str) else answer()) + "\n"
         return "" if self.then is None else self.then() + "\n"
 
 
@@ -154,6 +167,21 @@ def authenticator_code() -> str:
     return totp(MOTO_TOTP_SECRET)
 
 
+def mailed_code(pool: LocalPool, purpose: str) -> Callable[[], str]:
+    """ann reading her mail when the snippet asks: the newest ``purpose`` code in the local
+    Cognito's inbox, which must have come after this call (the snippet had it sent)."""
+    inbox = Inbox(TestApi(pool.endpoint_url))
+    before = len(inbox.codes(pool.user_pool_id, USERNAME, purpose))
+
+    def read() -> str:
+        sent = inbox.codes(pool.user_pool_id, USERNAME, purpose)
+        if len(sent) <= before:
+            raise LookupError(f"the snippet asks for a {purpose} code, but none was sent")
+        return sent[-1].code
+
+    return read
+
+
 @dataclass
 class PoolState:
     """What a setup built: the pool, extra environment, and the user's scripted answers."""
@@ -161,9 +189,10 @@ class PoolState:
     pool: LocalPool
     env: dict[str, str] = field(default_factory=dict)
     stdin: _TypedAnswers = field(default_factory=lambda: _TypedAnswers([]))
+    cleanup: list[Callable[[], None]] = field(default_factory=list)
 
 
-async def _default(admin: CognitoAdmin) -> PoolState:
+async def _default(admin: CognitoAdmin, local: LocalCognito) -> PoolState:
     """A pool without MFA; ann is confirmed, with a permanent password."""
     pool = await admin.create_local_pool()
     await admin.create_user(
@@ -172,7 +201,7 @@ async def _default(admin: CognitoAdmin) -> PoolState:
     return PoolState(pool)
 
 
-async def _new_password_user(admin: CognitoAdmin) -> PoolState:
+async def _new_password_user(admin: CognitoAdmin, local: LocalCognito) -> PoolState:
     """ann was created by an administrator: PASSWORD is temporary, she types a new one."""
     pool = await admin.create_local_pool()
     await admin.create_user(
@@ -185,7 +214,7 @@ async def _new_password_user(admin: CognitoAdmin) -> PoolState:
     return PoolState(pool, stdin=_TypedAnswers([NEW_PASSWORD]))
 
 
-async def _unconfirmed_user(admin: CognitoAdmin) -> PoolState:
+async def _unconfirmed_user(admin: CognitoAdmin, local: LocalCognito) -> PoolState:
     """ann signed up and has not confirmed; she types the code from her mail (the local
     Cognito's inbox: it checks the code)."""
     pool = await admin.create_local_pool()
@@ -201,14 +230,14 @@ async def _unconfirmed_user(admin: CognitoAdmin) -> PoolState:
     return PoolState(pool, stdin=_TypedAnswers([code]))
 
 
-async def _mfa_on(admin: CognitoAdmin) -> PoolState:
+async def _mfa_on(admin: CognitoAdmin, local: LocalCognito) -> PoolState:
     """A pool that requires MFA; ann has none yet, so signing in sets up TOTP."""
     pool = await admin.create_local_pool(mfa="ON")
     await admin.create_user(pool.user_pool_id, USERNAME, PASSWORD)
     return PoolState(pool, stdin=_TypedAnswers([], then=authenticator_code))
 
 
-async def _totp_user(admin: CognitoAdmin) -> PoolState:
+async def _totp_user(admin: CognitoAdmin, local: LocalCognito) -> PoolState:
     """A pool with optional MFA; ann has set up TOTP and prefers it."""
     pool = await admin.create_local_pool(mfa="OPTIONAL")
     await admin.create_user(pool.user_pool_id, USERNAME, PASSWORD)
@@ -220,10 +249,10 @@ async def _totp_user(admin: CognitoAdmin) -> PoolState:
     return PoolState(pool, stdin=_TypedAnswers([], then=authenticator_code))
 
 
-async def _identity_pool(admin: CognitoAdmin) -> PoolState:
+async def _identity_pool(admin: CognitoAdmin, local: LocalCognito) -> PoolState:
     """The default pool plus an identity pool trusting it (moto serves cognito-identity
     and S3 on the same endpoint); its id is in COGNITO_IDENTITY_POOL_ID."""
-    state = await _default(admin)
+    state = await _default(admin, local)
     pool = state.pool
     async with session_for_this_loop().create_client(
         "cognito-identity",
@@ -246,23 +275,119 @@ async def _identity_pool(admin: CognitoAdmin) -> PoolState:
     return state
 
 
-SETUPS: dict[str, Callable[[CognitoAdmin], Awaitable[PoolState]]] = {
+class _Quiz:
+    """The pool's custom auth triggers: a question, one right answer signs in, three
+    wrong ones fail the sign-in (Cognito's Lambda event shapes, run by the local Cognito)."""
+
+    def define(self, event: dict[str, Any]) -> dict[str, Any]:
+        history = event["request"]["session"]
+        answers = [s for s in history if s["challengeName"] == "CUSTOM_CHALLENGE"]
+        if answers and answers[-1]["challengeResult"] is True:
+            return {"issueTokens": True, "failAuthentication": False}
+        if len(answers) >= 3:
+            return {"issueTokens": False, "failAuthentication": True}
+        return {
+            "challengeName": "CUSTOM_CHALLENGE",
+            "issueTokens": False,
+            "failAuthentication": False,
+        }
+
+    def create(self, event: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "publicChallengeParameters": {"question": "2+2?"},
+            "privateChallengeParameters": {"answer": "4"},
+        }
+
+    def verify(self, event: dict[str, Any]) -> dict[str, Any]:
+        expected = event["request"]["privateChallengeParameters"]["answer"]
+        return {"answerCorrect": event["request"]["challengeAnswer"] == expected}
+
+
+async def _custom_auth(admin: CognitoAdmin, local: LocalCognito) -> PoolState:
+    """The default pool with custom auth triggers asking "2+2?"; ann first types a wrong
+    answer (a new challenge comes), then the right one."""
+    state = await _default(admin, local)
+    pool_id = state.pool.user_pool_id
+    quiz = _Quiz()
+    await anyio.to_thread.run_sync(
+        lambda: local.set_custom_auth_triggers(
+            pool_id, define=quiz.define, create=quiz.create, verify=quiz.verify
+        )
+    )
+    state.cleanup.append(lambda: local.clear_custom_auth_triggers(pool_id))
+    state.stdin = _TypedAnswers(["5", "4"])
+    return state
+
+
+async def _email_mfa_setup(admin: CognitoAdmin, local: LocalCognito) -> PoolState:
+    """A pool that requires MFA and offers TOTP and email; ann has none yet: she picks
+    email, gives her address and types the code mailed there."""
+    pool = await admin.create_local_pool()
+    await admin.idp.call(
+        "set_user_pool_mfa_config",
+        UserPoolId=pool.user_pool_id,
+        SoftwareTokenMfaConfiguration={"Enabled": True},
+        EmailMfaConfiguration={"Message": "Your code: {####}", "Subject": "Sign-in code"},
+        MfaConfiguration="ON",
+    )
+    await admin.create_user(pool.user_pool_id, USERNAME, PASSWORD)
+    code = await anyio.to_thread.run_sync(mailed_code, pool, "email_mfa")
+    return PoolState(pool, stdin=_TypedAnswers(["EMAIL", "ann@example.com", code]))
+
+
+async def _passwordless_user(admin: CognitoAdmin, local: LocalCognito) -> PoolState:
+    """ann has a verified email address, so USER_AUTH offers her EMAIL_OTP: she picks it
+    and types the code mailed to her."""
+    pool = await admin.create_local_pool()
+    attributes = {"email": "ann@example.com", "email_verified": "true"}
+    await admin.create_user(pool.user_pool_id, USERNAME, PASSWORD, attributes=attributes)
+    code = await anyio.to_thread.run_sync(mailed_code, pool, "email_otp")
+    return PoolState(pool, stdin=_TypedAnswers(["EMAIL_OTP", code]))
+
+
+async def _password_reset_by_admin(admin: CognitoAdmin, local: LocalCognito) -> PoolState:
+    """An administrator reset ann's password (AdminResetUserPassword): she types the code
+    from the reset mail, then a new password."""
+    pool = await admin.create_local_pool()
+    attributes = {"email": "ann@example.com", "email_verified": "true"}
+    await admin.create_user(pool.user_pool_id, USERNAME, PASSWORD, attributes=attributes)
+    await admin.idp.call(
+        "admin_reset_user_password", UserPoolId=pool.user_pool_id, Username=USERNAME
+    )
+    code = await anyio.to_thread.run_sync(mailed_code, pool, "forgot_password")
+    return PoolState(pool, stdin=_TypedAnswers([code, NEW_PASSWORD]))
+
+
+async def _security_key_user(admin: CognitoAdmin, local: LocalCognito) -> PoolState:
+    """The default pool; ann types her security key's PIN (the snippet's virtual key has
+    PIN 1234) once to register a passkey and once to sign in with it."""
+    state = await _default(admin, local)
+    state.stdin = _TypedAnswers(["1234", "1234"])
+    return state
+
+
+SETUPS: dict[str, Callable[[CognitoAdmin, LocalCognito], Awaitable[PoolState]]] = {
     "default": _default,
     "new-password-user": _new_password_user,
     "unconfirmed-user": _unconfirmed_user,
     "mfa-on": _mfa_on,
     "totp-user": _totp_user,
     "identity-pool": _identity_pool,
+    "custom-auth": _custom_auth,
+    "email-mfa-setup": _email_mfa_setup,
+    "passwordless-user": _passwordless_user,
+    "password-reset-by-admin": _password_reset_by_admin,
+    "security-key-user": _security_key_user,
 }
 
 
 @pytest.fixture
-def snippet_env(snippet, cognito_local, api_url, monkeypatch) -> PoolState:
+def snippet_env(snippet, cognito_local, api_url, monkeypatch) -> Iterator[PoolState]:
     """A fresh pool in the state the snippet's setup names, and the environment to use it."""
 
     async def make() -> PoolState:
         async with CognitoAdmin(cognito_local.endpoint_url, region=cognito_local.region) as admin:
-            return await SETUPS[snippet.setup](admin)
+            return await SETUPS[snippet.setup](admin, cognito_local)
 
     state = anyio.run(make)
     pool = state.pool
@@ -285,7 +410,9 @@ def snippet_env(snippet, cognito_local, api_url, monkeypatch) -> PoolState:
     }.items():
         monkeypatch.setenv(name, value)
     monkeypatch.setattr(sys, "stdin", state.stdin)
-    return state
+    yield state
+    for undo in state.cleanup:
+        undo()
 
 
 def run_snippet(

@@ -25,6 +25,7 @@ RUNS: dict[str, tuple[list[str], list[str]]] = {
     "sign_up_auto_sign_in.py": ([], ["--trio"]),
     "sign_out_and_rotation.py": ([], ["--trio"]),
     "email_mfa.py": ([], ["--trio"]),
+    "passkeys.py": ([], ["--trio"]),
 }
 
 
