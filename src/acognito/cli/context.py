@@ -121,6 +121,17 @@ class Context:
             **extra,
         )
 
+    def cached_cognito(self) -> tuple[CachedLogin, AsyncCognito]:
+        """The cached sign-in and a session holding its tokens (for account commands)."""
+        login = self.cached()
+        return login, self.cognito(
+            login.as_profile(),
+            login.username,
+            access_token=login.access_token,
+            refresh_token=login.refresh_token,
+            id_token=login.id_token,
+        )
+
     def cached(self, profile: Profile | None = None) -> CachedLogin:
         """The cached sign-in this command is about (``--username`` or the last one)."""
         name = profile.name if profile else None

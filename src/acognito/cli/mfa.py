@@ -69,19 +69,8 @@ def show_qr(ctx: Context, uri: str) -> bool:
     return True
 
 
-def _session(ctx: Context) -> Any:
-    login = ctx.cached()
-    return login, ctx.cognito(
-        login.as_profile(),
-        login.username,
-        access_token=login.access_token,
-        refresh_token=login.refresh_token,
-        id_token=login.id_token,
-    )
-
-
 async def run_setup(ctx: Context) -> None:
-    login, cognito = _session(ctx)
+    login, cognito = ctx.cached_cognito()
     async with cognito:
         secret = await cognito.associate_software_token()
         uri = otpauth_uri(secret, login.username, ctx.args.issuer)
@@ -103,7 +92,7 @@ async def run_setup(ctx: Context) -> None:
 
 
 async def run_off(ctx: Context) -> None:
-    login, cognito = _session(ctx)
+    login, cognito = ctx.cached_cognito()
     async with cognito:
         await cognito.set_user_mfa_preference(False, False, None)
     ctx.out.say(f"MFA is off for {login.username}.")

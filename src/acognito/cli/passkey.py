@@ -119,20 +119,9 @@ async def use_security_key(
 # ------------------------------------------------------------------------- commands
 
 
-def _session(ctx: Context) -> Any:
-    login = ctx.cached()
-    return login, ctx.cognito(
-        login.as_profile(),
-        login.username,
-        access_token=login.access_token,
-        refresh_token=login.refresh_token,
-        id_token=login.id_token,
-    )
-
-
 async def run_add(ctx: Context) -> None:
     authenticator = security_key(ctx)  # before any request: fido2 may be missing
-    login, cognito = _session(ctx)
+    login, cognito = ctx.cached_cognito()
     async with cognito:
         options = await cognito.start_webauthn_registration()
         credential = await use_security_key(ctx, "create", options, authenticator)
@@ -150,10 +139,10 @@ async def run_add(ctx: Context) -> None:
 
 
 async def run_list(ctx: Context) -> None:
-    login, cognito = _session(ctx)
+    login, cognito = ctx.cached_cognito()
     async with cognito:
         passkeys = await cognito.list_webauthn_credentials()
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "credential_id": p.credential_id,
             "name": p.friendly_name,
@@ -175,7 +164,7 @@ async def run_list(ctx: Context) -> None:
 
 
 async def run_delete(ctx: Context) -> None:
-    login, cognito = _session(ctx)
+    login, cognito = ctx.cached_cognito()
     async with cognito:
         await cognito.delete_webauthn_credential(ctx.args.credential_id)
     ctx.out.say(f"Passkey deleted for {login.username}; it no longer signs in.")
