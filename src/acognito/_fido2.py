@@ -9,6 +9,7 @@ Cognito takes. Import it as ``from acognito.passkeys import Fido2Authenticator``
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -138,8 +139,14 @@ class Fido2Authenticator:
         if device is None:
             keys = find_security_keys()
             if not keys:
+                hint = (
+                    " (on Linux your user also needs access to /dev/hidraw*: install your "
+                    "distribution's libfido2 udev rules)"
+                    if sys.platform.startswith("linux")
+                    else ""
+                )
                 raise AuthenticatorError(
-                    "no FIDO2 security key found: plug one in and try again",
+                    f"no FIDO2 security key found: plug one in and try again{hint}",
                     reason="no_device",
                 )
             device = keys[0]
