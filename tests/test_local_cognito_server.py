@@ -1278,7 +1278,9 @@ def test_totp_association_preference_and_mfa_sign_in(server: LocalServer, boto: 
         )
     assert code_of(early) == "InvalidParameterException"
     secret = boto.associate_software_token(AccessToken=access)["SecretCode"]
-    assert server.totp_secret(pool_id, "tom") == secret
+    assert server.totp_secret(pool_id, "tom", pending=True) == secret
+    with pytest.raises(LookupError):
+        server.totp_secret(pool_id, "tom")  # not verified yet
     wrong = str((int(totp(secret)) + 500000) % 10**6).zfill(6)
     with pytest.raises(ClientError) as mismatch:
         boto.verify_software_token(AccessToken=access, UserCode=wrong)
@@ -1286,6 +1288,7 @@ def test_totp_association_preference_and_mfa_sign_in(server: LocalServer, boto: 
     assert (
         boto.verify_software_token(AccessToken=access, UserCode=totp(secret))["Status"] == "SUCCESS"
     )
+    assert server.totp_secret(pool_id, "tom") == secret
     boto.set_user_mfa_preference(
         AccessToken=access, SoftwareTokenMfaSettings={"Enabled": True, "PreferredMfa": True}
     )
