@@ -137,8 +137,9 @@ class LocalCognito:
     off, any code passes. ``keep_alive`` (the default) serves with HTTP/1.1 persistent
     connections, like real Cognito; ``False`` runs moto's own server instead, which
     closes the connection after every response and has NONE of the extensions (for
-    comparisons only; it hands every user moto's fixed ``MOTO_TOTP_SECRET``). ``response_delay`` holds every response that
-    many seconds, a stand-in for the round trip to a real region.
+    comparisons only; it hands every user moto's fixed ``MOTO_TOTP_SECRET``).
+    ``response_delay`` holds every response that many seconds, a stand-in for the round
+    trip to a real region.
     """
 
     host = "127.0.0.1"

@@ -8,6 +8,7 @@ clock) is read over HTTP; the routes are plain JSON, usable from any language.
 from __future__ import annotations
 
 import json
+import urllib.error
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
@@ -125,8 +126,14 @@ class TestApi:
         handed out last and VerifySoftwareToken has not confirmed yet.
 
         ``username`` is the pool user name or a sign-in alias (email, phone); LookupError
-        when the user has no such secret."""
-        found = self.call("totp-secret", query={"pool_id": pool_id, "username": username})
+        when there is no such user or the user has no such secret."""
+        try:
+            found = self.call("totp-secret", query={"pool_id": pool_id, "username": username})
+        except urllib.error.HTTPError as exc:
+            exc.close()
+            if exc.code == 404:
+                raise LookupError(f"no user {username!r} in {pool_id}") from None
+            raise
         secret = found["pending" if pending else "secret"]
         if not secret:
             kind = "pending" if pending else "verified"
