@@ -269,11 +269,11 @@ class LocalCognitoApp:
                         start_response, 404, {"message": "no such user"}, "application/json"
                     )
                 with state.lock:
-                    secrets = {
+                    held = {
                         "secret": state.totp.confirmed(user),
                         "pending": state.totp.pending(user),
                     }
-                return _json(start_response, 200, secrets, "application/json")
+                return _json(start_response, 200, held, "application/json")
             if route in ("hold", "release"):
                 raw = json.loads(_read(environ) or b"{}")
                 operation = str(raw["operation"])
