@@ -7,6 +7,7 @@ import contextlib
 import json
 import os
 import queue
+import select
 import subprocess
 import sys
 import threading
@@ -219,3 +220,39 @@ def one_line_error(run: Run) -> str:
     assert "Traceback" not in run.err
     assert lines[0].startswith("acognito: error: "), lines[0]
     return lines[0]
+
+
+def read_until(fd: int, needle: bytes, timeout: float) -> bytes:
+    """What a pseudo-terminal printed, up to ``needle`` (fails after ``timeout`` s)."""
+    data = b""
+    deadline = time.monotonic() + timeout
+    while needle not in data:
+        left = deadline - time.monotonic()
+        assert left > 0, f"timed out waiting for {needle!r}; got {data!r}"
+        ready, _, _ = select.select([fd], [], [], left)
+        if ready:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            data += chunk
+    return data
+
+
+def spawn_in_pty(cli: Cli, *args: str) -> tuple[subprocess.Popen[bytes], int]:
+    """The CLI on a new pseudo-terminal (its own session, so signals reach it alone)."""
+    import pty
+
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(
+        cli.argv(*args),
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        env=cli.env(),
+        start_new_session=True,
+    )
+    os.close(slave)
+    return proc, master

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import re
-import select
 import signal
 import subprocess
 import sys
@@ -17,6 +16,8 @@ from acognito import __version__
 from acognito.cli.app import build_parser
 from acognito.testing import TokenIssuer
 from cli_support import Cli, one_line_error
+from cli_support import read_until as _read_until
+from cli_support import spawn_in_pty as _spawn_in_pty
 
 
 @pytest.fixture
@@ -49,6 +50,19 @@ def test_every_command_and_option_is_described_without_rst() -> None:
             if action.option_strings or action.dest not in ("command", "action", "kind"):
                 assert action.help, f"{' '.join(path)} {action.option_strings or action.dest}"
     assert seen > 30
+
+
+def test_the_cli_page_documents_every_command() -> None:
+    """docs/cli.md names each command as it is typed (``passkey add``, ``admin user list``)."""
+    from pathlib import Path
+
+    page = (Path(__file__).resolve().parents[1] / "docs" / "cli.md").read_text()
+    missing = [
+        " ".join(path)
+        for path, parser in _all_parsers(build_parser())
+        if path and parser.get_default("run") is not None and " ".join(path) not in page
+    ]
+    assert missing == []
 
 
 def test_help_of_a_command_runs(cli) -> None:
@@ -127,40 +141,6 @@ def test_broken_pipe_is_quiet(cli, tmp_path) -> None:
     assert done.returncode == 141
 
 
-def _read_until(fd: int, needle: bytes, timeout: float) -> bytes:
-    data = b""
-    deadline = time.monotonic() + timeout
-    while needle not in data:
-        left = deadline - time.monotonic()
-        assert left > 0, f"timed out waiting for {needle!r}; got {data!r}"
-        ready, _, _ = select.select([fd], [], [], left)
-        if ready:
-            try:
-                chunk = os.read(fd, 4096)
-            except OSError:
-                break
-            if not chunk:
-                break
-            data += chunk
-    return data
-
-
-def _spawn_in_pty(cli: Cli, *args: str) -> tuple[subprocess.Popen[bytes], int]:
-    import pty
-
-    master, slave = pty.openpty()
-    proc = subprocess.Popen(
-        cli.argv(*args),
-        stdin=slave,
-        stdout=slave,
-        stderr=slave,
-        env=cli.env(),
-        start_new_session=True,
-    )
-    os.close(slave)
-    return proc, master
-
-
 @pytest.mark.parametrize("backend", ["asyncio", "trio"])
 def test_ctrl_c_at_the_password_prompt_exits_130_at_once(tmp_path, backend) -> None:
     import termios
@@ -220,10 +200,11 @@ def test_ctrl_c_while_waiting_exits_130(tmp_path) -> None:
 
 
 def _without_extras(cli, tmp_path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    """The CLI as a plain install runs it: platformdirs, keyring and segno unimportable."""
+    """The CLI as a plain install runs it: platformdirs, keyring, segno and fido2
+    unimportable."""
     code = (
         "import sys\n"
-        "for name in ('platformdirs', 'keyring', 'segno'):\n"
+        "for name in ('platformdirs', 'keyring', 'segno', 'fido2'):\n"
         "    sys.modules[name] = None\n"
         "from acognito.cli import main\n"
         f"sys.exit(main({list(args)!r}))\n"
@@ -259,6 +240,10 @@ def test_works_without_the_cli_extra(cli, tmp_path) -> None:
     assert run.returncode == 2
     assert "'keyring' is not installed: pip install 'acognito[cli]'" in run.stderr
     assert "Traceback" not in run.stderr
+    passkey = _without_extras(cli, tmp_path, "passkey", "add")
+    assert passkey.returncode == 1
+    assert "passkeys need python-fido2: pip install 'acognito[cli]'" in passkey.stderr
+    assert "Traceback" not in passkey.stderr
 
 
 def test_totp_uri_without_segno() -> None:

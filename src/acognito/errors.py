@@ -17,6 +17,7 @@ __all__ = [  # noqa: RUF022 - grouped by family, not sorted
     "SessionClosedError",
     "CognitoConnectionError",
     "SRPError",
+    "AuthenticatorError",
     "TokenRefreshError",
     # user-pool service errors
     "CognitoServiceError",
@@ -163,6 +164,20 @@ class CognitoConnectionError(CognitoError):
 
 class SRPError(CognitoError):
     """The SRP exchange cannot go on safely (RFC 5054 checks, malformed challenge values)."""
+
+
+class AuthenticatorError(CognitoError):
+    """A passkey authenticator (a security key through ``fido2``) refused or failed.
+
+    ``reason`` names what happened, for code that reacts: ``no_device``, ``pin_required``,
+    ``pin_invalid``, ``pin_blocked``, ``already_registered``, ``no_credentials``,
+    ``denied``, ``timeout``, ``unsupported``, ``bad_options`` or ``other``. The message
+    never holds the PIN.
+    """
+
+    def __init__(self, message: str, *, reason: str = "other") -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 class TokenRefreshError(CognitoError):

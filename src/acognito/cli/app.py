@@ -37,6 +37,7 @@ COMMAND_MODULES = (
     "tokens_cmd",
     "account",
     "mfa",
+    "passkey",
     "admin",
     "m2m",
     "demo",

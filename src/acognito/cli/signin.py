@@ -13,6 +13,7 @@ from acognito.steps import (
     ConfirmSignInWithPassword,
     ConfirmSignInWithSMSCode,
     ConfirmSignInWithTOTPCode,
+    ConfirmSignInWithWebAuthn,
     ConfirmSignUp,
     ContinueSignInWithEmailSetup,
     ContinueSignInWithFirstFactorSelection,
@@ -27,17 +28,20 @@ from acognito.tokens import peek_claims
 
 from .app import add_command
 from .cache import CachedLogin
-from .errors import CliError
+from .errors import CliError, UsageError
 from .output import human_expiry
 
 if TYPE_CHECKING:
     from acognito import AsyncCognito
+    from acognito._steps_session import SignInFlow
 
     from .context import Context
 
 __all__ = ["refresh_login", "register"]
 
 AUTH_FLOWS = ("USER_SRP_AUTH", "USER_PASSWORD_AUTH", "USER_AUTH")
+#: USER_AUTH's first factors; "choose" lets the user pick from what Cognito offers.
+FIRST_FACTORS = ("PASSWORD_SRP", "PASSWORD", "EMAIL_OTP", "SMS_OTP", "WEB_AUTHN", "choose")
 
 
 def register(sub: Any, parents: dict[str, Any]) -> None:
@@ -51,22 +55,34 @@ def register(sub: Any, parents: dict[str, Any]) -> None:
         description=(
             "Sign a user in (SRP by default: the password never leaves this machine), answer\n"
             "every step at the terminal (MFA codes, MFA choice, MFA set-up with a QR code for\n"
-            "an authenticator app, a new password, email or SMS codes, a sign-up code), and\n"
-            "keep the tokens in the cache (files 0600). With --hosted-ui the browser signs in\n"
-            "on the pool's domain (PKCE, a loopback redirect)."
+            "an authenticator app, a new password, email or SMS codes, a sign-up code, a\n"
+            "passkey on a security key), and keep the tokens in the cache (files 0600).\n"
+            "Passwordless: --passkey, or --first-factor EMAIL_OTP / SMS_OTP (USER_AUTH).\n"
+            "With --hosted-ui the browser signs in on the pool's domain (PKCE, a loopback\n"
+            "redirect)."
         ),
     )
     login.add_argument("--username", "-u", help="the user (default: the profile's, else asked)")
     login.add_argument(
         "--auth-flow",
         choices=AUTH_FLOWS,
-        default="USER_SRP_AUTH",
+        default=None,
         help="how the password is checked (default: USER_SRP_AUTH)",
+    )
+    login.add_argument(
+        "--first-factor",
+        choices=FIRST_FACTORS,
+        help="USER_AUTH's first factor; EMAIL_OTP, SMS_OTP and WEB_AUTHN ask no password",
+    )
+    login.add_argument(
+        "--passkey",
+        action="store_true",
+        help="sign in with a passkey on a security key (USER_AUTH, WEB_AUTHN)",
     )
     login.add_argument(
         "--password-stdin",
         action="store_true",
-        help="read the password and any codes from stdin, one line each",
+        help="read the password, any codes and a security key's PIN from stdin, one a line",
     )
     login.add_argument(
         "--hosted-ui",
@@ -140,6 +156,14 @@ def register(sub: Any, parents: dict[str, Any]) -> None:
 
 
 _MFA_NAMES = {"TOTP": "authenticator app", "SMS": "SMS", "EMAIL": "email"}
+_FACTOR_NAMES = {
+    "PASSWORD_SRP": "password (SRP)",
+    "PASSWORD": "password",
+    "EMAIL_OTP": "a code by email",
+    "SMS_OTP": "a code by SMS",
+    "WEB_AUTHN": "a passkey (security key)",
+}
+_PASSWORDLESS = ("EMAIL_OTP", "SMS_OTP", "WEB_AUTHN", "choose")
 _TOTP_ISSUER = "acognito"
 
 
@@ -147,6 +171,7 @@ async def answer_steps(ctx: Context, cognito: AsyncCognito, step: SignInStep) ->
     """Answer the typed sign-in steps at the terminal until Cognito issues tokens."""
     for _ in range(12):
         options: dict[str, Any] = {}
+        answer: Any
         match step:
             case Done():
                 return
@@ -178,7 +203,11 @@ async def answer_steps(ctx: Context, cognito: AsyncCognito, step: SignInStep) ->
             case ConfirmSignInWithPassword():
                 answer = await ctx.ask("password: ", secret=True, what="password")
             case ContinueSignInWithFirstFactorSelection(available=available):
-                answer = await _choose(ctx, "sign in with", available, {})
+                answer = await _choose(ctx, "sign in with", available, _FACTOR_NAMES)
+            case ConfirmSignInWithWebAuthn():
+                from .passkey import use_security_key
+
+                answer = await use_security_key(ctx, "get", step.options)
             case ConfirmSignUp(code_delivery=where):
                 shown = where.destination if where and where.destination else "you"
                 ctx.out.say("This user has not confirmed the sign-up yet.")
@@ -237,16 +266,18 @@ async def run_login(ctx: Context) -> None:
     profile = ctx.profile()
     profile.need("pool_id", "--pool-id")
     profile.need("client_id", "--client-id")
+    flow, factor = _flow_and_factor(ctx)
     username = ctx.username(profile) or await ctx.ask("user name: ", what="user name")
-    password = await ctx.ask(f"password for {username}: ", secret=True, what="password")
-    flow = ctx.args.auth_flow
+    password = None
+    if factor not in _PASSWORDLESS:
+        password = await ctx.ask(f"password for {username}: ", secret=True, what="password")
     async with ctx.cognito(profile, username) as cognito:
         async with ctx.out.progress("signing in"):
             step = await cognito.sign_in(
                 username,
                 password,
                 auth_flow=flow,
-                preferred_first_factor="PASSWORD_SRP" if flow == "USER_AUTH" else None,
+                preferred_first_factor=None if factor == "choose" else factor,
                 totp_issuer=_TOTP_ISSUER,
             )
         await answer_steps(ctx, cognito, step)
@@ -261,6 +292,24 @@ async def run_login(ctx: Context) -> None:
         claims = {"id": cognito.id_claims, "access": cognito.access_claims}
     path = ctx.cache.save(login)
     report_login(ctx, login, claims, str(path))
+
+
+def _flow_and_factor(ctx: Context) -> tuple[SignInFlow, str | None]:
+    """The auth flow and USER_AUTH first factor that --auth-flow, --first-factor and
+    --passkey ask for (the last two imply USER_AUTH)."""
+    flow: SignInFlow = ctx.args.auth_flow or "USER_SRP_AUTH"
+    factor = ctx.args.first_factor
+    if ctx.args.passkey:
+        if factor not in (None, "WEB_AUTHN"):
+            raise UsageError("--passkey is --first-factor WEB_AUTHN: give one or the other")
+        factor = "WEB_AUTHN"
+    if factor is not None:
+        if ctx.args.auth_flow not in (None, "USER_AUTH"):
+            raise UsageError(f"--first-factor and --passkey need USER_AUTH, not {flow}")
+        return "USER_AUTH", factor
+    if flow == "USER_AUTH":
+        return flow, "PASSWORD_SRP"
+    return flow, None
 
 
 def report_login(ctx: Context, login: CachedLogin, claims: dict[str, Any], path: str) -> None:

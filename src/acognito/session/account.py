@@ -10,8 +10,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import anyio
-
 from ..devices import (
     Device,
     DeviceCredentials,
@@ -23,7 +21,7 @@ from ..devices import (
 )
 from ..errors import CognitoError, ConfigurationError
 from ..models import User, dict_to_attributes
-from ..passkeys import Authenticator, WebAuthnCredential
+from ..passkeys import Authenticator, WebAuthnCredential, call_authenticator
 from .state import SessionState, need
 
 __all__ = ["AccountCommands"]
@@ -273,10 +271,11 @@ class AccountCommands(SessionState):
     async def register_passkey(self, authenticator: Authenticator) -> None:
         """Register a passkey: creation options, ``authenticator.create``, completion.
 
-        The authenticator runs in a worker thread (a real key waits for a touch).
+        The authenticator runs in a worker thread (a real key waits for a touch); on
+        cancellation the thread is let go and the authenticator's ``cancel()`` is called.
         """
         options = await self.start_webauthn_registration()
-        credential = await anyio.to_thread.run_sync(authenticator.create, options)
+        credential = await call_authenticator(authenticator, "create", options)
         await self.complete_webauthn_registration(credential)
 
     async def list_webauthn_credentials(self) -> list[WebAuthnCredential]:

@@ -5,9 +5,13 @@ extensions (real SRP and device SRP, SECRET_HASH, rotation, revocation, a TOTP s
 per user, a code inbox read through ``local.inbox``); ``CognitoAdmin`` creates
 pools, app clients, users and groups; ``TokenIssuer`` mints RS256 tokens shaped like
 Cognito's with a throw-away key; ``totp`` computes one-time codes (``MOTO_TOTP_SECRET``
-is only plain moto's fixed secret); ``SoftwareAuthenticator`` is a passkey in memory.
-The pytest plugin :mod:`acognito.testing.plugin` exposes them as fixtures.
+is only plain moto's fixed secret); ``SoftwareAuthenticator`` is a passkey in memory;
+``VirtualSecurityKey`` (needs ``fido2``) is a FIDO2 security key in software for
+``Fido2Authenticator``. The pytest plugin :mod:`acognito.testing.plugin` exposes them as
+fixtures.
 """
+
+from typing import TYPE_CHECKING
 
 from ._server import LocalCognito, LocalCognitoError
 from ._test_api import DeviceRecord, Inbox, RequestRecord, SentCode, TestApi
@@ -15,6 +19,9 @@ from .admin import DEFAULT_PASSWORD, AppClient, CognitoAdmin, LocalPool, LocalUs
 from .issuer import TokenIssuer
 from .passkeys import SoftwareAuthenticator
 from .totp import MOTO_TOTP_SECRET, fresh_totp, totp
+
+if TYPE_CHECKING:
+    from .security_key import VirtualSecurityKey
 
 __all__ = [
     "DEFAULT_PASSWORD",
@@ -32,6 +39,16 @@ __all__ = [
     "SoftwareAuthenticator",
     "TestApi",
     "TokenIssuer",
+    "VirtualSecurityKey",
     "fresh_totp",
     "totp",
 ]
+
+
+def __getattr__(name: str) -> object:
+    # VirtualSecurityKey subclasses python-fido2's CtapDevice: imported only when used.
+    if name == "VirtualSecurityKey":
+        from .security_key import VirtualSecurityKey
+
+        return VirtualSecurityKey
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
