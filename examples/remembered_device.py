@@ -44,7 +44,7 @@ from acognito.errors import NotAuthorizedError, ResourceNotFoundError
 
 def offline_pool(stack: ExitStack) -> tuple[dict[str, Any], str, Any]:
     """A pool on the local Cognito: device tracking, TOTP MFA, a confidential client."""
-    from acognito.testing import MOTO_TOTP_SECRET, CognitoAdmin, LocalCognito, totp
+    from acognito.testing import CognitoAdmin, LocalCognito, totp
 
     local = stack.enter_context(LocalCognito())
     username, password = "ann@example.com", "Corr3ct-Horse!"
@@ -58,13 +58,14 @@ def offline_pool(stack: ExitStack) -> tuple[dict[str, Any], str, Any]:
         return pool, name
 
     pool, pool_username = anyio.run(set_up)
-    # TOTP on for the user (the local Cognito's test API; moto has one fixed secret).
+    # TOTP on for the user (the local Cognito's test API gives them a secret of their own).
     local.api.set_user_mfa(
         pool.user_pool_id, pool_username, totp=True, preferred="SOFTWARE_TOKEN_MFA"
     )
+    secret = local.api.totp_secret(pool.user_pool_id, pool_username)
     print(f"(no ACOGNITO_POOL_ID: using the local Cognito at {local.endpoint_url})")
     config = {**pool.cognito_kwargs(secret=True), "username": username}
-    return config, password, lambda: totp(MOTO_TOTP_SECRET)
+    return config, password, lambda: totp(secret)
 
 
 def real_pool() -> tuple[dict[str, Any], str, Any]:

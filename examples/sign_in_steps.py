@@ -24,14 +24,14 @@ from acognito.steps import (
     Done,
     SignInStep,
 )
-from acognito.testing import MOTO_TOTP_SECRET, CognitoAdmin, LocalCognito, fresh_totp
+from acognito.testing import CognitoAdmin, LocalCognito, fresh_totp
 
 PASSWORD = "Steps-Example-Passw0rd!"
 
 
-async def answer(cognito: AsyncCognito, step: SignInStep) -> None:
-    """Answer steps until Done, the way an app's sign-in screen would."""
-    secret = MOTO_TOTP_SECRET
+async def answer(cognito: AsyncCognito, step: SignInStep, app: dict[str, str]) -> None:
+    """Answer steps until Done, the way an app's sign-in screen would; ``app`` is the
+    user's authenticator app (account -> the secret it scanned)."""
     while True:
         match step:
             case Done():
@@ -39,11 +39,12 @@ async def answer(cognito: AsyncCognito, step: SignInStep) -> None:
                 return
             case ContinueSignInWithTOTPSetup(account_name=account):
                 print(f"set up TOTP for {account}: show this as a QR code ->", step.uri[:28], "...")
-                secret = step.secret
-                step = await cognito.confirm_sign_in(await fresh_totp(secret), device_name="phone")
+                app[account] = step.secret  # this user's own secret: scan it once
+                code = await fresh_totp(app[account])
+                step = await cognito.confirm_sign_in(code, device_name="phone")
             case ConfirmSignInWithTOTPCode():
                 print("Cognito asks for the code from the authenticator app")
-                step = await cognito.confirm_sign_in(await fresh_totp(secret))
+                step = await cognito.confirm_sign_in(await fresh_totp(app[str(cognito.username)]))
             case ConfirmSignInWithNewPassword(required_attributes=required):
                 step = await cognito.confirm_sign_in(
                     PASSWORD, attributes=dict.fromkeys(required, "x")
@@ -66,10 +67,11 @@ async def main() -> None:
         async with AsyncCognito(**pool.cognito_kwargs()) as cognito:
             first = await cognito.sign_in("grace", PASSWORD, totp_issuer="Example App")
             print("first sign-in:", first.amplify_step)
-            await answer(cognito, first)
+            authenticator_app: dict[str, str] = {}
+            await answer(cognito, first, authenticator_app)
             later = await cognito.sign_in("grace", PASSWORD)
             print("next sign-in:", later.amplify_step)
-            await answer(cognito, later)
+            await answer(cognito, later, authenticator_app)
     finally:
         await anyio.to_thread.run_sync(local.stop)
 

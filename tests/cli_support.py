@@ -3,12 +3,16 @@ tests/test_cli_*.py files: isolated config and cache directories per test."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import queue
 import select
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -77,6 +81,30 @@ class Cli:
         )
         return Run(done.returncode, done.stdout, done.stderr)
 
+    def interact(
+        self,
+        *args: str,
+        stdin: str = "",
+        answer: Callable[[str], str | None],
+        timeout: float = 60,
+    ) -> Run:
+        """Run a command that shows something before it asks (a TOTP secret, then the
+        code of it): ``stdin`` is typed first; each stderr line goes to ``answer`` until
+        it returns a line, which is typed; then stdin ends. Bounded by ``timeout``."""
+        with subprocess.Popen(
+            self.argv(*args),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=self.env(),
+        ) as proc:
+            try:
+                return _converse(proc, stdin, answer, time.monotonic() + timeout)
+            except (queue.Empty, subprocess.TimeoutExpired):
+                proc.kill()
+                raise AssertionError(f"{args} did not finish in {timeout} s") from None
+
     def configure(self, pool: LocalPool, *, secret: bool = False, **extra: str) -> Run:
         client = pool.secret_client if secret else pool.public_client
         args = [
@@ -101,6 +129,59 @@ class Cli:
 
     def cache_file(self, username: str, profile: str = "default") -> Path:
         return self.cache_dir / "tokens" / profile / f"{username}.json"
+
+
+def _converse(
+    proc: subprocess.Popen[str],
+    stdin: str,
+    answer: Callable[[str], str | None],
+    deadline: float,
+) -> Run:
+    """Type ``stdin``, then ``answer``'s one reply to the stderr lines; collect output."""
+    assert proc.stdin and proc.stdout and proc.stderr
+    lines: queue.Queue[str | None] = queue.Queue()
+    out: list[str] = []
+    err: list[str] = []
+
+    def pump_err() -> None:
+        assert proc.stderr
+        for line in proc.stderr:
+            lines.put(line)
+        lines.put(None)
+
+    def pump_out() -> None:
+        assert proc.stdout
+        out.append(proc.stdout.read())
+
+    def type_in(text: str, *, then_close: bool = False) -> None:
+        assert proc.stdin
+        # The command may have ended already (an error): its output says so.
+        with contextlib.suppress(BrokenPipeError):
+            proc.stdin.write(text)
+            proc.stdin.flush()
+            if then_close:
+                proc.stdin.close()
+
+    readers = [threading.Thread(target=pump, daemon=True) for pump in (pump_err, pump_out)]
+    for reader in readers:
+        reader.start()
+    try:
+        type_in(stdin)
+        answered = False
+        while (line := lines.get(timeout=max(0.0, deadline - time.monotonic()))) is not None:
+            err.append(line)
+            reply = None if answered else answer(line.rstrip("\n"))
+            if reply is not None:
+                answered = True
+                type_in(reply + "\n", then_close=True)
+        code = proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+    finally:
+        if not proc.stdin.closed:
+            with contextlib.suppress(BrokenPipeError):
+                proc.stdin.close()
+    for reader in readers:
+        reader.join(timeout=10)
+    return Run(code, "".join(out), "".join(err))
 
 
 def make_pool(

@@ -19,7 +19,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from acognito.testing import MOTO_TOTP_SECRET, LocalCognito, RequestRecord
+from acognito.testing import LocalCognito, RequestRecord
 from auth_test_servers import ShiftedClock
 
 SIGN_UP = "sign_up"
@@ -135,9 +135,9 @@ class LocalServer:
     def running(self) -> bool:
         return self.local.running
 
-    def totp_secret(self, pool_id: str, username: str) -> str:
-        """The TOTP secret of every user: moto hands out one fixed secret."""
-        return MOTO_TOTP_SECRET
+    def totp_secret(self, pool_id: str, username: str, *, pending: bool = False) -> str:
+        """The user's own TOTP secret (``pending``: the one associated, not yet verified)."""
+        return self.local.api.totp_secret(pool_id, username, pending=pending)
 
     @property
     def internal_errors(self) -> list[str]:
@@ -280,10 +280,10 @@ class LocalServer:
         return "" if data.get("PreferredMfaSetting") == kind else None
 
     def enable_totp(self, pool_id: str, username: str, *, preferred: bool = True) -> str:
-        """TOTP MFA on for the user; its secret (moto's fixed one)."""
+        """TOTP MFA on for the user; its secret (a random one of its own)."""
         choice = self._preference(pool_id, username, "SOFTWARE_TOKEN_MFA", preferred)
         self.local.api.set_user_mfa(pool_id, username, totp=True, preferred=choice)
-        return MOTO_TOTP_SECRET
+        return self.local.api.totp_secret(pool_id, username)
 
     def enable_sms_mfa(self, pool_id: str, username: str, *, preferred: bool = True) -> None:
         choice = self._preference(pool_id, username, "SMS_MFA", preferred)

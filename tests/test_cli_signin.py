@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import stat
 import time
+from collections.abc import Callable
 
 import pytest
 
-from acognito.testing import MOTO_TOTP_SECRET, TokenIssuer, totp
+from acognito.testing import TokenIssuer, totp
 from cli_support import PASSWORD, Cli, admin_call, make_pool, one_line_error
 
 
@@ -217,25 +219,42 @@ def test_new_password_challenge_is_answered(cli, cognito_local, pool) -> None:
     assert again.code == 0, again.err
 
 
-def _code_with_time_to_spare(spare: float = 10.0) -> str:
+def _code_with_time_to_spare(secret: str, spare: float = 10.0) -> str:
     left = 30 - time.time() % 30
     if left < spare:
         time.sleep(left + 0.1)
-    return totp(MOTO_TOTP_SECRET)
+    return totp(secret)
+
+
+def _authenticator(shown: list[str]) -> Callable[[str], str | None]:
+    """An authenticator app for ``Cli.interact``: it takes the secret a TOTP set-up
+    shows (the ``  secret: ...`` line, kept in ``shown``) and answers its code."""
+
+    def answer(line: str) -> str | None:
+        found = re.fullmatch(r"\s*secret: (\S+)", line)
+        if found is None:
+            return None
+        shown.append(found[1])
+        return _code_with_time_to_spare(found[1])
+
+    return answer
 
 
 def test_totp_setup_then_login_asks_for_the_code(cli, cognito_local) -> None:
     pool = make_pool(cognito_local, {"tess": PASSWORD}, mfa="OPTIONAL")
     cli.configure(pool)
     assert cli("login", "-u", "tess", stdin=PASSWORD + "\n").code == 0
-    setup = cli("mfa", "setup-totp", stdin=_code_with_time_to_spare() + "\n")
+    shown: list[str] = []
+    setup = cli.interact("mfa", "setup-totp", answer=_authenticator(shown))
     assert setup.code == 0, setup.err
-    assert "Scan this QR code" in setup.err and f"secret: {MOTO_TOTP_SECRET}" in setup.err
+    secret = cognito_local.api.totp_secret(pool.user_pool_id, "tess")
+    assert shown == [secret]  # the CLI shows tess's own secret, the one sign-ins check
+    assert "Scan this QR code" in setup.err and f"secret: {secret}" in setup.err
     assert "TOTP is set up and preferred for tess" in setup.err
     wrong = cli("login", "-u", "tess", stdin=f"{PASSWORD}\n000000\n")
     assert wrong.code == 1
     assert "CodeMismatchError" in one_line_error(wrong)
-    run = cli("login", "-u", "tess", stdin=f"{PASSWORD}\n{_code_with_time_to_spare()}\n")
+    run = cli("login", "-u", "tess", stdin=f"{PASSWORD}\n{_code_with_time_to_spare(secret)}\n")
     assert run.code == 0, run.err
     assert "Signed in as tess" in run.err
 
@@ -248,15 +267,19 @@ def test_login_sets_up_totp_when_the_pool_requires_mfa(cli, cognito_local) -> No
     last = wrong.err.strip().splitlines()[-1]
     assert last.startswith("acognito: error: EnableSoftwareTokenMFAError"), wrong.err
     assert not cli.cache_file("ugo").exists()
-    run = cli("login", "-u", "uma", stdin=f"{PASSWORD}\n{_code_with_time_to_spare()}\n")
+    shown: list[str] = []
+    run = cli.interact("login", "-u", "uma", stdin=PASSWORD + "\n", answer=_authenticator(shown))
     assert run.code == 0, run.err
     assert "Set up an authenticator app" in run.err
     assert "Scan this QR code" in run.err or "otpauth://totp/acognito:uma?" in run.err
-    assert f"secret: {MOTO_TOTP_SECRET}" in run.err
+    secret = cognito_local.api.totp_secret(pool.user_pool_id, "uma")
+    assert shown == [secret]  # uma's own secret, not ugo's (still pending) one
+    assert secret != cognito_local.api.totp_secret(pool.user_pool_id, "ugo", pending=True)
+    assert f"secret: {secret}" in run.err
     assert "Signed in as uma" in run.err
-    assert MOTO_TOTP_SECRET not in run.out and cli.cache_file("uma").exists()
+    assert secret not in run.out and cli.cache_file("uma").exists()
     # Set up now: the next sign-in asks for a code from the app.
-    again = cli("login", "-u", "uma", stdin=f"{PASSWORD}\n{_code_with_time_to_spare()}\n")
+    again = cli("login", "-u", "uma", stdin=f"{PASSWORD}\n{_code_with_time_to_spare(secret)}\n")
     assert again.code == 0, again.err
     assert "Set up an authenticator app" not in again.err
     assert "Signed in as uma" in again.err
@@ -269,9 +292,11 @@ def test_login_without_segno_prints_the_otpauth_uri(cli, cognito_local, tmp_path
     blocker.mkdir()
     (blocker / "segno.py").write_text("raise ImportError('segno is not installed here')\n")
     cli.extra_env["PYTHONPATH"] = str(blocker)  # 'import segno' fails in the CLI
-    run = cli("login", "-u", "ivy", stdin=f"{PASSWORD}\n{_code_with_time_to_spare()}\n")
+    shown: list[str] = []
+    run = cli.interact("login", "-u", "ivy", stdin=PASSWORD + "\n", answer=_authenticator(shown))
     assert run.code == 0, run.err
-    assert "otpauth://totp/acognito:ivy?secret=" in run.err
+    assert shown == [cognito_local.api.totp_secret(pool.user_pool_id, "ivy")]
+    assert f"otpauth://totp/acognito:ivy?secret={shown[0]}" in run.err
     assert "Signed in as ivy" in run.err
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import anyio
 import pytest
 
@@ -11,6 +13,7 @@ from acognito.errors import (
     CodeMismatchError,
     CognitoServiceError,
     ConfigurationError,
+    EnableSoftwareTokenMFAError,
     ExpiredCodeError,
     ForceChangePasswordException,
     GroupExistsError,
@@ -21,7 +24,7 @@ from acognito.errors import (
     UsernameExistsError,
     UserNotFoundError,
 )
-from acognito.testing import DEFAULT_PASSWORD, MOTO_TOTP_SECRET, fresh_totp
+from acognito.testing import DEFAULT_PASSWORD, fresh_totp
 from acognito.tokens import peek_claims
 
 pytestmark = pytest.mark.anyio
@@ -427,8 +430,12 @@ async def test_totp_mfa_setup_and_challenge(cognito_admin) -> None:
     await cognito_admin.create_user(pool.user_pool_id, "pat", PASSWORD)
     async with AsyncCognito(**pool.cognito_kwargs(), username="pat") as c:
         await c.authenticate(PASSWORD, auth_flow="USER_PASSWORD_AUTH")
+        first = await c.associate_software_token()
         secret = await c.associate_software_token()
-        assert secret == MOTO_TOTP_SECRET
+        # Cognito's shape, a new secret each call: the latest replaces the unverified first.
+        assert re.fullmatch("[A-Z2-7]{32}", secret) and secret != first
+        with pytest.raises(EnableSoftwareTokenMFAError):
+            await c.verify_software_token(await fresh_totp(first), "phone")
         assert await c.verify_software_token(await fresh_totp(secret), "phone")
         await c.set_user_mfa_preference(False, True, "SOFTWARE_TOKEN")
         await c.logout()
@@ -452,9 +459,7 @@ async def test_totp_mfa_setup_and_challenge(cognito_admin) -> None:
             await fresh.authenticate(PASSWORD, auth_flow="USER_PASSWORD_AUTH")
         saved = info.value.get_tokens()
     async with AsyncCognito(**pool.cognito_kwargs(), username="pat") as other:
-        await other.respond_to_software_token_mfa_challenge(
-            await fresh_totp(MOTO_TOTP_SECRET), saved
-        )
+        await other.respond_to_software_token_mfa_challenge(await fresh_totp(secret), saved)
         assert other.access_token
 
 
@@ -463,8 +468,8 @@ async def test_wrong_challenge_kind_is_refused(cognito_admin) -> None:
     await cognito_admin.create_user(pool.user_pool_id, "quinn", PASSWORD)
     async with AsyncCognito(**pool.cognito_kwargs(), username="quinn") as c:
         await c.authenticate(PASSWORD, auth_flow="USER_PASSWORD_AUTH")
-        await c.associate_software_token()
-        await c.verify_software_token(await fresh_totp(MOTO_TOTP_SECRET))
+        secret = await c.associate_software_token()
+        await c.verify_software_token(await fresh_totp(secret))
         await c.set_user_mfa_preference(False, True, "SOFTWARE_TOKEN")
         with pytest.raises(SoftwareTokenMFAChallengeException):
             await c.authenticate(PASSWORD, auth_flow="USER_PASSWORD_AUTH")

@@ -46,14 +46,7 @@ import pytest
 
 from acognito import AsyncCognito
 from acognito.identity import session_for_this_loop
-from acognito.testing import (
-    MOTO_TOTP_SECRET,
-    CognitoAdmin,
-    LocalCognito,
-    LocalPool,
-    fresh_totp,
-    totp,
-)
+from acognito.testing import CognitoAdmin, LocalCognito, LocalPool, fresh_totp, totp
 from acognito.testing._test_api import Inbox, TestApi
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -158,13 +151,23 @@ class _TypedAnswers(io.TextIOBase):
         return "" if self.then is None else self.then() + "\n"
 
 
-def authenticator_code() -> str:
-    """An authenticator app holding moto's TOTP secret: the current code, taken from the
-    next window when this one closes in under 3 s (moto accepts only the current one)."""
-    left = 30 - time.time() % 30
-    if left < 3:
-        time.sleep(left + 0.05)
-    return totp(MOTO_TOTP_SECRET)
+def authenticator(pool: LocalPool, username: str = USERNAME) -> Callable[[], str]:
+    """An authenticator app holding the TOTP secret the user scanned last (the one a
+    set-up awaits a code of, else the verified one, read from the server's test API):
+    each call its current code, from the next window when this one closes in under 3 s."""
+    api = TestApi(pool.endpoint_url)
+
+    def code() -> str:
+        try:
+            secret = api.totp_secret(pool.user_pool_id, username, pending=True)
+        except LookupError:
+            secret = api.totp_secret(pool.user_pool_id, username)
+        left = 30 - time.time() % 30
+        if left < 3:
+            time.sleep(left + 0.05)
+        return totp(secret)
+
+    return code
 
 
 def mailed_code(pool: LocalPool, purpose: str) -> Callable[[], str]:
@@ -234,7 +237,7 @@ async def _mfa_on(admin: CognitoAdmin, local: LocalCognito) -> PoolState:
     """A pool that requires MFA; ann has none yet, so signing in sets up TOTP."""
     pool = await admin.create_local_pool(mfa="ON")
     await admin.create_user(pool.user_pool_id, USERNAME, PASSWORD)
-    return PoolState(pool, stdin=_TypedAnswers([], then=authenticator_code))
+    return PoolState(pool, stdin=_TypedAnswers([], then=authenticator(pool)))
 
 
 async def _totp_user(admin: CognitoAdmin, local: LocalCognito) -> PoolState:
@@ -246,7 +249,7 @@ async def _totp_user(admin: CognitoAdmin, local: LocalCognito) -> PoolState:
         secret = await ann.associate_software_token()
         assert await ann.verify_software_token(await fresh_totp(secret))
         await ann.set_user_mfa_preference(False, True, "SOFTWARE_TOKEN")
-    return PoolState(pool, stdin=_TypedAnswers([], then=authenticator_code))
+    return PoolState(pool, stdin=_TypedAnswers([], then=authenticator(pool)))
 
 
 async def _identity_pool(admin: CognitoAdmin, local: LocalCognito) -> PoolState:

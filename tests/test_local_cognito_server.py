@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import http.client
 import json
+import re
 import secrets
 import socket
 import threading
@@ -1278,7 +1279,9 @@ def test_totp_association_preference_and_mfa_sign_in(server: LocalServer, boto: 
         )
     assert code_of(early) == "InvalidParameterException"
     secret = boto.associate_software_token(AccessToken=access)["SecretCode"]
-    assert server.totp_secret(pool_id, "tom") == secret
+    assert server.totp_secret(pool_id, "tom", pending=True) == secret
+    with pytest.raises(LookupError):
+        server.totp_secret(pool_id, "tom")  # not verified yet
     wrong = str((int(totp(secret)) + 500000) % 10**6).zfill(6)
     with pytest.raises(ClientError) as mismatch:
         boto.verify_software_token(AccessToken=access, UserCode=wrong)
@@ -1286,6 +1289,7 @@ def test_totp_association_preference_and_mfa_sign_in(server: LocalServer, boto: 
     assert (
         boto.verify_software_token(AccessToken=access, UserCode=totp(secret))["Status"] == "SUCCESS"
     )
+    assert server.totp_secret(pool_id, "tom") == secret
     boto.set_user_mfa_preference(
         AccessToken=access, SoftwareTokenMfaSettings={"Enabled": True, "PreferredMfa": True}
     )
@@ -1334,6 +1338,77 @@ def test_mfa_setup_inside_the_sign_in(server: LocalServer, boto: Any) -> None:
     assert "AccessToken" in done["AuthenticationResult"]
     assert server.user(pool_id, "una").totp_enabled
     assert password_login(boto, client_id, "una")["ChallengeName"] == "SOFTWARE_TOKEN_MFA"
+
+
+def _totp_answer(boto: Any, client_id: str, username: str, code: str) -> Any:
+    """Sign in with the password, then answer the SOFTWARE_TOKEN_MFA challenge with ``code``."""
+    mfa = password_login(boto, client_id, username)
+    assert mfa["ChallengeName"] == "SOFTWARE_TOKEN_MFA"
+    return boto.respond_to_auth_challenge(
+        ClientId=client_id,
+        ChallengeName="SOFTWARE_TOKEN_MFA",
+        Session=mfa["Session"],
+        ChallengeResponses={"USERNAME": username, "SOFTWARE_TOKEN_MFA_CODE": code},
+    )
+
+
+def test_each_user_has_a_totp_secret_of_their_own(server: LocalServer, boto: Any) -> None:
+    pool_id = server.create_pool(mfa="OPTIONAL")
+    client_id, _ = server.create_client(pool_id)
+    for name in ("ada", "bea"):
+        server.create_user(pool_id, name, PASSWORD)
+    # TOTP switched on through the test API draws a random secret for each user.
+    ada, bea = server.enable_totp(pool_id, "ada"), server.enable_totp(pool_id, "bea")
+    assert ada != bea and all(re.fullmatch("[A-Z2-7]{32}", s) for s in (ada, bea))
+    assert server.enable_totp(pool_id, "ada") == ada  # on again: the secret stays
+    with pytest.raises(ClientError) as refused:
+        _totp_answer(boto, client_id, "bea", totp(ada))
+    assert code_of(refused) == "CodeMismatchException"
+    assert "AccessToken" in _totp_answer(boto, client_id, "bea", totp(bea))["AuthenticationResult"]
+    # Off: the secret is gone (on again, a new one).
+    server.local.api.set_user_mfa(pool_id, "ada", totp=False)
+    with pytest.raises(LookupError):
+        server.totp_secret(pool_id, "ada")
+    assert server.enable_totp(pool_id, "ada") not in (ada, bea)
+    with pytest.raises(LookupError, match="no user 'nobody'"):
+        server.totp_secret(pool_id, "nobody")
+
+
+def test_a_new_association_replaces_the_pending_secret_only(server: LocalServer, boto: Any) -> None:
+    pool_id = server.create_pool(mfa="OPTIONAL")
+    client_id, _ = server.create_client(pool_id)
+    server.create_user(pool_id, "ivo", PASSWORD)
+    access = password_login(boto, client_id, "ivo")["AuthenticationResult"]["AccessToken"]
+    with pytest.raises(ClientError) as unassociated:
+        boto.verify_software_token(AccessToken=access, UserCode="123456")
+    assert code_of(unassociated) == "SoftwareTokenMFANotFoundException"
+    first = boto.associate_software_token(AccessToken=access)["SecretCode"]
+    second = boto.associate_software_token(AccessToken=access)["SecretCode"]
+    assert first != second  # a new secret each call; the first is no longer pending
+    with pytest.raises(ClientError) as stale:
+        boto.verify_software_token(AccessToken=access, UserCode=totp(first))
+    assert code_of(stale) == "EnableSoftwareTokenMFAException"
+    assert boto.verify_software_token(AccessToken=access, UserCode=totp(second))["Status"] == (
+        "SUCCESS"
+    )
+    boto.set_user_mfa_preference(
+        AccessToken=access, SoftwareTokenMfaSettings={"Enabled": True, "PreferredMfa": True}
+    )
+    # A new phone: until its secret is verified, sign-ins still check the old one.
+    third = boto.associate_software_token(AccessToken=access)["SecretCode"]
+    assert server.totp_secret(pool_id, "ivo") == second
+    assert server.totp_secret(pool_id, "ivo", pending=True) == third
+    assert "AuthenticationResult" in _totp_answer(boto, client_id, "ivo", totp(second))
+    assert boto.verify_software_token(AccessToken=access, UserCode=totp(third))["Status"] == (
+        "SUCCESS"
+    )
+    assert server.totp_secret(pool_id, "ivo") == third
+    with pytest.raises(LookupError):
+        server.totp_secret(pool_id, "ivo", pending=True)
+    with pytest.raises(ClientError) as old_phone:
+        _totp_answer(boto, client_id, "ivo", totp(second))
+    assert code_of(old_phone) == "CodeMismatchException"
+    assert "AuthenticationResult" in _totp_answer(boto, client_id, "ivo", totp(third))
 
 
 def test_sms_mfa_and_choosing_a_method(server: LocalServer, boto: Any) -> None:

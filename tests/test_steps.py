@@ -3,12 +3,13 @@ step the local Cognito can produce, on asyncio and trio, over real HTTP.
 
 The local Cognito (``acognito.testing.LocalCognito``: moto plus acognito's extensions)
 checks SRP proofs and every code; the codes it "sends" are read from its inbox and
-custom-auth answers / MFA settings are set through its test API. Steps it does not
-emulate are written out too, as strict xfails naming the missing server feature.
+custom-auth answers / MFA settings are set through its test API. Each user gets a TOTP
+secret of their own, as on Cognito.
 """
 
 from __future__ import annotations
 
+import re
 import urllib.parse
 from typing import Any
 
@@ -50,7 +51,7 @@ from acognito.steps import (
     step_for_challenge,
     totp_uri,
 )
-from acognito.testing import MOTO_TOTP_SECRET, fresh_totp
+from acognito.testing import fresh_totp
 
 PASSWORD = "Sup3r-Secret-Passw0rd!"
 NEW_PASSWORD = "N3w-Secret-Passw0rd!"
@@ -304,14 +305,15 @@ async def test_answers_are_checked_before_any_network_call(
 # ----------------------------------------------------------------------------- local Cognito
 
 
-async def _totp_user(admin: Any, pool: Any, name: str) -> None:
-    """A user with TOTP MFA set up and preferred (through the pycognito face)."""
+async def _totp_user(admin: Any, pool: Any, name: str) -> str:
+    """A user with TOTP MFA set up and preferred (through the pycognito face); its secret."""
     await admin.create_user(pool.user_pool_id, name, PASSWORD)
     async with AsyncCognito(**pool.cognito_kwargs(), username=name) as c:
         await c.authenticate(PASSWORD, auth_flow="USER_PASSWORD_AUTH")
         secret = await c.associate_software_token()
         assert await c.verify_software_token(await fresh_totp(secret))
         await c.set_user_mfa_preference(False, True, "SOFTWARE_TOKEN")
+    return secret
 
 
 @pytest.mark.anyio
@@ -333,7 +335,7 @@ async def test_done_at_once(cognito_admin, cognito_pool, secret, auth_flow) -> N
 @pytest.mark.parametrize("secret", [False, True], ids=["public", "secret"])
 async def test_totp_code_step(cognito_admin, secret) -> None:
     pool = await cognito_admin.create_local_pool(mfa="OPTIONAL")
-    await _totp_user(cognito_admin, pool, "tess")
+    totp_secret = await _totp_user(cognito_admin, pool, "tess")
     async with AsyncCognito(**pool.cognito_kwargs(secret=secret)) as c:
         step = await c.sign_in("tess", PASSWORD)
         assert step == ConfirmSignInWithTOTPCode()
@@ -343,9 +345,9 @@ async def test_totp_code_step(cognito_admin, secret) -> None:
         assert c.pending_sign_in_step == step  # a wrong code leaves the step pending
         # The local Cognito serves a challenge session once (a retry on it is refused):
         with pytest.raises(NotAuthorizedError, match="only be used once"):
-            await c.confirm_sign_in(await fresh_totp(MOTO_TOTP_SECRET))
+            await c.confirm_sign_in(await fresh_totp(totp_secret))
         assert await c.sign_in("tess", PASSWORD) == step  # so: start over
-        assert await c.confirm_sign_in(await fresh_totp(MOTO_TOTP_SECRET)) == Done()
+        assert await c.confirm_sign_in(await fresh_totp(totp_secret)) == Done()
         assert c.access_claims is not None and c.access_claims["username"] == "tess"
         with pytest.raises(ConfigurationError, match="pending"):
             await c.confirm_sign_in("123456")
@@ -354,12 +356,12 @@ async def test_totp_code_step(cognito_admin, secret) -> None:
 @pytest.mark.anyio
 async def test_two_faces_share_one_state_machine(cognito_admin) -> None:
     pool = await cognito_admin.create_local_pool(mfa="OPTIONAL")
-    await _totp_user(cognito_admin, pool, "tara")
+    secret = await _totp_user(cognito_admin, pool, "tara")
     async with AsyncCognito(**pool.cognito_kwargs(), username="tara") as c:
         # typed start, pycognito finish: mfa_tokens is kept in step
         assert await c.sign_in(password=PASSWORD) == ConfirmSignInWithTOTPCode()
         assert c.mfa_tokens and c.mfa_tokens["ChallengeName"] == "SOFTWARE_TOKEN_MFA"
-        await c.respond_to_software_token_mfa_challenge(await fresh_totp(MOTO_TOTP_SECRET))
+        await c.respond_to_software_token_mfa_challenge(await fresh_totp(secret))
         assert c.access_token and c.pending_sign_in_step is None
         # pycognito start: nothing typed is pending, confirm_sign_in says so
         with pytest.raises(SoftwareTokenMFAChallengeException):
@@ -376,15 +378,15 @@ async def test_two_faces_share_one_state_machine(cognito_admin) -> None:
 @pytest.mark.anyio
 async def test_a_used_up_challenge_session_is_refused(cognito_admin) -> None:
     pool = await cognito_admin.create_local_pool(mfa="OPTIONAL")
-    await _totp_user(cognito_admin, pool, "kai")
+    secret = await _totp_user(cognito_admin, pool, "kai")
     async with AsyncCognito(**pool.cognito_kwargs()) as c:
         assert await c.sign_in("kai", PASSWORD) == ConfirmSignInWithTOTPCode()
         async with AsyncCognito(**pool.cognito_kwargs(), username="kai") as other:
-            code = await fresh_totp(MOTO_TOTP_SECRET)
+            code = await fresh_totp(secret)
             await other.respond_to_software_token_mfa_challenge(code, c.mfa_tokens)
         # moto answers ResourceNotFound for a session it no longer holds; Cognito, NotAuthorized
         with pytest.raises((ResourceNotFoundError, NotAuthorizedError)):
-            await c.confirm_sign_in(await fresh_totp(MOTO_TOTP_SECRET))
+            await c.confirm_sign_in(await fresh_totp(secret))
         assert c.access_token is None
 
 
@@ -451,9 +453,10 @@ async def test_totp_setup_during_sign_in(cognito_admin, secret) -> None:
     async with AsyncCognito(**pool.cognito_kwargs(secret=secret)) as c:
         step = await c.sign_in("uma", PASSWORD, totp_issuer="Example App")
         assert isinstance(step, ContinueSignInWithTOTPSetup)
-        assert step.secret == MOTO_TOTP_SECRET and step.account_name == "uma"
+        # Cognito's shape: 32 base32 characters, a new one for each set-up.
+        assert re.fullmatch("[A-Z2-7]{32}", step.secret) and step.account_name == "uma"
         assert step.uri == (
-            f"otpauth://totp/Example%20App:uma?secret={MOTO_TOTP_SECRET}&issuer=Example%20App"
+            f"otpauth://totp/Example%20App:uma?secret={step.secret}&issuer=Example%20App"
         )
         assert c.access_token is None
         with pytest.raises(EnableSoftwareTokenMFAError):  # what Cognito answers here
@@ -553,7 +556,7 @@ async def test_custom_challenge_step(cognito_admin, cognito_pool, cognito_local)
 @pytest.mark.anyio
 async def test_mfa_selection_step(cognito_admin, cognito_inbox) -> None:
     pool = await cognito_admin.create_local_pool(mfa="OPTIONAL")
-    await _totp_user(cognito_admin, pool, "mia")
+    totp_secret = await _totp_user(cognito_admin, pool, "mia")
     await cognito_admin.idp.call(  # a phone for SMS; both kinds on, neither preferred
         "admin_update_user_attributes",
         UserPoolId=pool.user_pool_id,
@@ -575,7 +578,7 @@ async def test_mfa_selection_step(cognito_admin, cognito_inbox) -> None:
         assert isinstance(step, ContinueSignInWithMFASelection)
         assert set(step.allowed) == {"SMS", "TOTP"}
         assert await c.confirm_sign_in("TOTP") == ConfirmSignInWithTOTPCode()
-        assert await c.confirm_sign_in(await fresh_totp(MOTO_TOTP_SECRET)) == Done()
+        assert await c.confirm_sign_in(await fresh_totp(totp_secret)) == Done()
         assert isinstance(await c.sign_in(password=PASSWORD), ContinueSignInWithMFASelection)
         assert isinstance(await c.confirm_sign_in("SMS"), ConfirmSignInWithSMSCode)
         code = cognito_inbox.last_code(pool.user_pool_id, "mia", "sms_mfa")
@@ -583,22 +586,29 @@ async def test_mfa_selection_step(cognito_admin, cognito_inbox) -> None:
 
 
 @pytest.mark.anyio
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="needs per-user TOTP secrets on the local Cognito: moto hands every user "
-    "the one MOTO_TOTP_SECRET",
-)
 async def test_totp_setup_gives_each_user_their_own_secret(cognito_admin) -> None:
     pool = await cognito_admin.create_local_pool(mfa="ON")
-    secrets = []
     for name in ("uma", "ugo"):
         await cognito_admin.create_user(pool.user_pool_id, name, PASSWORD)
-        async with AsyncCognito(**pool.cognito_kwargs(secret=True)) as c:
-            step = await c.sign_in(name, PASSWORD)
-            assert isinstance(step, ContinueSignInWithTOTPSetup)
-            secrets.append(step.secret)
-    assert secrets[0] != secrets[1]
+    kwargs = pool.cognito_kwargs(secret=True)
+    async with AsyncCognito(**kwargs) as uma, AsyncCognito(**kwargs) as ugo:
+        uma_step = await uma.sign_in("uma", PASSWORD)
+        ugo_step = await ugo.sign_in("ugo", PASSWORD)
+        assert isinstance(uma_step, ContinueSignInWithTOTPSetup)
+        assert isinstance(ugo_step, ContinueSignInWithTOTPSetup)
+        assert uma_step.secret != ugo_step.secret
+        # Uma's authenticator does not set up Ugo's account...
+        with pytest.raises(EnableSoftwareTokenMFAError):
+            await ugo.confirm_sign_in(await fresh_totp(uma_step.secret))
+        assert await uma.confirm_sign_in(await fresh_totp(uma_step.secret)) == Done()
+        assert await ugo.confirm_sign_in(await fresh_totp(ugo_step.secret)) == Done()
+        # ... nor signs him in once both are set up.
+        assert await ugo.sign_in("ugo", PASSWORD) == ConfirmSignInWithTOTPCode()
+        with pytest.raises(CodeMismatchError):
+            await ugo.confirm_sign_in(await fresh_totp(uma_step.secret))
+        assert await ugo.sign_in("ugo", PASSWORD) == ConfirmSignInWithTOTPCode()
+        assert await ugo.confirm_sign_in(await fresh_totp(ugo_step.secret)) == Done()
+        assert ugo.access_claims is not None and ugo.access_claims["username"] == "ugo"
 
 
 @pytest.mark.anyio

@@ -25,6 +25,25 @@ def test_totp_matches_rfc6238_vector() -> None:
     assert totp(secret, at=1111111109, digits=8) == "07081804"
 
 
+def test_local_totp_secrets_and_the_one_step_of_skew() -> None:
+    from acognito.testing._local_totp import code_matches, new_secret
+
+    drawn = {new_secret() for _ in range(50)}
+    assert len(drawn) == 50  # random: no two alike
+    for secret in drawn:
+        assert len(secret) == 32 and len(base64.b32decode(secret)) == 20
+    secret = drawn.pop()
+    now = 1_700_000_015.0
+    for skew in (-1, 0, 1):
+        assert code_matches(secret, totp(secret, at=now + 30 * skew), now)
+    for skew in (-3, -2, 2, 3):
+        code = totp(secret, at=now + 30 * skew)
+        if code not in {totp(secret, at=now + 30 * s) for s in (-1, 0, 1)}:
+            assert not code_matches(secret, code, now)
+    assert not code_matches(secret, None, now) and not code_matches(secret, "", now)
+    assert not code_matches(secret, totp(new_secret(), at=now) + "0", now)
+
+
 def test_launcher_starts_answers_and_stops() -> None:
     with LocalCognito() as local:
         assert local.running

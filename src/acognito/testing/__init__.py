@@ -1,13 +1,14 @@
 """Test helpers: a local Cognito on loopback, pools and users on it, real test tokens.
 
 ``LocalCognito`` runs moto server (the ``local`` extra) behind acognito's honest
-extensions (real SRP and device SRP, SECRET_HASH, rotation, revocation, a code
-inbox read through ``local.inbox``); ``CognitoAdmin`` creates
+extensions (real SRP and device SRP, SECRET_HASH, rotation, revocation, a TOTP secret
+per user, a code inbox read through ``local.inbox``); ``CognitoAdmin`` creates
 pools, app clients, users and groups; ``TokenIssuer`` mints RS256 tokens shaped like
-Cognito's with a throw-away key; ``totp`` computes one-time codes;
-``SoftwareAuthenticator`` is a passkey in memory; ``VirtualSecurityKey`` (needs
-``fido2``) is a FIDO2 security key in software for ``Fido2Authenticator``. The pytest plugin
-:mod:`acognito.testing.plugin` exposes them as fixtures.
+Cognito's with a throw-away key; ``totp`` computes one-time codes (``MOTO_TOTP_SECRET``
+is only plain moto's fixed secret); ``SoftwareAuthenticator`` is a passkey in memory;
+``VirtualSecurityKey`` (needs ``fido2``) is a FIDO2 security key in software for
+``Fido2Authenticator``. The pytest plugin :mod:`acognito.testing.plugin` exposes them as
+fixtures.
 """
 
 from typing import TYPE_CHECKING

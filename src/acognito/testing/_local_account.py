@@ -21,7 +21,6 @@ from moto.cognitoidp.models import (
     CognitoIdpUserPool,
     CognitoIdpUserPoolClient,
 )
-from moto.core.exceptions import JsonRESTError
 
 from . import _local_triggers as triggers
 from ._local_auth import _TOKENS, moto_call
@@ -222,29 +221,6 @@ class AccountOps(DeviceOps):
                 _, delivery = self._issue_code(pool, user, f"verify_{attribute}", attribute)
                 sent.append(delivery)
         return {"CodeDeliveryDetailsList": sent} if sent else {}
-
-    def op_VerifySoftwareToken(self, params: Mapping[str, Any]) -> dict[str, Any]:
-        """moto's check; a wrong code is EnableSoftwareTokenMFAException, as on Cognito."""
-        session = str(params.get("Session") or "")
-        if params.get("AccessToken"):
-            backend: CognitoIdpBackend | None = self.state.access(params["AccessToken"])[0]
-        else:
-            found = (b for b in self.state.backends() if session in b.sessions)
-            backend = next(found, None)
-        if backend is None:
-            raise not_authorized("Invalid session for the user.")
-        try:
-            answer: dict[str, Any] = backend.verify_software_token(
-                str(params.get("AccessToken") or ""),
-                str(params.get("Session") or ""),
-                str(required(params, "UserCode")),
-                str(params.get("FriendlyDeviceName") or ""),
-            )
-        except JsonRESTError as exc:
-            if exc.error_type == "CodeMismatchException":
-                raise Fault("EnableSoftwareTokenMFAException", "Code mismatch") from None
-            raise Fault(exc.error_type, exc.message) from None
-        return answer
 
     def op_GetUser(self, params: Mapping[str, Any]) -> dict[str, Any]:
         """moto's answer, after our token check (revoked or expired tokens are refused)."""

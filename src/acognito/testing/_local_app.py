@@ -5,7 +5,8 @@ AWSCognitoIdentityProviderService.<Op>``) are answered here, reading and writing
 own pools, clients and users in-process; operations moto lacks answer at once with
 UnsupportedOperationException ("... is not supported by the local Cognito"), never a
 500 that botocore would retry; the rest goes to moto untouched. ``/_acognito/...`` is a
-small JSON test API over HTTP: the code inbox, devices, refresh tokens, the clock.
+small JSON test API over HTTP: the code inbox, devices, refresh tokens, TOTP secrets,
+the clock.
 """
 
 from __future__ import annotations
@@ -248,6 +249,11 @@ class LocalCognitoApp:
                 if "totp" in raw:
                     user.software_token_mfa_enabled = bool(raw["totp"])
                     user.token_verified = bool(raw["totp"])
+                    with state.lock:  # on without an association: a secret of its own
+                        if raw["totp"]:
+                            state.totp.assign(user)
+                        else:
+                            state.totp.forget(user)
                 if "sms" in raw:
                     user.sms_mfa_enabled = bool(raw["sms"])
                 if "preferred" in raw:
@@ -255,6 +261,19 @@ class LocalCognitoApp:
                 if "status" in raw:
                     user.status = str(raw["status"])
                 return _json(start_response, 200, {}, "application/json")
+            if route == "totp-secret":
+                _, pool = state.pool(query.get("pool_id"))
+                user = pool_user(pool, query.get("username", ""))
+                if user is None:
+                    return _json(
+                        start_response, 404, {"message": "no such user"}, "application/json"
+                    )
+                with state.lock:
+                    held = {
+                        "secret": state.totp.confirmed(user),
+                        "pending": state.totp.pending(user),
+                    }
+                return _json(start_response, 200, held, "application/json")
             if route in ("hold", "release"):
                 raw = json.loads(_read(environ) or b"{}")
                 operation = str(raw["operation"])

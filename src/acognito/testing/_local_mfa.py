@@ -2,13 +2,15 @@
 
 moto decides that a sign-in needs MFA; this layer asks for it the way Cognito does: a
 session that expires with the app client's AuthSessionValidity and serves once, SMS
-codes sent to the inbox, TOTP codes checked on the server's (test-movable) clock with
+codes sent to the inbox, TOTP codes checked against the user's own secret (a fresh one
+from each AssociateSoftwareToken, _local_totp) on the server's (test-movable) clock with
 one step of skew either way, and SELECT_MFA_TYPE when a user has both and prefers none.
 """
 
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Mapping
 from typing import Any
 
@@ -29,9 +31,8 @@ from ._local_state import (
     not_authorized,
     pool_user,
     required,
-    same,
 )
-from .totp import MOTO_TOTP_SECRET, totp
+from ._local_totp import code_matches
 
 __all__ = ["MfaOps"]
 
@@ -256,11 +257,59 @@ class MfaOps(AccountOps):
             "ChallengeParameters": {"USERNAME": user.username},
         }
 
-    def _totp_ok(self, code: Any) -> bool:
+    def _totp_ok(self, user: CognitoIdpUser, code: Any) -> bool:
+        """Whether ``code`` is a code of the user's confirmed secret (now, +-1 step)."""
         if not get_cognito_idp_user_pool_enable_totp():
             return True  # moto's own rule: codes are checked only when TOTP is enabled
-        given, now = str(code or ""), self.state.now()
-        return any(same(totp(MOTO_TOTP_SECRET, at=now + 30 * skew), given) for skew in (-1, 0, 1))
+        secret = self.state.totp.confirmed(user)
+        return secret is not None and code_matches(secret, code, self.state.now())
+
+    # ------------------------------------------------------------ TOTP association
+
+    def _totp_user(
+        self, params: Mapping[str, Any]
+    ) -> tuple[CognitoIdpBackend, CognitoIdpUserPool, CognitoIdpUser, str | None]:
+        """The user of the AccessToken, or of the sign-in Session (then also the session)."""
+        if params.get("AccessToken"):
+            backend, pool, user, _ = self.state.access(params["AccessToken"])
+            return backend, pool, user, None
+        session = str(params.get("Session") or "")
+        for backend in self.state.backends():
+            known = backend.sessions.get(session) if session else None
+            if known is not None:
+                username, pool = known
+                found = pool.users.get(username) or pool_user(pool, username)
+                if found is None:
+                    raise Fault("UserNotFoundException", "User does not exist.")
+                return backend, pool, found, session
+        raise not_authorized("Invalid session for the user.")
+
+    def op_AssociateSoftwareToken(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        """A fresh random secret for this user, pending until VerifySoftwareToken."""
+        _, _, user, session = self._totp_user(params)
+        answer = {"SecretCode": self.state.totp.associate(user)}
+        return answer if session is None else answer | {"Session": session}
+
+    def op_VerifySoftwareToken(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        """A code of the pending secret confirms it; a wrong one is
+        EnableSoftwareTokenMFAException, as on Cognito."""
+        backend, pool, user, _ = self._totp_user(params)
+        code = str(required(params, "UserCode"))
+        if get_cognito_idp_user_pool_enable_totp():
+            pending = self.state.totp.pending(user)
+            if pending is None:
+                raise Fault(
+                    "SoftwareTokenMFANotFoundException",
+                    "No software token has been associated with the user.",
+                )
+            if not code_matches(pending, code, self.state.now()):
+                raise Fault("EnableSoftwareTokenMFAException", "Code mismatch")
+        self.state.totp.confirm(user)
+        user.token_verified = True
+        # moto's answer: a session for the MFA_SETUP answer of a sign-in.
+        fresh = str(uuid.uuid4())
+        backend.sessions[fresh] = (user.username, pool)
+        return {"Status": "SUCCESS", "Session": fresh}
 
     def respond_other(
         self,
@@ -301,6 +350,6 @@ class MfaOps(AccountOps):
             if answer == "EMAIL_OTP" and self._email_on(pool, user):
                 return self.email_mfa(pool, client, user, step.device_key)
             raise invalid_parameter("ANSWER must be one of the MFA types offered")
-        if not self._totp_ok(r.get("SOFTWARE_TOKEN_MFA_CODE")):
+        if not self._totp_ok(user, r.get("SOFTWARE_TOKEN_MFA_CODE")):
             raise Fault("CodeMismatchException", "Invalid code received for user")
         return self.finish(pool, client, user, _TOKENS, step.device_key)

@@ -33,6 +33,7 @@ from moto.cognitoidp.models import (
 
 from ..errors import JwtParseError
 from ..tokens import peek_claims
+from ._local_totp import TotpSecrets
 from ._srp_server import SrpServer, user_verifier
 
 __all__ = ["Fault", "LocalState", "SentCode"]
@@ -220,6 +221,8 @@ class LocalState:
             self.used_sessions: set[str] = set()
             self.holds: dict[str, threading.Event] = {}
             self.recording = False
+            #: Each user's TOTP secrets (moto hands every user the same one).
+            self.totp = TotpSecrets()
             self._client_pool: dict[str, tuple[CognitoIdpBackend, CognitoIdpUserPool]] = {}
 
     def now(self) -> float:

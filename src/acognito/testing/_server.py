@@ -132,12 +132,14 @@ class LocalCognito:
     keep remembered devices, rotate and revoke refresh tokens, and put every code a
     user would get by mail or SMS in :attr:`inbox`; :attr:`api` is its test API.
 
-    ``enable_totp`` makes the emulator check TOTP codes (its fixed secret is
-    :data:`acognito.testing.MOTO_TOTP_SECRET`). ``keep_alive`` (the default) serves
-    with HTTP/1.1 persistent connections, like real Cognito; ``False`` runs moto's own
-    server instead, which closes the connection after every response and has NONE of
-    the extensions (for comparisons only). ``response_delay`` holds every response that
-    many seconds, a stand-in for the round trip to a real region.
+    ``enable_totp`` makes the emulator check TOTP codes, each user's against the
+    random secret AssociateSoftwareToken handed them (``api.totp_secret`` reads it);
+    off, any code passes. ``keep_alive`` (the default) serves with HTTP/1.1 persistent
+    connections, like real Cognito; ``False`` runs moto's own server instead, which
+    closes the connection after every response and has NONE of the extensions (for
+    comparisons only; it hands every user moto's fixed ``MOTO_TOTP_SECRET``).
+    ``response_delay`` holds every response that many seconds, a stand-in for the round
+    trip to a real region.
     """
 
     host = "127.0.0.1"
@@ -188,7 +190,7 @@ class LocalCognito:
 
     @property
     def api(self) -> TestApi:
-        """The test API of this server: devices, refresh tokens, the clock."""
+        """The test API of this server: devices, TOTP secrets, refresh tokens, the clock."""
         return TestApi(self.endpoint_url)
 
     @property

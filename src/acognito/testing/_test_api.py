@@ -1,13 +1,14 @@
 """Typed client of the local Cognito's test API (``/_acognito/...`` on its endpoint).
 
 The server runs in another process, so what a test needs to see or steer there (the
-codes a user would get by mail or SMS, devices, refresh tokens, the clock) is read
-over HTTP; the routes are plain JSON, usable from any language.
+codes a user would get by mail or SMS, TOTP secrets, devices, refresh tokens, the
+clock) is read over HTTP; the routes are plain JSON, usable from any language.
 """
 
 from __future__ import annotations
 
 import json
+import urllib.error
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
@@ -109,12 +110,35 @@ class TestApi:
         sms: bool | None = None,
         preferred: str | None = None,
     ) -> None:
-        """Turn a user's TOTP / SMS MFA on or off (TOTP uses moto's fixed secret)."""
+        """Turn a user's TOTP / SMS MFA on or off, without the association steps.
+
+        TOTP switched on gives a user without a verified secret a random one of its own
+        (read it with :meth:`totp_secret`); switched off, the user's secrets are dropped."""
         body: dict[str, Any] = {"pool_id": pool_id, "username": username}
         for key, value in (("totp", totp), ("sms", sms), ("preferred", preferred)):
             if value is not None:
                 body[key] = value
         self.call("user-mfa", body)
+
+    def totp_secret(self, pool_id: str, username: str, *, pending: bool = False) -> str:
+        """The user's TOTP secret (base32, for :func:`acognito.testing.totp`): the verified
+        one that sign-ins check, or with ``pending=True`` the one AssociateSoftwareToken
+        handed out last and VerifySoftwareToken has not confirmed yet.
+
+        ``username`` is the pool user name or a sign-in alias (email, phone); LookupError
+        when there is no such user or the user has no such secret."""
+        try:
+            found = self.call("totp-secret", query={"pool_id": pool_id, "username": username})
+        except urllib.error.HTTPError as exc:
+            exc.close()
+            if exc.code == 404:
+                raise LookupError(f"no user {username!r} in {pool_id}") from None
+            raise
+        secret = found["pending" if pending else "secret"]
+        if not secret:
+            kind = "pending" if pending else "verified"
+            raise LookupError(f"{username!r} has no {kind} TOTP secret")
+        return str(secret)
 
     def set_user_status(self, pool_id: str, username: str, status: str) -> None:
         """Put a user in a status (UNCONFIRMED, RESET_REQUIRED, ...) without the flow."""

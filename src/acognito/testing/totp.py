@@ -12,7 +12,10 @@ import anyio
 
 __all__ = ["MOTO_TOTP_SECRET", "fresh_totp", "totp"]
 
-#: The TOTP secret moto hands out from AssociateSoftwareToken.
+#: moto's own fixed TOTP secret, the one plain moto hands every user. The local Cognito
+#: no longer uses it: each user gets a random secret of their own (read it from
+#: AssociateSoftwareToken, the TOTP set-up step, or ``TestApi.totp_secret``). Kept so
+#: that imports of it keep working.
 MOTO_TOTP_SECRET = "asdfasdfasdf"  # noqa: S105 - the emulator's public constant
 
 
