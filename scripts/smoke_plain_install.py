@@ -55,7 +55,7 @@ def mint(key: rsa.RSAPrivateKey, kid: str) -> str:
 
 
 def check_extras_absent() -> None:
-    for extra_module in ("gmpy2", "moto", "trio", "pytest"):
+    for extra_module in ("gmpy2", "moto", "trio", "pytest", "fido2"):
         assert importlib.util.find_spec(extra_module) is None, (
             f"{extra_module} is installed: this is not a plain install"
         )
@@ -125,6 +125,19 @@ def check_srp() -> None:
     print("SRP with pure Python: ok")
 
 
+def check_passkeys_without_fido2() -> None:
+    """The passkeys module imports; the security key needs the fido2 extra, and says so."""
+    from acognito.passkeys import Authenticator, WebAuthnCredential  # noqa: F401
+
+    message = ""
+    try:
+        from acognito.passkeys import Fido2Authenticator  # noqa: F401
+    except ImportError as exc:
+        message = str(exc)
+    assert "pip install 'acognito[fido2]'" in message, message or "imported without fido2"
+    print("passkeys without fido2: the import names the extra")
+
+
 def main() -> int:
     check_extras_absent()
     check_verification()
@@ -133,6 +146,7 @@ def main() -> int:
     import acognito.__main__  # noqa: F401
     from acognito import AsyncCognito, CognitoAuth, OAuth2Client  # noqa: F401
 
+    check_passkeys_without_fido2()
     print("plain install smoke: ok", file=sys.stdout)
     return 0
 
