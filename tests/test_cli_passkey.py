@@ -158,3 +158,14 @@ def test_ctrl_c_while_the_key_waits_for_a_touch_exits_130_at_once(tmp_path, pool
     text = (seen + rest).decode(errors="replace")
     assert "Traceback" not in text
     assert VirtualSecurityKey(tmp_path / "security-key.json").credential_count == 0
+
+
+@pytest.mark.parametrize("factor", ["PASSWORD", "PASSWORD_SRP"])
+def test_login_with_a_password_first_factor(tmp_path, pool, factor) -> None:
+    cli = Cli(tmp_path)
+    cli.configure(pool)
+    login = cli("login", "-u", "max", "--first-factor", factor, stdin=PASSWORD + "\n")
+    assert login.code == 0, login.err
+    assert "Signed in as max" in login.err
+    wrong = cli("login", "-u", "max", "--first-factor", factor, stdin="Wrong-Passw0rd!\n")
+    assert wrong.code == 1 and "NotAuthorizedError" in one_line_error(wrong)
