@@ -10,15 +10,22 @@ server and ``COGNITO_JWKS`` hands them its keys, so the snippets carry no test h
 
 A snippet that needs a real AWS account (something the local Cognito does not emulate)
 follows a ``<!-- needs-aws -->`` line: it is compiled and its imports are checked, not run.
+None does today.
 
 A snippet that needs a particular pool state follows a ``<!-- snippet-setup: NAME -->``
 line; NAME is one of ``SETUPS`` below (a user who must choose a new password, a pool with
-MFA required, a user with TOTP set up, custom auth triggers, ...). The harness builds that
-state with ``CognitoAdmin`` and plays the user: what the snippet asks with ``input()`` is
+MFA required, a user with TOTP set up, custom auth triggers, a pool tracking devices, an
+M2M client, a code from the local OAuth2 login page, ...). The harness builds that state
+with ``CognitoAdmin`` and plays the user: what the snippet asks with ``input()`` is
 answered through ``sys.stdin`` (a new password, a code from an authenticator app holding
-moto's fixed TOTP secret, a code the snippet had Cognito send, read from the local
+the user's TOTP secret, a code the snippet had Cognito send, read from the local
 Cognito's inbox when the prompt comes), and every scripted answer must be asked for, so
-the step was reached.
+the step was reached. A setup's ``checks`` then confirm what the snippet cannot show by
+itself (the password was proven before the custom challenge, the remembered device
+answered its own SRP proof). For the OAuth2 snippets the local Cognito is the pool's
+domain: ``COGNITO_DOMAIN``, ``M2M_CLIENT_ID`` and ``M2M_CLIENT_SECRET``, or the callback
+URL and what the app kept (``CALLBACK_URL``, ``OAUTH_STATE``, ``OAUTH_VERIFIER``,
+``OAUTH_NONCE``).
 """
 
 from __future__ import annotations
@@ -42,10 +49,12 @@ from typing import Any
 
 import anyio
 import anyio.to_thread
+import httpx
 import pytest
 
 from acognito import AsyncCognito
 from acognito.identity import session_for_this_loop
+from acognito.oauth import OAuth2Client
 from acognito.testing import CognitoAdmin, LocalCognito, LocalPool, fresh_totp, totp
 from acognito.testing._test_api import Inbox, TestApi
 
@@ -58,6 +67,7 @@ USERNAME = "ann"
 PASSWORD = "Ann-Passw0rd!x"
 NEW_PASSWORD = "Ann-N3w-Passw0rd!x"
 SNIPPET_TIMEOUT = 120  # seconds
+CALLBACK = "https://app.example.com/callback"  # the redirect URI of docs/oauth.md
 
 
 @dataclass(frozen=True)
@@ -187,11 +197,14 @@ def mailed_code(pool: LocalPool, purpose: str) -> Callable[[], str]:
 
 @dataclass
 class PoolState:
-    """What a setup built: the pool, extra environment, and the user's scripted answers."""
+    """What a setup built: the pool, extra environment, the user's scripted answers, what
+    must hold once the snippet has run (``checks``: the step it shows was really taken)
+    and what undoes server-wide settings."""
 
     pool: LocalPool
     env: dict[str, str] = field(default_factory=dict)
     stdin: _TypedAnswers = field(default_factory=lambda: _TypedAnswers([]))
+    checks: list[Callable[[], None]] = field(default_factory=list)
     cleanup: list[Callable[[], None]] = field(default_factory=list)
 
 
@@ -280,15 +293,26 @@ async def _identity_pool(admin: CognitoAdmin, local: LocalCognito) -> PoolState:
 
 class _Quiz:
     """The pool's custom auth triggers: a question, one right answer signs in, three
-    wrong ones fail the sign-in (Cognito's Lambda event shapes, run by the local Cognito)."""
+    wrong ones fail the sign-in (Cognito's Lambda event shapes, run by the local Cognito).
+    A sign-in that starts with SRP proves the password first (PASSWORD_VERIFIER)."""
+
+    def __init__(self) -> None:
+        self.histories: list[list[str]] = []
 
     def define(self, event: dict[str, Any]) -> dict[str, Any]:
         history = event["request"]["session"]
+        self.histories.append([s["challengeName"] for s in history])
         answers = [s for s in history if s["challengeName"] == "CUSTOM_CHALLENGE"]
         if answers and answers[-1]["challengeResult"] is True:
             return {"issueTokens": True, "failAuthentication": False}
         if len(answers) >= 3:
             return {"issueTokens": False, "failAuthentication": True}
+        if history and history[-1]["challengeName"] == "SRP_A":
+            return {
+                "challengeName": "PASSWORD_VERIFIER",
+                "issueTokens": False,
+                "failAuthentication": False,
+            }
         return {
             "challengeName": "CUSTOM_CHALLENGE",
             "issueTokens": False,
@@ -306,10 +330,8 @@ class _Quiz:
         return {"answerCorrect": event["request"]["challengeAnswer"] == expected}
 
 
-async def _custom_auth(admin: CognitoAdmin, local: LocalCognito) -> PoolState:
-    """The default pool with custom auth triggers asking "2+2?"; ann first types a wrong
-    answer (a new challenge comes), then the right one."""
-    state = await _default(admin, local)
+async def _with_quiz(state: PoolState, local: LocalCognito) -> _Quiz:
+    """Install the quiz triggers on the state's pool (taken away again at cleanup)."""
     pool_id = state.pool.user_pool_id
     quiz = _Quiz()
     await anyio.to_thread.run_sync(
@@ -318,7 +340,29 @@ async def _custom_auth(admin: CognitoAdmin, local: LocalCognito) -> PoolState:
         )
     )
     state.cleanup.append(lambda: local.clear_custom_auth_triggers(pool_id))
+    return quiz
+
+
+async def _custom_auth(admin: CognitoAdmin, local: LocalCognito) -> PoolState:
+    """The default pool with custom auth triggers asking "2+2?"; ann first types a wrong
+    answer (a new challenge comes), then the right one."""
+    state = await _default(admin, local)
+    await _with_quiz(state, local)
     state.stdin = _TypedAnswers(["5", "4"])
+    return state
+
+
+async def _custom_auth_with_password(admin: CognitoAdmin, local: LocalCognito) -> PoolState:
+    """The custom auth quiz after an SRP password proof: ann answers "5", then "4", and
+    the triggers must have seen SRP_A and PASSWORD_VERIFIER before the first question."""
+    state = await _default(admin, local)
+    quiz = await _with_quiz(state, local)
+    state.stdin = _TypedAnswers(["5", "4"])
+
+    def the_password_was_proven_first() -> None:
+        assert ["SRP_A", "PASSWORD_VERIFIER"] in quiz.histories, quiz.histories
+
+    state.checks.append(the_password_was_proven_first)
     return state
 
 
@@ -369,6 +413,77 @@ async def _security_key_user(admin: CognitoAdmin, local: LocalCognito) -> PoolSt
     return state
 
 
+async def _device_tracking(admin: CognitoAdmin, local: LocalCognito) -> PoolState:
+    """A pool that tracks every device (ChallengeRequiredOnNewDevice; no user prompt, so
+    a confirmed device is remembered); ann is confirmed. The server logs the requests:
+    the snippet's second sign-in must have answered DEVICE_PASSWORD_VERIFIER."""
+    pool = await admin.create_local_pool(device_tracking=True)
+    await admin.create_user(pool.user_pool_id, USERNAME, PASSWORD)
+    state = PoolState(pool)
+    api = local.api
+    await anyio.to_thread.run_sync(lambda: api.record_requests(True, clear=True))
+    state.cleanup.append(lambda: api.record_requests(False, clear=True))
+
+    def the_device_proved_itself() -> None:
+        answered = [
+            r.params.get("ChallengeName")
+            for r in api.requests()
+            if r.operation == "RespondToAuthChallenge" and r.status == 200
+        ]
+        assert "DEVICE_PASSWORD_VERIFIER" in answered, answered
+
+    state.checks.append(the_device_proved_itself)
+    return state
+
+
+async def _m2m_client(admin: CognitoAdmin, local: LocalCognito) -> PoolState:
+    """The default pool with resource server ``orders`` (scope ``read``) and a client with
+    a secret and the client_credentials grant; the local Cognito is the pool's OAuth2
+    domain: COGNITO_DOMAIN, M2M_CLIENT_ID, M2M_CLIENT_SECRET."""
+    state = await _default(admin, local)
+    pool_id = state.pool.user_pool_id
+    m2m = await admin.create_m2m_client(pool_id, identifier="orders", scopes=["read"])
+    assert m2m.client_secret is not None
+    state.env.update(
+        COGNITO_DOMAIN=local.oauth_domain_url(pool_id),
+        M2M_CLIENT_ID=m2m.client_id,
+        M2M_CLIENT_SECRET=m2m.client_secret,
+    )
+    return state
+
+
+async def _oauth_callback(admin: CognitoAdmin, local: LocalCognito) -> PoolState:
+    """ann signed in on the local Cognito's login page for a hosted-UI client (code grant,
+    PKCE) whose callback is the docs' one, and her browser was sent there with a code:
+    CALLBACK_URL, and what the app kept when it built the authorize URL (OAUTH_STATE,
+    OAUTH_VERIFIER, OAUTH_NONCE). COGNITO_CLIENT_ID is that client, COGNITO_DOMAIN the
+    local OAuth2 domain."""
+    state = await _default(admin, local)
+    pool_id = state.pool.user_pool_id
+    client = await admin.create_hosted_ui_client(pool_id, [CALLBACK])
+    domain = local.oauth_domain_url(pool_id)
+    async with OAuth2Client(domain, client.client_id) as oauth, httpx.AsyncClient() as browser:
+        request = oauth.authorization_url(CALLBACK, scopes=["openid", "email"])
+        page = await browser.get(request.url)
+        assert page.status_code == 200 and 'name="password"' in page.text
+        signed_in = await browser.post(
+            request.url, data={"username": USERNAME, "password": PASSWORD}
+        )
+    assert signed_in.status_code == 302, signed_in.status_code
+    location = signed_in.headers["location"]
+    assert location.startswith(CALLBACK + "?code="), "no code in the redirect"
+    assert request.nonce is not None  # the openid scope asks for one
+    state.env.update(
+        COGNITO_DOMAIN=domain,
+        COGNITO_CLIENT_ID=client.client_id,
+        CALLBACK_URL=location,
+        OAUTH_STATE=request.state,
+        OAUTH_VERIFIER=request.code_verifier,
+        OAUTH_NONCE=request.nonce,
+    )
+    return state
+
+
 SETUPS: dict[str, Callable[[CognitoAdmin, LocalCognito], Awaitable[PoolState]]] = {
     "default": _default,
     "new-password-user": _new_password_user,
@@ -381,6 +496,10 @@ SETUPS: dict[str, Callable[[CognitoAdmin, LocalCognito], Awaitable[PoolState]]] 
     "passwordless-user": _passwordless_user,
     "password-reset-by-admin": _password_reset_by_admin,
     "security-key-user": _security_key_user,
+    "custom-auth-with-password": _custom_auth_with_password,
+    "device-tracking": _device_tracking,
+    "m2m-client": _m2m_client,
+    "oauth-callback": _oauth_callback,
 }
 
 
@@ -448,6 +567,8 @@ def run_snippet(
         raise outcome[0]
     out = capsys.readouterr().out
     assert "eyJ" not in out, "a snippet printed a token"
+    for check in env.checks:
+        check()
     assert env.stdin.unanswered == 0, f"{snippet.source} never asked its user for an answer"
     if env.stdin.then is not None:
         assert env.stdin.asked, f"{snippet.source} never asked for a code"
