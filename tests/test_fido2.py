@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 
 import anyio
 import pytest
@@ -236,3 +237,36 @@ async def test_a_cancelled_registration_lets_go_of_the_waiting_key(
         assert await anyio.to_thread.run_sync(key.wait_idle, 10)
         assert key.credential_count == 0
         assert await c.list_webauthn_credentials() == []
+
+
+def test_with_several_keys_plugged_in_the_touched_one_answers(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import acognito._fido2 as fido2_module
+
+    idle = VirtualSecurityKey(touch_delay=30)  # plugged in, never touched
+    touched = VirtualSecurityKey(touch_delay=0.2)
+    monkeypatch.setattr(fido2_module, "find_security_keys", lambda: [idle, touched])
+    prompts: list[bool] = []
+    started = time.monotonic()
+    registration = Fido2Authenticator(on_touch=lambda: prompts.append(True)).create(
+        _creation(b"c1")
+    )
+    assert time.monotonic() - started < 10  # not the idle key's 30 s
+    assert touched.credential_count == 1 and idle.credential_count == 0
+    assert idle.wait_idle(5)  # the idle key was told to stop waiting
+    assert prompts  # "touch the key you want to use"
+    assertion = Fido2Authenticator(touched).get(_request(b"c2", registration["id"]))
+    assert assertion["id"] == registration["id"]
+
+
+def test_several_keys_and_no_touch_is_a_typed_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
+    import acognito._fido2 as fido2_module
+
+    keys = [VirtualSecurityKey(touch_delay=30), VirtualSecurityKey(touch_delay=30)]
+    monkeypatch.setattr(fido2_module, "find_security_keys", lambda: keys)
+    monkeypatch.setattr(fido2_module, "_SELECTION_SECONDS", 0.5)
+    with pytest.raises(AuthenticatorError, match="none was touched") as nobody:
+        Fido2Authenticator().get(_request(b"c"))
+    assert nobody.value.reason == "timeout"
+    assert all(key.wait_idle(5) for key in keys)

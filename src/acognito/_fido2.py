@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import sys
 import threading
+import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -33,6 +34,8 @@ from .errors import AuthenticatorError
 __all__ = ["Fido2Authenticator", "find_security_keys"]
 
 _log = logging.getLogger("acognito.passkeys")
+#: How long the user has to touch one of several keys plugged in.
+_SELECTION_SECONDS = 60.0
 
 PinSource = Callable[[], "str | None"]
 
@@ -104,9 +107,10 @@ class _Interaction(UserInteraction):
 class Fido2Authenticator:
     """A FIDO2 security key as a passkey authenticator, through python-fido2.
 
-    ``device`` is a fido2 ``CtapDevice`` (default: the first key :func:`find_security_keys`
-    finds, looked up at each call). ``pin`` is the key's PIN, or a function asked for it
-    only when the key wants one. ``on_touch`` is called when the key waits for a touch.
+    ``device`` is a fido2 ``CtapDevice`` (default: the key :func:`find_security_keys`
+    finds at each call; with several plugged in, the one the user touches first). ``pin``
+    is the key's PIN, or a function asked for it only when the key wants one.
+    ``on_touch`` is called when the key waits for a touch.
     ``origin`` goes into the client data; by default ``https://<relying party id>``, the
     origin Cognito expects of its managed-login domain or configured relying party.
     Calls block until the key answers: :meth:`AsyncCognito.register_passkey` runs them in
@@ -134,6 +138,41 @@ class Fido2Authenticator:
         """Stop the request waiting on the key (it then raises ``reason='timeout'``)."""
         self._cancel.set()
 
+    def _touched(self, keys: list[CtapDevice]) -> CtapDevice:
+        """With several keys plugged in, the one the user touches (CTAP selection on each
+        at once; the others are then told to stop waiting)."""
+        self._interaction.prompt_up()
+        won: list[CtapDevice] = []
+        lock = threading.Lock()
+        stop = self._cancel  # a touch elsewhere, or cancel(), ends every wait
+
+        def wait_for(key: CtapDevice) -> None:
+            try:
+                Fido2Client(key, DefaultClientDataCollector("https://localhost")).selection(stop)
+            except (ClientError, CtapError, OSError):
+                return  # cancelled, or a key that cannot be selected
+            with lock:
+                if not won:
+                    won.append(key)
+            stop.set()
+
+        waiters = [threading.Thread(target=wait_for, args=(k,), daemon=True) for k in keys]
+        for waiter in waiters:
+            waiter.start()
+        deadline = time.monotonic() + _SELECTION_SECONDS
+        for waiter in waiters:
+            waiter.join(max(0.0, deadline - time.monotonic()))
+        stop.set()  # the keys nobody touched stop waiting
+        for waiter in waiters:
+            waiter.join(1.0)
+        if not won:
+            raise AuthenticatorError(
+                f"{len(keys)} security keys are plugged in and none was touched",
+                reason="timeout",
+            )
+        stop.clear()  # the request proper may wait on it again
+        return won[0]
+
     def _client(self, rp_id: str) -> Fido2Client:
         device = self._device
         if device is None:
@@ -149,7 +188,7 @@ class Fido2Authenticator:
                     f"no FIDO2 security key found: plug one in and try again{hint}",
                     reason="no_device",
                 )
-            device = keys[0]
+            device = keys[0] if len(keys) == 1 else self._touched(keys)
         origin = self._origin or f"https://{rp_id}"
         try:
             return Fido2Client(device, DefaultClientDataCollector(origin), self._interaction)
@@ -166,8 +205,8 @@ class Fido2Authenticator:
             raise AuthenticatorError(
                 "these are not WebAuthn creation options", reason="bad_options"
             ) from None
-        client = self._client(parsed.rp.id or "")
         self._cancel.clear()
+        client = self._client(parsed.rp.id or "")
         try:
             response = client.make_credential(parsed, event=self._cancel)
         except (ClientError, CtapError) as exc:
@@ -188,8 +227,8 @@ class Fido2Authenticator:
             raise AuthenticatorError(
                 "these are not WebAuthn request options", reason="bad_options"
             ) from None
-        client = self._client(parsed.rp_id or "")
         self._cancel.clear()
+        client = self._client(parsed.rp_id or "")
         try:
             selection = client.get_assertion(parsed, event=self._cancel)
             response = selection.get_response(0)

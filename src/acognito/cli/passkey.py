@@ -1,8 +1,8 @@
 """``passkey``: register, list and delete the signed-in user's passkeys on a security key;
 and the security key that ``login`` uses to answer a passkey step.
 
-Keys are reached through python-fido2 (``pip install 'acognito[cli]'``): the first USB
-(or NFC) key found, or, with ``ACOGNITO_SECURITY_KEY=virtual:PATH``, the software key of
+Keys are reached through python-fido2 (``pip install 'acognito[cli]'``): the USB (or NFC)
+key plugged in (of several, the one touched first), or, with ``ACOGNITO_SECURITY_KEY=virtual:PATH``, the software key of
 :mod:`acognito.testing` kept in that file (for trying passkeys on the local Cognito).
 """
 
