@@ -207,13 +207,23 @@ class SilentServer(_Listener):
 
 
 class DelayingProxy(_Listener):
-    """A TCP forwarder to ``upstream_url`` that holds each client chunk ``delay`` seconds."""
+    """A TCP forwarder to ``upstream_url`` that holds each client chunk ``delay`` seconds,
+    or, after :meth:`hold`, until the test releases it (``held`` is set once one waits)."""
 
     def __init__(self, upstream_url: str) -> None:
         super().__init__()
         host, _, port = upstream_url.removeprefix("http://").partition(":")
         self.upstream = (host, int(port))
         self.delay = 0.0
+        self.held = threading.Event()
+        self._gate: threading.Event | None = None
+
+    def hold(self) -> threading.Event:
+        """Hold every client chunk from now on until the returned event is set: a request
+        that is provably on the wire, for as long as the test needs (no timing guess)."""
+        self.held.clear()
+        self._gate = threading.Event()
+        return self._gate
 
     def _handle(self, conn: socket.socket) -> None:
         upstream = socket.create_connection(self.upstream)
@@ -227,7 +237,11 @@ class DelayingProxy(_Listener):
                 data = src.recv(65536)
                 if not data:
                     break
-                if delayed and self.delay:
+                gate = self._gate
+                if delayed and gate is not None:
+                    self.held.set()
+                    gate.wait(30)
+                elif delayed and self.delay:
                     time.sleep(self.delay)
                 dst.sendall(data)
         except OSError:

@@ -555,7 +555,7 @@ async def test_cancelling_the_refreshing_task_does_not_poison_the_others(
     async with httpx.AsyncClient(auth=auth, base_url=api_url) as http:
         await http.get("/warm")
         clock.advance(HOUR)
-        proxy.delay = 0.3
+        release = proxy.hold()
         leader_scope = anyio.CancelScope()
         mark = len(env.server.requests)
 
@@ -567,15 +567,21 @@ async def test_cancelling_the_refreshing_task_does_not_poison_the_others(
         async def waiter(i: int) -> None:
             outcomes.append((await http.get(f"/w/{i}")).status_code)
 
-        with anyio.fail_after(10):
-            async with anyio.create_task_group() as tg:
-                tg.start_soon(leader)
-                await anyio.sleep(0.1)  # the leader's refresh is on the (slow) wire
-                assert len(env.server.requests) == mark  # not answered yet
-                for i in range(10):
-                    tg.start_soon(waiter, i)
-                await anyio.sleep(0.05)  # the waiters are parked on the leader's flight
-                leader_scope.cancel()
+        try:
+            with anyio.fail_after(10):
+                async with anyio.create_task_group() as tg:
+                    tg.start_soon(leader)
+                    # The leader's refresh is on the wire, held there by the proxy.
+                    assert await anyio.to_thread.run_sync(proxy.held.wait, 5)
+                    assert len(env.server.requests) == mark  # not answered yet
+                    for i in range(10):
+                        tg.start_soon(waiter, i)
+                    await anyio.sleep(0.05)  # the waiters are parked on the leader's flight
+                    leader_scope.cancel()
+                    await anyio.sleep(0.05)
+                    release.set()  # only now can the refresh finish
+        finally:
+            release.set()
     assert outcomes.count("cancelled") == 1
     assert outcomes.count(200) == 10
     # The session's refresh is shielded: it finished, and the waiters used its tokens.
