@@ -594,7 +594,7 @@ async def test_cancelling_the_first_sign_in_lets_a_waiter_sign_in(
     env: Env, proxy: DelayingProxy, api: VerifiedTestApi, api_url: str
 ) -> None:
     auth = env.from_password(endpoint_url=proxy.url)
-    proxy.delay = 0.2
+    release = proxy.hold()
     outcomes: list[Any] = []
     async with httpx.AsyncClient(auth=auth, base_url=api_url) as http:
         leader_scope = anyio.CancelScope()
@@ -607,14 +607,20 @@ async def test_cancelling_the_first_sign_in_lets_a_waiter_sign_in(
         async def waiter(i: int) -> None:
             outcomes.append((await http.get(f"/w/{i}")).status_code)
 
-        with anyio.fail_after(15):
-            async with anyio.create_task_group() as tg:
-                tg.start_soon(leader)
-                await anyio.sleep(0.05)
-                for i in range(5):
-                    tg.start_soon(waiter, i)
-                await anyio.sleep(0.05)
-                leader_scope.cancel()
+        try:
+            with anyio.fail_after(15):
+                async with anyio.create_task_group() as tg:
+                    tg.start_soon(leader)
+                    # The leader's first sign-in request is on the wire, held by the proxy.
+                    assert await anyio.to_thread.run_sync(proxy.held.wait, 5)
+                    for i in range(5):
+                        tg.start_soon(waiter, i)
+                    await anyio.sleep(0.05)
+                    leader_scope.cancel()
+                    await anyio.sleep(0.05)
+                    release.set()
+        finally:
+            release.set()
     assert outcomes.count("cancelled") == 1
     assert outcomes.count(200) == 5
     assert env.sign_ins == 1  # the abandoned exchange never got to its proof
