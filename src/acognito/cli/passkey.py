@@ -2,8 +2,9 @@
 and the security key that ``login`` uses to answer a passkey step.
 
 Keys are reached through python-fido2 (``pip install 'acognito[cli]'``): the USB (or NFC)
-key plugged in (of several, the one touched first), or, with ``ACOGNITO_SECURITY_KEY=virtual:PATH``, the software key of
-:mod:`acognito.testing` kept in that file (for trying passkeys on the local Cognito).
+key plugged in (of several, the one touched first), or, with
+``ACOGNITO_SECURITY_KEY=virtual:PATH``, the software key of :mod:`acognito.testing` kept
+in that file (for trying passkeys on the local Cognito).
 """
 
 from __future__ import annotations
