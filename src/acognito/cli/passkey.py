@@ -67,11 +67,10 @@ def register(sub: Any, parents: dict[str, Any]) -> None:
     delete.add_argument("credential_id", metavar="CREDENTIAL_ID", help="as 'passkey list' shows")
     for parser in (add, listing, delete):
         parser.add_argument("--username", "-u", help="whose sign-in (default: the last one)")
-        parser.add_argument(
-            "--password-stdin",
-            action="store_true",
-            help="read the security key's PIN from stdin",
-        )
+    # Only 'add' talks to the key, so only it can read the key's PIN from stdin.
+    add.add_argument(
+        "--password-stdin", action="store_true", help="read the security key's PIN from stdin"
+    )
 
 
 # ------------------------------------------------------------------------- the key
@@ -86,11 +85,12 @@ def security_key(ctx: Context) -> Fido2Authenticator:
             "passkeys need python-fido2: pip install 'acognito[cli]' (or 'acognito[fido2]')"
         ) from None
     where = os.environ.get(KEY_ENV, "").strip()
+    path = where.removeprefix("virtual:")
     device: Any = None
-    if where.startswith("virtual:") and where[len("virtual:") :]:
+    if path and path != where:
         from acognito.testing.security_key import VirtualSecurityKey
 
-        device = VirtualSecurityKey(where[len("virtual:") :])
+        device = VirtualSecurityKey(path)
     elif where:
         raise UsageError(f"{KEY_ENV}={where!r}: leave it unset for a real key, or virtual:PATH")
     interactive = ctx.interactive

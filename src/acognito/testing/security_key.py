@@ -430,11 +430,6 @@ class VirtualSecurityKey(CtapDevice):
         """How many discoverable credentials the key holds."""
         return len(self._credentials)
 
-    @property
-    def busy(self) -> bool:
-        """True while the key is answering a command (waiting for a touch, say)."""
-        return self._lock.locked()
-
     def wait_idle(self, timeout: float) -> bool:
         """Block until no command is being answered; False if ``timeout`` s pass first."""
         if not self._lock.acquire(timeout=timeout):
