@@ -365,11 +365,13 @@ async def test_local_command_serves_a_ready_user_and_leaves_no_orphan(stop_signa
 
     from anyio.streams.buffered import BufferedByteReceiveStream
 
+    chosen = "Zoe-Ch0sen-Passw0rd!"
     async with await anyio.open_process(
-        [sys.executable, "-m", "acognito", "local", "--username", "zoe"]
+        [sys.executable, "-m", "acognito", "local", "--username", "zoe", "--password-stdin"]
     ) as proc:
         try:
-            assert proc.stdout is not None
+            assert proc.stdout is not None and proc.stdin is not None
+            await proc.stdin.send(chosen.encode() + b"\n")
             out = BufferedByteReceiveStream(proc.stdout)
             lines: list[str] = []
             with anyio.fail_after(90):  # data on stdout: one JSON document
@@ -377,6 +379,7 @@ async def test_local_command_serves_a_ready_user_and_leaves_no_orphan(stop_signa
                     lines.append((await out.receive_until(b"\n", 65536)).decode())
             info = json.loads("\n".join(lines))
             assert info["username"] == "zoe"
+            assert "password" not in info  # a chosen password stays off the output
             assert info["oauth_domain_url"] == info["endpoint_url"]
             options = {
                 "user_pool_region": info["region"],
@@ -390,7 +393,7 @@ async def test_local_command_serves_a_ready_user_and_leaves_no_orphan(stop_signa
             ) as c:
                 with pytest.raises(NotAuthorizedError):
                     await c.authenticate(WRONG)
-                await c.authenticate(info["password"])
+                await c.authenticate(chosen)
                 await c.verify_tokens()
             port = urllib.parse.urlsplit(info["endpoint_url"]).port
             assert port is not None and not _port_closed(port)

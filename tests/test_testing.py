@@ -191,7 +191,7 @@ def test_local_cognito_drains_unread_request_bodies(cognito_local) -> None:
 
 def test_local_cognito_closes_for_http_1_0_clients(cognito_local) -> None:
     with socket.create_connection((cognito_local.host, cognito_local.port), timeout=10) as sock:
-        sock.sendall(b"GET /moto-api/ HTTP/1.0\r\nHost: local\r\n\r\n")
+        sock.sendall(b"GET /moto-api/ HTTP/1.0\r\nHost: localhost\r\n\r\n")
         data = b""
         while chunk := sock.recv(65536):  # ends only when the server closes
             data += chunk

@@ -3,21 +3,27 @@ user ready to sign in, for this CLI, boto3 or another language's client."""
 
 from __future__ import annotations
 
+import argparse
+import os
 import signal
+import sys
 from typing import TYPE_CHECKING, Any
 
 import anyio
 import anyio.to_thread
 
 from .app import add_command
+from .errors import UsageError
 
 if TYPE_CHECKING:
     from .context import Context
 
-__all__ = ["LOCAL_PASSWORD", "LOCAL_USER", "register"]
+__all__ = ["LOCAL_PASSWORD", "LOCAL_USER", "PASSWORD_ENV", "register"]
 
 LOCAL_USER = "demo"
 LOCAL_PASSWORD = "Local-Passw0rd!"  # noqa: S105 - a throw-away local user
+#: The environment variable ``acognito local`` reads the user's password from.
+PASSWORD_ENV = "ACOGNITO_LOCAL_PASSWORD"  # noqa: S105 - a variable's name
 
 
 def register(sub: Any, parents: dict[str, Any]) -> None:
@@ -36,9 +42,39 @@ def register(sub: Any, parents: dict[str, Any]) -> None:
     )
     local.add_argument("--port", type=int, default=None, help="port to serve on (default: free)")
     local.add_argument("--username", default=LOCAL_USER, help=f"default: {LOCAL_USER}")
-    local.add_argument(
-        "--password", default=LOCAL_PASSWORD, help="the user's password (default: a fixed one)"
+    secret = local.add_mutually_exclusive_group()
+    secret.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help=f"read the user's password from stdin (else ${PASSWORD_ENV}, else a fixed one)",
     )
+    secret.add_argument(
+        "--password-file", metavar="PATH", help="read the user's password from this file"
+    )
+    # Never on the command line: every user of the machine can read it there (ps).
+    secret.add_argument("--password", help=argparse.SUPPRESS)
+
+
+def _password(args: Any) -> str:
+    """The demo user's password: stdin, a file, the environment or the fixed default."""
+    if args.password is not None:
+        raise UsageError(
+            "--password would show the password to every user of this machine (ps): "
+            f"use --password-stdin, --password-file PATH or ${PASSWORD_ENV}"
+        )
+    if args.password_stdin:
+        given = sys.stdin.readline().rstrip("\r\n")
+    elif args.password_file is not None:
+        try:
+            with open(args.password_file, encoding="utf-8") as f:
+                given = f.readline().rstrip("\r\n")
+        except OSError as exc:
+            raise UsageError(f"cannot read --password-file: {exc.strerror}") from None
+    else:
+        given = os.environ.get(PASSWORD_ENV, LOCAL_PASSWORD)
+    if not given:
+        raise UsageError("the password is empty")
+    return given
 
 
 async def _set_up(local: Any, username: str, password: str) -> dict[str, str]:
@@ -58,7 +94,8 @@ async def _set_up(local: Any, username: str, password: str) -> dict[str, str]:
         "user_pool_id": pool.user_pool_id,
         "client_id": pool.public_client.client_id,
         "username": username,
-        "password": password,
+        # The fixed throw-away one only: a password you chose stays off the output.
+        **({"password": password} if password == LOCAL_PASSWORD else {}),
         "jwks_url": f"{local.endpoint_url}/{pool.user_pool_id}/.well-known/jwks.json",
         "oauth_domain_url": local.oauth_domain_url(),
     }
@@ -68,6 +105,7 @@ async def run_local(ctx: Context) -> None:
     from acognito.testing import LocalCognito
 
     args = ctx.args
+    password = await anyio.to_thread.run_sync(_password, args)
     local = LocalCognito(port=args.port)
     # SIGTERM is watched before the server starts, so a stop never leaves it behind;
     # Ctrl-C cancels the command (exit 130) and the same clean-up runs.
@@ -75,7 +113,7 @@ async def run_local(ctx: Context) -> None:
         try:
             async with ctx.out.progress("starting the local Cognito"):
                 await anyio.to_thread.run_sync(local.start)
-            info = await _set_up(local, args.username, args.password)
+            info = await _set_up(local, args.username, password)
             ctx.out.json(info)
             ctx.out.say(
                 f"Try: acognito login --endpoint-url {info['endpoint_url']} "

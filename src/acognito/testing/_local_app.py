@@ -15,19 +15,18 @@ import datetime
 import io
 import json
 import sys
-import threading
 import traceback
 import urllib.parse
 import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import asdict
 from typing import Any
 
 from moto.cognitoidp.responses import CognitoIdpResponse
 from moto.core.utils import camelcase_to_underscores
 
 from ._local_oauth import OAUTH_PATHS, OAuthDomain, answer_wsgi
-from ._local_state import HEADERS, Fault, LocalState, pool_user, unsupported
+from ._local_state import HEADERS, Fault, LocalState, is_loopback, unsupported
+from ._local_testapi import TestApiRoutes
 from ._local_webauthn import WebAuthnOps
 
 __all__ = ["LocalCognitoApp"]
@@ -47,6 +46,9 @@ class LocalCognitoApp:
         self.state = LocalState()
         self.ops = WebAuthnOps(self.state)
         self.oauth = OAuthDomain(self.state, self.ops)
+        self.test_api = TestApiRoutes(self.state)
+        for route, spec in self.oauth.routes().items():
+            self.test_api.add(f"oauth/{route}", spec)
         self._handlers: dict[str, Callable[[dict[str, Any]], dict[str, Any]] | None] = {}
 
     def handler(self, operation: str) -> Callable[[dict[str, Any]], dict[str, Any]] | None:
@@ -66,6 +68,18 @@ class LocalCognitoApp:
         return found
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        host = str(environ.get("HTTP_HOST") or "")
+        if host and not is_loopback(_hostname(host)):
+            # DNS rebinding: a page whose name resolves to 127.0.0.1 sends its own name.
+            message = f"Host {host!r} is not a loopback name: the local Cognito answers only those"
+            return _json(start_response, 403, {"message": message}, "application/json")
+        if environ.get("REQUEST_METHOD") == "POST" and environ.get("PATH_INFO", "").startswith(
+            "/moto-api/"
+        ):
+            ctype = str(environ.get("CONTENT_TYPE") or "").split(";")[0].strip().lower()
+            if ctype != "application/json":  # no cross-site page can reset the server
+                message = "POST /moto-api/... needs the header Content-Type: application/json"
+                return _json(start_response, 415, {"message": message}, "application/json")
         target = environ.get("HTTP_X_AMZ_TARGET", "")
         if target.startswith(TARGET_PREFIX):
             operation = target[len(TARGET_PREFIX) :]
@@ -175,145 +189,11 @@ class LocalCognitoApp:
         self, route: str, environ: dict[str, Any], start_response: StartResponse
     ) -> Iterable[bytes]:
         query = dict(urllib.parse.parse_qsl(environ.get("QUERY_STRING", "")))
-        state = self.state
-        try:
-            if route.startswith("oauth/"):
-                raw = json.loads(_read(environ) or b"{}")
-                answer = self.oauth.test_api(route[len("oauth/") :], raw)
-                return _json(start_response, 200, answer, "application/json")
-            if route == "inbox":
-                with state.lock:
-                    codes = [
-                        asdict(c)
-                        for c in state.inbox
-                        if all(
-                            query.get(k) in (None, getattr(c, k))
-                            for k in ("pool_id", "username", "purpose")
-                        )
-                    ]
-                return _json(start_response, 200, {"codes": codes}, "application/json")
-            if route == "devices":
-                pool_id = query.get("pool_id", "")
-                username = query.get("username")
-                with state.lock:
-                    devices = [
-                        {k: v for k, v in asdict(d).items() if k not in ("salt_hex", "verifier")}
-                        for d in state.devices_of(pool_id).values()
-                        if username in (None, d.username)
-                    ]
-                return _json(start_response, 200, {"devices": devices}, "application/json")
-            if route == "refresh-token":
-                raw = json.loads(_read(environ) or b"{}")
-                return _json(
-                    start_response,
-                    200,
-                    {"status": self._refresh_status(str(raw.get("token", "")))},
-                    "application/json",
-                )
-            if route == "requests":
-                if environ.get("REQUEST_METHOD") == "POST":
-                    raw = json.loads(_read(environ) or b"{}")
-                    with state.lock:
-                        state.recording = bool(raw.get("record"))
-                        if raw.get("clear"):
-                            state.requests.clear()
-                with state.lock:
-                    since = int(query.get("since", "0"))
-                    rows = state.requests[since:]
-                    total = len(state.requests)
-                return _json(
-                    start_response, 200, {"requests": rows, "total": total}, "application/json"
-                )
-            if route == "custom-auth":
-                raw = json.loads(_read(environ) or b"{}")
-                parameters = {str(k): str(v) for k, v in dict(raw.get("parameters") or {}).items()}
-                with state.lock:
-                    state.custom_auth[str(raw["pool_id"])] = (str(raw["answer"]), parameters)
-                return _json(start_response, 200, {}, "application/json")
-            if route == "custom-auth-triggers":
-                raw = json.loads(_read(environ) or b"{}")
-                with state.lock:
-                    if raw.get("url"):
-                        state.custom_triggers[str(raw["pool_id"])] = str(raw["url"])
-                    else:
-                        state.custom_triggers.pop(str(raw["pool_id"]), None)
-                return _json(start_response, 200, {}, "application/json")
-            if route == "user-mfa":
-                raw = json.loads(_read(environ) or b"{}")
-                _, pool = state.pool(raw.get("pool_id"))
-                user = pool_user(pool, str(raw.get("username", "")))
-                if user is None:
-                    return _json(
-                        start_response, 404, {"message": "no such user"}, "application/json"
-                    )
-                if "totp" in raw:
-                    user.software_token_mfa_enabled = bool(raw["totp"])
-                    user.token_verified = bool(raw["totp"])
-                    with state.lock:  # on without an association: a secret of its own
-                        if raw["totp"]:
-                            state.totp.assign(user)
-                        else:
-                            state.totp.forget(user)
-                if "sms" in raw:
-                    user.sms_mfa_enabled = bool(raw["sms"])
-                if "preferred" in raw:
-                    user.preferred_mfa_setting = str(raw["preferred"] or "")
-                if "status" in raw:
-                    user.status = str(raw["status"])
-                return _json(start_response, 200, {}, "application/json")
-            if route == "totp-secret":
-                _, pool = state.pool(query.get("pool_id"))
-                user = pool_user(pool, query.get("username", ""))
-                if user is None:
-                    return _json(
-                        start_response, 404, {"message": "no such user"}, "application/json"
-                    )
-                with state.lock:
-                    held = {
-                        "secret": state.totp.confirmed(user),
-                        "pending": state.totp.pending(user),
-                    }
-                return _json(start_response, 200, held, "application/json")
-            if route in ("hold", "release"):
-                raw = json.loads(_read(environ) or b"{}")
-                operation = str(raw["operation"])
-                with state.lock:
-                    if route == "hold":
-                        state.holds[operation] = threading.Event()
-                    else:
-                        gate = state.holds.pop(operation, None)
-                        if gate is not None:
-                            gate.set()
-                return _json(start_response, 200, {}, "application/json")
-            if route == "internal-errors":
-                with state.lock:
-                    errors = list(state.internal_errors)
-                return _json(start_response, 200, {"errors": errors}, "application/json")
-            if route == "clock":
-                raw = json.loads(_read(environ) or b"{}")
-                with state.lock:
-                    state.clock_offset += float(raw.get("advance", 0))
-                    offset = state.clock_offset
-                return _json(start_response, 200, {"offset": offset}, "application/json")
-        except (ValueError, TypeError, AttributeError, KeyError, Fault):
-            return _json(start_response, 400, {"message": "bad request"}, "application/json")
-        return _json(start_response, 404, {"message": "no such test API"}, "application/json")
-
-    def _refresh_status(self, token: str) -> str:
-        """``active``, ``rotated``, ``revoked``, ``expired`` or ``unknown``."""
-        for backend in self.state.backends():
-            for pool in list(backend.user_pools.values()):
-                if token in pool.refresh_tokens:
-                    if pool.refresh_tokens[token] is None:
-                        return "revoked"
-                    with self.state.lock:
-                        info = self.state.refresh.get(token)
-                    if info is not None and info.rotated_at is not None:
-                        return "rotated"
-                    if info is not None and self.state.now() >= info.expires_at:
-                        return "expired"
-                    return "active"
-        return "unknown"
+        method = str(environ.get("REQUEST_METHOD", "GET"))
+        ctype = str(environ.get("CONTENT_TYPE") or "")
+        raw = _read(environ) if method == "POST" else b""
+        status, body = self.test_api.serve(route, method, query, ctype, raw)
+        return _json(start_response, status, body, "application/json")
 
 
 def _unsupported(operation: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
@@ -321,6 +201,13 @@ def _unsupported(operation: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
         raise unsupported(operation)
 
     return refuse
+
+
+def _hostname(host: str) -> str:
+    """The name in a Host header, without its port (``[::1]:80`` -> ``[::1]``)."""
+    if host.startswith("["):
+        return host.partition("]")[0] + "]"
+    return host.rpartition(":")[0] if host.count(":") == 1 else host
 
 
 def _read(environ: dict[str, Any]) -> bytes:
@@ -350,7 +237,14 @@ def _json(
     headers: dict[str, str] | None = None,
 ) -> list[bytes]:
     payload = json.dumps(body, default=_json_default).encode()
-    reason = {200: "OK", 400: "Bad Request", 404: "Not Found"}.get(status, "")
+    reason = {
+        200: "OK",
+        400: "Bad Request",
+        403: "Forbidden",
+        404: "Not Found",
+        405: "Method Not Allowed",
+        415: "Unsupported Media Type",
+    }.get(status, "")
     head = [
         ("Content-Type", content_type),
         ("Content-Length", str(len(payload))),

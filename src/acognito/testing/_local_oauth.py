@@ -22,13 +22,14 @@ from collections import Counter, deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qsl, unquote_plus, urlencode
+from urllib.parse import parse_qsl, unquote_plus, urlencode, urlsplit
 
 from joserfc import jwt
 from moto.cognitoidp.models import CognitoIdpUserPool, CognitoIdpUserPoolClient
 
 from ._local_mfa import MfaOps
 from ._local_state import Fault, LocalState, pool_user, same
+from ._local_testapi import BOOL, NUM, STR, Route, takes
 
 __all__ = ["OAUTH_PATHS", "OAuthDomain"]
 
@@ -58,6 +59,28 @@ class _Code:
     username: str
     nonce: str | None
     expires_at: float
+
+
+#: Request headers a browser may send to ``/oauth2/token`` (beyond the CORS-safelisted).
+_CORS_HEADERS = frozenset({"authorization", "content-type", "x-requested-with"})
+
+
+def _origin(url: str) -> str:
+    """The origin of ``url`` (scheme://host[:port], default ports left out), or ""."""
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        return ""
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return ""
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    default = {"http": 80, "https": 443}[parts.scheme]
+    return f"{parts.scheme}://{host}" + (f":{port}" if port not in (None, default) else "")
+
+
+def _cors_headers(origin: str) -> list[tuple[str, str]]:
+    return [("Access-Control-Allow-Origin", origin), ("Vary", "Origin")]
 
 
 def _s256(verifier: str) -> str:
@@ -136,16 +159,83 @@ class OAuthDomain:
             ("POST", "/oauth2/userInfo"): self._user_info,
             ("GET", "/logout"): self._logout,
         }
+        origin = str(environ.get("HTTP_ORIGIN") or "")
+        if method == "OPTIONS" and path == "/oauth2/token":
+            return self._preflight(origin, environ)
         handler = routes.get((method, path))
         if handler is None:
             return _text(405, "Method Not Allowed")
         try:
             with self.state.lock:
-                return handler(environ, body)
+                answer = handler(environ, body)
         except OAuthProblem as problem:
-            return _json(
+            answer = _json(
                 problem.status, {"error": problem.error, "error_description": problem.description}
             )
+        if origin and path == "/oauth2/token":
+            # A browser app (Swagger UI, a SPA) exchanges its code here: it may read the
+            # answer when it runs on the origin of one of the client's callback URLs.
+            with self.state.lock:
+                allowed = self._callback_origins(self._named_client(environ, body))
+            if _origin(origin) in allowed:
+                status, headers, payload = answer
+                answer = status, [*headers, *_cors_headers(origin)], payload
+        return answer
+
+    def _preflight(self, origin: str, environ: dict[str, Any]) -> Answer:
+        """CORS preflight of ``/oauth2/token``: granted to the origins of registered
+        callback URLs (the request names no client yet: any client's)."""
+        asked = str(environ.get("HTTP_ACCESS_CONTROL_REQUEST_METHOD") or "")
+        wanted = [
+            h.strip().lower()
+            for h in str(environ.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS") or "").split(",")
+            if h.strip()
+        ]
+        with self.state.lock:
+            allowed = self._callback_origins(None)
+        if (
+            not origin
+            or _origin(origin) not in allowed
+            or asked != "POST"
+            or not set(wanted) <= _CORS_HEADERS
+        ):
+            return 403, [("Vary", "Origin")], b""
+        headers = [
+            *_cors_headers(origin),
+            ("Access-Control-Allow-Methods", "POST"),
+            ("Access-Control-Allow-Headers", ", ".join(sorted(_CORS_HEADERS))),
+            ("Access-Control-Max-Age", "600"),
+        ]
+        return 204, headers, b""
+
+    def _named_client(self, environ: dict[str, Any], body: bytes) -> str:
+        """The client id a token request names (HTTP Basic or the form), unchecked."""
+        scheme, _, value = str(environ.get("HTTP_AUTHORIZATION") or "").partition(" ")
+        if scheme.lower() == "basic":
+            try:
+                raw = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+            except (ValueError, UnicodeError):
+                return ""
+            return unquote_plus(raw.partition(":")[0])
+        pairs = parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)
+        return next((v for k, v in pairs if k == "client_id"), "")
+
+    def _callback_origins(self, client_id: str | None) -> set[str]:
+        """Origins of the callback URLs of ``client_id`` (None: of every client)."""
+        if client_id is not None:
+            try:
+                _, _, client = self.state.client(client_id)
+            except Fault:
+                return set()
+            clients = [client]
+        else:
+            clients = [
+                c
+                for backend in self.state.backends()
+                for pool in list(backend.user_pools.values())
+                for c in list(pool.clients.values())
+            ]
+        return {_origin(url) for c in clients for url in self._config(c, "CallbackURLs")} - {""}
 
     # ------------------------------------------------------------ helpers
 
@@ -428,41 +518,77 @@ class OAuthDomain:
 
     # ------------------------------------------------------------ test API
 
-    def test_api(self, route: str, raw: dict[str, Any]) -> dict[str, Any]:
-        """``/_acognito/oauth/<route>``: stats, fail, delay, approve, client, reset."""
+    def routes(self) -> dict[str, Route]:
+        """Its test API routes, ``/_acognito/oauth/<route>``."""
+        text, opt_text = takes(STR, required=True), takes(STR, nullable=True)
+        number = takes(NUM, required=True)
+        return {
+            "stats": Route("GET", self._stats),
+            "fail": Route(
+                "POST",
+                self._fail,
+                {
+                    "path": text,
+                    "status": number,
+                    "error": opt_text,
+                    "times": takes(NUM),
+                },
+            ),
+            "delay": Route("POST", self._delay, {"path": text, "seconds": number}),
+            "approve": Route(
+                "POST",
+                self._approve,
+                {"client_id": text, "username": opt_text, "interactive": takes(BOOL)},
+            ),
+            "client": Route(
+                "POST",
+                self._set_client,
+                {"client_id": text, "secret": opt_text, "new_client_id": opt_text},
+            ),
+            "reset": Route("POST", self._reset_route),
+        }
+
+    def _stats(self, q: dict[str, Any]) -> dict[str, Any]:
         with self.state.lock:
-            if route == "stats":
-                return {"counts": dict(self.counts), "last_authorize": dict(self.last_authorize)}
-            if route == "fail":
-                queue = self.failures.setdefault(str(raw["path"]), deque())
-                error = raw.get("error")
-                for _ in range(int(raw.get("times", 1))):
-                    queue.append((int(raw["status"]), None if error is None else str(error)))
-                return {}
-            if route == "delay":
-                self.delays[str(raw["path"])] = float(raw["seconds"])
-                return {}
-            if route == "approve":
-                client_id, username = str(raw["client_id"]), raw.get("username")
-                if raw.get("interactive"):
-                    self.approvals.pop(client_id, None)
-                else:
-                    self.approvals[client_id] = None if username is None else str(username)
-                return {}
-            if route == "client":  # Cognito picks ids and secrets; odd ones test encoders
-                _, pool, client = self.state.client(raw["client_id"])
-                if raw.get("secret") is not None:
-                    client.secret = str(raw["secret"])
-                new_id = raw.get("new_client_id")
-                if new_id is not None:
-                    del pool.clients[client.id]
-                    client.id = str(new_id)
-                    pool.clients[client.id] = client
-                return {}
-            if route == "reset":
-                self.reset()
-                return {}
-        raise KeyError(route)
+            return {"counts": dict(self.counts), "last_authorize": dict(self.last_authorize)}
+
+    def _fail(self, b: dict[str, Any]) -> dict[str, Any]:
+        error = b.get("error")
+        with self.state.lock:
+            queue = self.failures.setdefault(b["path"], deque())
+            for _ in range(int(b.get("times", 1))):
+                queue.append((int(b["status"]), error))
+        return {}
+
+    def _delay(self, b: dict[str, Any]) -> dict[str, Any]:
+        with self.state.lock:
+            self.delays[b["path"]] = float(b["seconds"])
+        return {}
+
+    def _approve(self, b: dict[str, Any]) -> dict[str, Any]:
+        with self.state.lock:
+            if b.get("interactive"):
+                self.approvals.pop(b["client_id"], None)
+            else:
+                self.approvals[b["client_id"]] = b.get("username")
+        return {}
+
+    def _set_client(self, b: dict[str, Any]) -> dict[str, Any]:
+        """Cognito picks ids and secrets; odd ones test how clients encode them."""
+        with self.state.lock:
+            _, pool, client = self.state.client(b["client_id"])
+            if b.get("secret") is not None:
+                client.secret = b["secret"]
+            new_id = b.get("new_client_id")
+            if new_id is not None:
+                del pool.clients[client.id]
+                client.id = new_id
+                pool.clients[client.id] = client
+        return {}
+
+    def _reset_route(self, b: dict[str, Any]) -> dict[str, Any]:
+        self.reset()
+        return {}
 
 
 _PAGE = """<!doctype html>
@@ -489,6 +615,13 @@ def _login_page(query: dict[str, str], error: str | None) -> Answer:
 def answer_wsgi(answer: Answer, start_response: Callable[..., Any]) -> Iterable[bytes]:
     """Send an :data:`Answer` through WSGI's ``start_response``."""
     status, headers, payload = answer
-    reason = {200: "OK", 302: "Found", 400: "Bad Request", 401: "Unauthorized"}.get(status, "")
+    reason = {
+        200: "OK",
+        204: "No Content",
+        302: "Found",
+        400: "Bad Request",
+        401: "Unauthorized",
+        403: "Forbidden",
+    }.get(status, "")
     start_response(f"{status} {reason}", [*headers, ("Content-Length", str(len(payload)))])
     return [payload]

@@ -13,6 +13,7 @@ import base64
 import calendar
 import hashlib
 import hmac
+import ipaddress
 import re
 import secrets
 import threading
@@ -71,6 +72,20 @@ def required(params: Mapping[str, Any], name: str) -> Any:
     if value is None or value == "":
         raise invalid_parameter(f"Missing required parameter {name}")
     return value
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` (a name or an address, IPv6 with or without brackets) is this
+    machine's loopback: ``localhost`` (and ``*.localhost``), 127.0.0.0/8 or ``::1``."""
+    name = host.strip().rstrip(".").lower()
+    if name.startswith("[") and name.endswith("]"):
+        name = name[1:-1]
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
 
 
 def secret_hash(secret: str, username: str, client_id: str) -> str:

@@ -43,7 +43,12 @@ __all__ = ["CachingDispatcher", "KeepAliveMotoHandler", "main"]
 IDLE_TIMEOUT = 75.0
 
 #: Response headers that describe one connection, not the response: the handler sets them.
-_HOP_BY_HOP = frozenset({"connection", "keep-alive", "transfer-encoding", "content-length"})
+#: ``Server`` and ``Date`` too: ``send_response`` writes its own, and moto adds a second
+#: ``server`` (two of them fail strict parsers, such as aiohttp's under ``python -X dev``);
+#: moto's stray ``status`` header is no header of HTTP.
+_HOP_BY_HOP = frozenset(
+    {"connection", "keep-alive", "transfer-encoding", "content-length", "server", "date", "status"}
+)
 
 
 class CachingDispatcher(DomainDispatcherApplication):

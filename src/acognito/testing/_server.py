@@ -22,16 +22,12 @@ from typing import Any
 
 from acognito.errors import ConfigurationError
 
-from ._test_api import Inbox, TestApi
+from ._test_api import Inbox, LocalCognitoError, TestApi
 
 __all__ = ["LocalCognito", "LocalCognitoError", "Trigger"]
 
 #: An auth challenge trigger: Cognito's Lambda event in, the event's ``response`` out.
 Trigger = Callable[[dict[str, Any]], dict[str, Any]]
-
-
-class LocalCognitoError(ConfigurationError):
-    """The local Cognito emulator could not be started or reached."""
 
 
 def _free_port() -> int:
@@ -304,7 +300,12 @@ class LocalCognito:
 
     def reset(self) -> None:
         """Forget every pool, user and client (``POST /moto-api/reset``)."""
-        req = urllib.request.Request(f"{self.endpoint_url}/moto-api/reset", method="POST")  # noqa: S310
+        req = urllib.request.Request(  # noqa: S310 - our endpoint
+            f"{self.endpoint_url}/moto-api/reset",
+            method="POST",
+            data=b"{}",
+            headers={"Content-Type": "application/json"},
+        )
         with urllib.request.urlopen(req, timeout=10):  # noqa: S310 - loopback
             pass
 

@@ -14,7 +14,18 @@ import urllib.request
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["DeviceRecord", "Inbox", "RequestRecord", "SentCode", "TestApi"]
+from acognito.errors import ConfigurationError
+
+__all__ = ["DeviceRecord", "Inbox", "LocalCognitoError", "RequestRecord", "SentCode", "TestApi"]
+
+
+class LocalCognitoError(ConfigurationError):
+    """The local Cognito could not be started or reached, or refused a test API call
+    (``status`` is then its HTTP status, and the message names what it refused)."""
+
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 @dataclass(frozen=True)
@@ -52,14 +63,34 @@ class TestApi:
     def call(
         self, route: str, body: dict[str, Any] | None = None, query: dict[str, str] | None = None
     ) -> Any:
-        """GET (or POST ``body`` to) ``/_acognito/<route>?query``; the decoded JSON answer."""
+        """GET (or POST ``body`` to) ``/_acognito/<route>?query``; the decoded JSON answer.
+
+        A refusal (an unknown route or key, a bad value) raises :class:`LocalCognitoError`
+        with the server's message."""
         url = f"{self.endpoint_url}/_acognito/{route}"
         if query:
             url += "?" + urllib.parse.urlencode(query)
-        data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(url, data=data, method="GET" if data is None else "POST")  # noqa: S310
-        with urllib.request.urlopen(request, timeout=10) as resp:  # noqa: S310 - loopback
-            return json.loads(resp.read())
+        if body is None:
+            request = urllib.request.Request(url, method="GET")  # noqa: S310 - our endpoint
+        else:
+            request = urllib.request.Request(  # noqa: S310 - our endpoint
+                url,
+                data=json.dumps(body).encode(),
+                method="POST",
+                headers={"Content-Type": "application/json"},
+            )
+        try:
+            with urllib.request.urlopen(request, timeout=10) as resp:  # noqa: S310 - loopback
+                return json.loads(resp.read())
+        except urllib.error.HTTPError as exc:
+            with exc:
+                try:
+                    message = str(json.loads(exc.read()).get("message"))
+                except (ValueError, AttributeError):
+                    message = f"HTTP {exc.code}"
+            raise LocalCognitoError(
+                f"the local Cognito's test API refused {route}: {message}", status=exc.code
+            ) from None
 
     def devices(self, pool_id: str, username: str | None = None) -> list[DeviceRecord]:
         """The devices the server knows in ``pool_id`` (of ``username``, pool user name)."""
@@ -129,9 +160,8 @@ class TestApi:
         when there is no such user or the user has no such secret."""
         try:
             found = self.call("totp-secret", query={"pool_id": pool_id, "username": username})
-        except urllib.error.HTTPError as exc:
-            exc.close()
-            if exc.code == 404:
+        except LocalCognitoError as exc:
+            if exc.status == 404:
                 raise LookupError(f"no user {username!r} in {pool_id}") from None
             raise
         secret = found["pending" if pending else "secret"]
