@@ -14,7 +14,6 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import anyio
@@ -27,6 +26,7 @@ from acognito.errors import (
     JwkError,
     JwkInvalidKtyError,
     JwksFetchError,
+    JwksFetchPenaltyError,
     JwksNotAvailableError,
     JwksPenaltyBoxError,
     JwtInvalidIssuerError,
@@ -36,110 +36,14 @@ from acognito.errors import (
 from acognito.jwks import Jwk, JwksCache, b64url_decode, check_jwks_uri, parse_jwks, safe_kid
 from acognito.testing import TokenIssuer
 from acognito.verify import CognitoVerifier
+from jwks_server import JwksTestServer
 
 pytestmark = pytest.mark.anyio
 
 CID = "client-1"
 
 
-# --------------------------------------------------------------------------- test server
-
-
-class _Handler(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:
-        owner: JwksTestServer = self.server.owner  # type: ignore[attr-defined]
-        with owner.lock:
-            owner.requests += 1
-            owner.paths.append(self.path)
-            delay = owner.delays.pop(0) if owner.delays else owner.delay
-            status = owner.status
-            body = owner.body if owner.body is not None else json.dumps(owner.jwks).encode()
-            send_length = owner.send_length
-            declared = owner.declared_length
-            body_delay = owner.body_delay
-            location = owner.location
-        owner.request_seen.set()
-        if delay:
-            owner.stopping.wait(delay)
-        try:
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            if location is not None:
-                self.send_header("Location", location)
-            if declared is not None:
-                self.send_header("Content-Length", str(declared))
-            elif send_length:
-                self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            if body_delay:
-                self.wfile.write(body[:10])
-                self.wfile.flush()
-                owner.stopping.wait(body_delay)
-            self.wfile.write(body)
-        except OSError:  # the client went away (a cancelled or timed-out fetch)
-            pass
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        pass
-
-
-class JwksTestServer:
-    """A loopback JWKS test server: serves a JWKS over real HTTP, counts requests.
-
-    ``rotate()`` swaps the document; ``status``, ``body`` (raw bytes), ``delay`` /
-    ``delays`` (per request, consumed in order, before the headers), ``body_delay``
-    (after them), ``send_length`` and ``declared_length`` make it fail, stall, stream
-    without a Content-Length or lie about it; ``location`` sends a Location header
-    (with ``status`` 3xx: a redirect).
-    """
-
-    def __init__(self, jwks: dict[str, Any]) -> None:
-        self.jwks = jwks
-        self.requests = 0
-        self.paths: list[str] = []
-        self.status = 200
-        self.body: bytes | None = None
-        self.delay = 0.0
-        self.delays: list[float] = []
-        self.send_length = True
-        self.declared_length: int | None = None
-        self.body_delay = 0.0
-        self.location: str | None = None
-        self.lock = threading.Lock()
-        self.stopping = threading.Event()
-        self.request_seen = threading.Event()
-        self._httpd = _Server(("127.0.0.1", 0), _Handler)
-        self._httpd.owner = self  # type: ignore[attr-defined]
-        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,), daemon=True)
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self._httpd.server_address[1]}"
-
-    @property
-    def url(self) -> str:
-        return f"{self.base_url}/us-east-1_TestPool1/.well-known/jwks.json"
-
-    def rotate(self, jwks: dict[str, Any]) -> None:
-        with self.lock:
-            self.jwks = jwks
-
-    def start(self) -> JwksTestServer:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.stopping.set()
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        self._thread.join(5)
+# --------------------------------------------------------------------------- helpers
 
 
 class FakeClock:
@@ -699,7 +603,11 @@ async def test_failed_refetch_puts_the_uri_in_the_penalty_box(
             raised.append(type(info.value))
         assert server.requests == 2  # the first forged kid refetched; the rest were refused
         assert raised[0] is JwksFetchError
-        assert set(raised[1:]) == {JwksPenaltyBoxError}
+        # Blocked after a failed fetch: a penalty-box error that is also a fetch error
+        # (an outage: the web integrations answer 503, not 401).
+        assert set(raised[1:]) == {JwksFetchPenaltyError}
+        assert issubclass(JwksFetchPenaltyError, JwksPenaltyBoxError)
+        assert issubclass(JwksFetchPenaltyError, JwksFetchError)
         # Known kids keep verifying from the cache meanwhile.
         assert (await verifier.verify(issuer.access_token(client_id=CID)))["client_id"] == CID
         assert server.requests == 2
@@ -876,7 +784,7 @@ def test_bad_cache_options_are_configuration_errors(options: dict[str, Any]) -> 
         JwksCache(**options)
 
 
-# --------------------------------------------------------------------------- joserfc validation
+# --------------------------------------------------------------------------- JWK validation
 
 
 def test_private_key_members_refuse_the_document(issuer: TokenIssuer) -> None:
@@ -908,7 +816,9 @@ def test_private_key_members_refuse_the_document(issuer: TokenIssuer) -> None:
         {"e": "AQ"},  # an even exponent: not an RSA public key
     ],
 )
-def test_joserfc_rejects_keys_it_cannot_import(issuer: TokenIssuer, change: dict[str, Any]) -> None:
+def test_malformed_members_make_the_key_unusable(
+    issuer: TokenIssuer, change: dict[str, Any]
+) -> None:
     keys = parse_jwks({"keys": [{**issuer.jwk(), **change}]})
     jwk = keys[issuer.kid]
     assert type(jwk.problem) is JwkError
@@ -945,14 +855,143 @@ def test_deeply_nested_documents_are_fetch_errors(issuer: TokenIssuer) -> None:
         JwksCache().add("https://example.com/jwks.json", {"keys": [{**issuer.jwk(), "ext": deep}]})
 
 
-def test_joserfc_is_imported_only_when_a_jwks_is_parsed(issuer: TokenIssuer) -> None:
+def test_parsing_and_verifying_never_import_a_jose_library(issuer: TokenIssuer) -> None:
+    """A JWKS loads with acognito's own checks: no joserfc import (~40 ms) on a cold start."""
+    token = issuer.access_token(client_id=CID)
     script = (
         "import sys, json\n"
         "from acognito.verify import CognitoVerifier\n"
         "from acognito.jwks import JwksCache, parse_jwks\n"
         "JwksCache()\n"
-        "assert not [m for m in sys.modules if m.startswith('joserfc')], 'imported early'\n"
-        f"parse_jwks(json.loads({json.dumps(json.dumps(issuer.jwks()))}))\n"
-        "assert 'joserfc.jwk' in sys.modules\n"
+        f"keys = parse_jwks(json.loads({json.dumps(json.dumps(issuer.jwks()))}))\n"
+        f"v = CognitoVerifier({issuer.user_pool_id!r}, client_id={CID!r}, token_use='access',\n"
+        f"    jwks=json.loads({json.dumps(json.dumps(issuer.jwks()))}))\n"
+        f"assert v.verify_sync({token!r})['client_id'] == {CID!r}\n"
+        "assert not [m for m in sys.modules if m.startswith('joserfc')], 'joserfc imported'\n"
     )
     subprocess.run([sys.executable, "-c", script], check=True, timeout=60)
+
+
+# --------------------------------------------------------------------------- blocking fetch
+
+
+def test_verify_sync_fetches_with_a_blocking_request_outside_an_event_loop(
+    server: JwksTestServer, issuer: TokenIssuer
+) -> None:
+    """Flask, Django, a Lambda: no event loop, no async code, one fetch per JWKS."""
+    cache = JwksCache()
+    verifier = make_verifier(issuer, cache, server.url)
+    for i in range(5):
+        claims = verifier.verify_sync(issuer.access_token(client_id=CID, username=f"u{i}"))
+        assert claims["client_id"] == CID
+    assert server.requests == 1
+    assert cache.kids(server.url) == [issuer.kid]
+
+
+def test_concurrent_threads_share_one_blocking_fetch(
+    server: JwksTestServer, issuer: TokenIssuer
+) -> None:
+    server.delay = 0.3  # every thread arrives while the first fetch is on the wire
+    verifier = make_verifier(issuer, JwksCache(), server.url)
+    tokens = [issuer.access_token(client_id=CID, username=f"t{i}") for i in range(8)]
+    results: list[object] = []
+
+    def work(token: str) -> None:
+        try:
+            results.append(verifier.verify_sync(token)["client_id"])
+        except Exception as exc:  # pragma: no cover - shown by the assert below
+            results.append(exc)
+
+    threads = [threading.Thread(target=work, args=(t,)) for t in tokens]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert results == [CID] * 8
+    assert server.requests == 1
+
+
+def test_blocking_fetch_picks_up_a_rotated_key_and_shares_the_penalty_box(
+    server: JwksTestServer, issuer: TokenIssuer
+) -> None:
+    clock = FakeClock()
+    cache = JwksCache(clock=clock, penalty_seconds=10)
+    verifier = make_verifier(issuer, cache, server.url)
+    cache.hydrate_sync(server.url)
+    assert server.requests == 1
+    rotated = TokenIssuer(issuer.user_pool_id)
+    server.rotate({"keys": [*issuer.jwks()["keys"], rotated.jwk()]})
+    assert verifier.verify_sync(rotated.access_token(client_id=CID))["client_id"] == CID
+    assert server.requests == 2  # one refetch for the new kid
+    stranger = TokenIssuer(issuer.user_pool_id)
+    with pytest.raises(KidNotFoundInJwksError):
+        verifier.verify_sync(stranger.access_token(client_id=CID))
+    assert server.requests == 3
+    with pytest.raises(JwksPenaltyBoxError):
+        verifier.verify_sync(stranger.access_token(client_id=CID))
+    assert server.requests == 3  # the penalty box held
+    # The async path sees the same penalty box.
+    with pytest.raises(JwksPenaltyBoxError):
+        anyio.run(verifier.verify, stranger.access_token(client_id=CID))
+    assert server.requests == 3
+
+
+def test_a_blocking_fetch_outage_is_a_fetch_error_then_a_fetch_penalty(
+    server: JwksTestServer, issuer: TokenIssuer
+) -> None:
+    cache = JwksCache(penalty_seconds=10)
+    verifier = make_verifier(issuer, cache, server.url)
+    verifier.hydrate_sync()
+    server.status = 503
+    with pytest.raises(JwksFetchError) as first:
+        verifier.verify_sync(TokenIssuer(issuer.user_pool_id).access_token(client_id=CID))
+    assert "HTTP 503" in str(first.value)
+    with pytest.raises(JwksFetchPenaltyError):
+        verifier.verify_sync(TokenIssuer(issuer.user_pool_id).access_token(client_id=CID))
+    assert server.requests == 2
+    # Known keys keep verifying meanwhile.
+    assert verifier.verify_sync(issuer.access_token(client_id=CID))["client_id"] == CID
+    cold = make_verifier(issuer, JwksCache(), server.url)
+    with pytest.raises(JwksFetchError):
+        cold.verify_sync(issuer.access_token(client_id=CID))
+
+
+def test_blocking_fetch_refuses_redirects_and_huge_bodies(
+    server: JwksTestServer, issuer: TokenIssuer
+) -> None:
+    server.status, server.location = 302, "http://127.0.0.1:1/elsewhere"
+    with pytest.raises(JwksFetchError, match="redirect"):
+        JwksCache().hydrate_sync(server.url)
+    server.status, server.location = 200, None
+    server.body = b"{" + b" " * 5000 + b"}"
+    with pytest.raises(JwksFetchError, match="larger than"):
+        JwksCache(max_bytes=1000).hydrate_sync(server.url)
+    server.send_length = False
+    with pytest.raises(JwksFetchError, match="larger than"):
+        JwksCache(max_bytes=1000).hydrate_sync(server.url)
+
+
+def test_blocking_fetch_times_out(server: JwksTestServer, issuer: TokenIssuer) -> None:
+    server.delay = 3
+    with pytest.raises(JwksFetchError, match="timed out"):
+        JwksCache(timeout=0.5).hydrate_sync(server.url)
+
+
+def test_a_closed_cache_does_not_fetch_from_blocking_code(
+    server: JwksTestServer, issuer: TokenIssuer
+) -> None:
+    cache = JwksCache()
+    cache.close()
+    with pytest.raises(JwksFetchError, match="closed"):
+        make_verifier(issuer, cache, server.url).verify_sync(issuer.access_token(client_id=CID))
+    assert server.requests == 0
+
+
+def test_a_caller_s_blocking_client_is_used(server: JwksTestServer, issuer: TokenIssuer) -> None:
+    seen: list[str] = []
+    with httpx.Client(event_hooks={"request": [lambda r: seen.append(str(r.url))]}) as client:
+        verifier = make_verifier(issuer, JwksCache(sync_client=client), server.url)
+        assert verifier.verify_sync(issuer.access_token(client_id=CID))["client_id"] == CID
+    assert seen == [server.url]
+    with pytest.raises(ConfigurationError):
+        JwksCache(sync_client=object())  # type: ignore[arg-type]

@@ -117,6 +117,9 @@ __all__ = [  # noqa: RUF022 - grouped by family, not sorted
     "JwksFetchError",
     "JwksNotAvailableError",
     "JwksPenaltyBoxError",
+    "JwksFetchPenaltyError",
+    "AlbJwtInvalidSignerError",
+    "OidcDiscoveryError",
     # OAuth2 domain
     "OAuthError",
     "InvalidRequestOAuthError",
@@ -828,6 +831,20 @@ class JwksNotAvailableError(TokenVerificationError):
 
 class JwksPenaltyBoxError(KidNotFoundInJwksError):
     """The kid was unknown after a refetch; the JWKS URI is blocked for a short while."""
+
+
+class JwksFetchPenaltyError(JwksPenaltyBoxError, JwksFetchError):
+    """The kid is not cached and fetching the JWKS failed moments ago: the URI is blocked
+    for a short while. Both a penalty-box error and a fetch error (an outage, not a bad
+    token)."""
+
+
+class AlbJwtInvalidSignerError(JwtInvalidClaimError):
+    """The ALB token's ``signer`` (in its header) is not an accepted load balancer ARN."""
+
+
+class OidcDiscoveryError(JwksFetchError):
+    """The issuer's OpenID Connect discovery document could not be fetched or is invalid."""
 
 
 # --------------------------------------------------------------------------- OAuth2

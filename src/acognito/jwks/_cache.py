@@ -7,9 +7,12 @@ See :mod:`acognito.jwks` for the behaviour; this module holds the fetching side
 from __future__ import annotations
 
 import contextlib
+import functools
 import ipaddress
 import math
 import os
+import ssl
+import threading
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -18,13 +21,14 @@ from urllib.parse import urlsplit
 import httpx
 from anyio import fail_after
 
-from .._flight import SingleFlight
+from .._flight import SingleFlight, ThreadSingleFlight
 from .._lazy import Lazy, in_thread
 from .._lifecycle import AsyncClosing
 from .._threads import run_cpu
 from ..errors import (
     ConfigurationError,
     JwksFetchError,
+    JwksFetchPenaltyError,
     JwksNotAvailableError,
     JwksPenaltyBoxError,
     KidNotFoundInJwksError,
@@ -34,8 +38,6 @@ from ._keys import (
     Jwk,
     _decode_body,
     _decode_env,
-    _joserfc_ready,
-    _load_joserfc,
     parse_jwks,
     safe_kid,
 )
@@ -105,14 +107,35 @@ def _seconds(value: object, name: str, *, positive: bool) -> float:
     return seconds
 
 
+def _in_event_loop() -> bool:
+    """Whether this thread runs an event loop (asyncio or trio) right now."""
+    import sniffio
+
+    try:
+        sniffio.current_async_library()
+    except sniffio.AsyncLibraryNotFoundError:
+        return False
+    return True
+
+
+@functools.cache
+def _ssl_context() -> ssl.SSLContext:
+    """The TLS context of blocking fetches: built once per process (~100 ms), shared by
+    the short-lived clients each fetch makes (safe across threads and fork())."""
+    return httpx.create_ssl_context()
+
+
 class JwksCache(AsyncClosing):
     """JWKS documents by URI: fetched on demand, one request at a time per URI.
 
     Share one instance between the verifiers of an application (id and access token
     verifiers, several pools): each URI is then fetched once. Works under asyncio and
-    trio. Close it with :meth:`aclose` or use ``async with``; an httpx client passed
-    as ``client`` is used as is and left open (redirects are never followed, whatever
-    the client's setting).
+    trio, and from blocking code: :meth:`get_key_blocking` (what ``verify_sync`` uses)
+    fetches with a blocking ``httpx.Client`` in threads that run no event loop (Flask,
+    Django, a Lambda handler), into the same cache and under the same penalty box.
+    Close it with :meth:`aclose` (or :meth:`close`) or use ``async with``; an httpx
+    client passed as ``client`` (async) or ``sync_client`` (blocking) is used as is and
+    left open (redirects are never followed, whatever the client's setting).
 
     ``timeout`` bounds a whole download (seconds) and ``connect_timeout`` the connect,
     ``penalty_seconds`` is how long a URI stays blocked after a refetch did not find a
@@ -125,6 +148,7 @@ class JwksCache(AsyncClosing):
         self,
         *,
         client: httpx.AsyncClient | None = None,
+        sync_client: httpx.Client | None = None,
         timeout: float = 5.0,
         connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
         penalty_seconds: float = 10.0,
@@ -135,6 +159,8 @@ class JwksCache(AsyncClosing):
     ) -> None:
         if client is not None and not isinstance(client, httpx.AsyncClient):
             raise ConfigurationError("client must be an httpx.AsyncClient")
+        if sync_client is not None and not isinstance(sync_client, httpx.Client):
+            raise ConfigurationError("sync_client must be an httpx.Client")
         if isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes < 1:
             raise ConfigurationError("max_bytes must be a positive int")
         self.timeout = _seconds(timeout, "timeout", positive=True)
@@ -148,6 +174,7 @@ class JwksCache(AsyncClosing):
         self._clock = clock
         # A caller's client is used as is; our own is built once, off the loop.
         self._shared_client = client
+        self._sync_client = sync_client
         self._own_client: Lazy[httpx.AsyncClient] | None = (
             None
             if client is not None
@@ -159,8 +186,11 @@ class JwksCache(AsyncClosing):
         )
         self._sets: dict[str, dict[str, Jwk]] = {}
         self._static: set[str] = set()
-        self._penalty: dict[str, float] = {}
+        # penalty key -> (blocked until, whether a failed fetch put it there)
+        self._penalty: dict[str, tuple[float, bool]] = {}
         self._flights: dict[str, SingleFlight[dict[str, Jwk]]] = {}
+        self._thread_flights: dict[str, ThreadSingleFlight[dict[str, Jwk]]] = {}
+        self._thread_flights_lock = threading.Lock()
         self._env_cache: tuple[str, dict[str, Jwk]] | None = None
         self._closed = False
 
@@ -171,6 +201,14 @@ class JwksCache(AsyncClosing):
         self._closed = True
         if self._own_client is not None:
             await self._own_client.aclose()
+
+    def close(self) -> None:
+        """Stop fetching, from blocking code; cached keys stay usable.
+
+        Blocking fetches hold no client between fetches, so there is nothing else to
+        release; an async client this cache made is released by :meth:`aclose`.
+        """
+        self._closed = True
 
     @property
     def closed(self) -> bool:
@@ -196,6 +234,13 @@ class JwksCache(AsyncClosing):
             if uri in self._static:
                 continue
             await self._fetch(uri)
+
+    def hydrate_sync(self, *uris: str) -> None:
+        """:meth:`hydrate` from blocking code (a WSGI app's start, a Lambda's init)."""
+        for uri in uris:
+            if uri in self._static:
+                continue
+            self._fetch_blocking(uri)
 
     def __contains__(self, uri: object) -> bool:
         return uri in self._sets
@@ -260,7 +305,8 @@ class JwksCache(AsyncClosing):
         """The key for ``kid``, fetching the JWKS when it is missing or lacks the kid.
 
         After a refetch that still lacks the kid, or that failed, the URI is blocked
-        for ``penalty_seconds``: :class:`~acognito.errors.JwksPenaltyBoxError` until then.
+        for ``penalty_seconds``: :class:`~acognito.errors.JwksPenaltyBoxError` until then
+        (:class:`~acognito.errors.JwksFetchPenaltyError` when a failed fetch blocked it).
         """
         keys = self._sets.get(uri)
         if keys is not None:
@@ -269,32 +315,82 @@ class JwksCache(AsyncClosing):
                 return jwk
             if uri in self._static:
                 raise KidNotFoundInJwksError(f"no key with kid {safe_kid(kid)!r} in the JWKS")
-        until = self._penalty.get(uri)
-        if until is not None:
-            if self._clock() < until:
-                raise JwksPenaltyBoxError(
-                    f"no key with kid {safe_kid(kid)!r}; the JWKS was refetched (or failed "
-                    "to refetch) moments ago and is not fetched again until the penalty "
-                    "window ends"
-                )
-            self._penalty.pop(uri, None)
+        self._check_penalty(uri, kid)
         try:
             keys = await self._fetch(uri)
         except JwksFetchError:
-            # Keys are cached, so this was a refetch for an unknown kid: a failing
-            # endpoint must not turn each forged kid into one more request.
-            if uri in self._sets:
-                self._penalty[uri] = self._clock() + self.penalty_seconds
+            self._penalise_failure(uri)
             raise
+        return self._found_after_fetch(uri, keys, kid)
+
+    def get_key_blocking(self, uri: str, kid: str) -> Jwk:
+        """:meth:`get_key` for blocking code: the same cache, rules and penalty box.
+
+        In a thread that runs an event loop (asyncio or trio) nothing is fetched, so
+        the loop never blocks: this is then :meth:`get_cached_key`.
+        """
+        keys = self._sets.get(uri)
+        if keys is not None:
+            jwk = keys.get(kid)
+            if jwk is not None:
+                return jwk
+            if uri in self._static:
+                raise KidNotFoundInJwksError(f"no key with kid {safe_kid(kid)!r} in the JWKS")
+        if _in_event_loop():
+            return self.get_cached_key(uri, kid)
+        self._check_penalty(uri, kid)
+        try:
+            keys = self._fetch_blocking(uri)
+        except JwksFetchError:
+            self._penalise_failure(uri)
+            raise
+        return self._found_after_fetch(uri, keys, kid)
+
+    # ------------------------------------------------------------------ penalty box
+
+    def _penalty_key(self, uri: str) -> str:
+        """What one penalty blocks: the URI (a subclass may block a whole family)."""
+        return uri
+
+    def _check_penalty(self, uri: str, kid: str) -> None:
+        key = self._penalty_key(uri)
+        entry = self._penalty.get(key)
+        if entry is None:
+            return
+        until, failed = entry
+        if self._clock() >= until:
+            self._penalty.pop(key, None)
+            return
+        if failed:
+            raise JwksFetchPenaltyError(
+                f"no key with kid {safe_kid(kid)!r} is cached and fetching the JWKS failed "
+                "moments ago; it is not fetched again until the penalty window ends"
+            )
+        raise JwksPenaltyBoxError(
+            f"no key with kid {safe_kid(kid)!r}; the JWKS was refetched moments ago and "
+            "is not fetched again until the penalty window ends"
+        )
+
+    def _penalise_failure(self, uri: str) -> None:
+        # Keys are cached, so this was a refetch for an unknown kid: a failing endpoint
+        # must not turn each forged kid into one more request.
+        if uri in self._sets:
+            self._penalty[self._penalty_key(uri)] = (self._clock() + self.penalty_seconds, True)
+
+    def _found_after_fetch(self, uri: str, keys: dict[str, Jwk], kid: str) -> Jwk:
         jwk = keys.get(kid)
         if jwk is None:
-            self._penalty[uri] = self._clock() + self.penalty_seconds
+            self._penalty[self._penalty_key(uri)] = (self._clock() + self.penalty_seconds, False)
             raise KidNotFoundInJwksError(
                 f"no key with kid {safe_kid(kid)!r} in the JWKS, even after refetching it"
             )
         return jwk
 
     # ------------------------------------------------------------------ fetching
+
+    def _decode(self, uri: str, body: bytes) -> dict[str, Jwk]:
+        """A downloaded body to keys (a JWKS document here; a subclass may differ)."""
+        return _decode_body(body)
 
     async def _fetch(self, uri: str) -> dict[str, Jwk]:
         """Download ``uri`` once for every concurrent caller (single flight). A cancelled
@@ -310,8 +406,6 @@ class JwksCache(AsyncClosing):
         return await flight.run(download)
 
     async def _download(self, uri: str) -> dict[str, Jwk]:
-        if not _joserfc_ready():
-            await run_cpu(_load_joserfc)  # once per process, never on the loop
         env_keys = self._from_env()
         if env_keys is not None:
             return env_keys
@@ -320,16 +414,87 @@ class JwksCache(AsyncClosing):
         except JwksFetchError:
             raise
         except (TimeoutError, httpx.TimeoutException):
-            raise JwksFetchError(
-                f"fetching the JWKS from {uri} timed out (timeout={self.timeout:g} s)"
-            ) from None
+            raise self._timed_out(uri) from None
         except Exception as exc:
             raise JwksFetchError(
                 f"fetching the JWKS from {uri} failed ({type(exc).__name__})"
             ) from exc
         if len(body) > _PARSE_OFF_LOOP_BYTES:
-            return await run_cpu(_decode_body, body)
-        return _decode_body(body)
+            return await run_cpu(self._decode, uri, body)
+        return self._decode(uri, body)
+
+    def _fetch_blocking(self, uri: str) -> dict[str, Jwk]:
+        """Download ``uri`` with a blocking client, once for every concurrent thread."""
+        check_jwks_uri(uri, allow_http=self.allow_http)
+        with self._thread_flights_lock:
+            flight = self._thread_flights.get(uri)
+            if flight is None:
+                flight = self._thread_flights[uri] = ThreadSingleFlight()
+        return flight.run(lambda: self._install(uri, self._download_blocking(uri)))
+
+    def _download_blocking(self, uri: str) -> dict[str, Jwk]:
+        env_keys = self._from_env()
+        if env_keys is not None:
+            return env_keys
+        if self._closed:
+            raise JwksFetchError("the JWKS cache is closed")
+        try:
+            if self._sync_client is not None:
+                body = self._get_body_blocking(self._sync_client, uri)
+            else:
+                with httpx.Client(
+                    verify=_ssl_context(),
+                    timeout=httpx.Timeout(self.timeout, connect=self.connect_timeout),
+                    follow_redirects=False,
+                    headers={"User-Agent": "acognito-jwks"},
+                ) as client:
+                    body = self._get_body_blocking(client, uri)
+        except JwksFetchError:
+            raise
+        except httpx.TimeoutException:
+            raise self._timed_out(uri) from None
+        except Exception as exc:
+            raise JwksFetchError(
+                f"fetching the JWKS from {uri} failed ({type(exc).__name__})"
+            ) from exc
+        return self._decode(uri, body)
+
+    def _timed_out(self, uri: str) -> JwksFetchError:
+        return JwksFetchError(
+            f"fetching the JWKS from {uri} timed out (timeout={self.timeout:g} s)"
+        )
+
+    def _check_status(self, uri: str, response: httpx.Response) -> None:
+        status = response.status_code
+        if 300 <= status < 400:
+            raise JwksFetchError(
+                f"the JWKS URI {uri} answered HTTP {status} (a redirect); "
+                "JWKS fetches never follow redirects: configure the final URL"
+            )
+        if status != 200:
+            raise JwksFetchError(f"the JWKS URI {uri} answered HTTP {status}")
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > self.max_bytes:
+            raise JwksFetchError(f"the JWKS at {uri} is larger than {self.max_bytes} bytes")
+
+    def _get_body_blocking(self, client: httpx.Client, uri: str) -> bytes:
+        deadline = time.monotonic() + self.timeout
+        with client.stream(
+            "GET",
+            uri,
+            headers={"Accept": "application/json"},
+            follow_redirects=False,
+            timeout=httpx.Timeout(self.timeout, connect=self.connect_timeout),
+        ) as response:
+            self._check_status(uri, response)
+            body = bytearray()
+            for chunk in response.iter_bytes():
+                body += chunk
+                if len(body) > self.max_bytes:
+                    raise JwksFetchError(f"the JWKS at {uri} is larger than {self.max_bytes} bytes")
+                if time.monotonic() > deadline:  # a server that trickles bytes
+                    raise httpx.ReadTimeout("the whole download took too long")
+            return bytes(body)
 
     async def _get_body(self, uri: str) -> bytes:
         client = await self._get_client()
@@ -342,17 +507,7 @@ class JwksCache(AsyncClosing):
                 follow_redirects=False,  # even through a caller's client that follows them
                 timeout=timeout,
             ) as response:
-                status = response.status_code
-                if 300 <= status < 400:
-                    raise JwksFetchError(
-                        f"the JWKS URI {uri} answered HTTP {status} (a redirect); "
-                        "JWKS fetches never follow redirects: configure the final URL"
-                    )
-                if status != 200:
-                    raise JwksFetchError(f"the JWKS URI {uri} answered HTTP {status}")
-                declared = response.headers.get("content-length", "")
-                if declared.isdigit() and int(declared) > self.max_bytes:
-                    raise JwksFetchError(f"the JWKS at {uri} is larger than {self.max_bytes} bytes")
+                self._check_status(uri, response)
                 body = bytearray()
                 chunks = response.aiter_bytes()
                 async for chunk in chunks:

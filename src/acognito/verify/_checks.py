@@ -263,7 +263,7 @@ def _verify_sync(
     else:
         parsed = _parse(token)
         owner = route(parsed[2])
-        jwk = owner._jwks.get_cached_key(owner.jwks_uri, parsed[1])
+        jwk = owner._jwks.get_key_blocking(owner.jwks_uri, parsed[1])
         claims, expires_at = owner._verify_parsed(parsed, jwk, access_token)
         if cache is not None:
             cache.put(key, claims, expires_at, parsed[1], jwk, owner)

@@ -180,6 +180,10 @@ class CognitoVerifier(_VerifiedTokens):
         """Fetch the pool's JWKS now, so the first ``verify_sync`` can succeed."""
         await self._jwks.hydrate(self.jwks_uri)
 
+    def hydrate_sync(self) -> None:
+        """:meth:`hydrate` from blocking code (a WSGI app's start, a Lambda's init)."""
+        self._jwks.hydrate_sync(self.jwks_uri)
+
     async def aclose(self) -> None:
         """Close the JWKS cache if this verifier created it (a shared one stays open)."""
         if self._owns_cache:
@@ -188,9 +192,12 @@ class CognitoVerifier(_VerifiedTokens):
     # ------------------------------------------------------------------ verification
 
     def verify_sync(self, token: str, *, access_token: str | None = None) -> dict[str, Any]:
-        """Verify ``token`` with the cached (or given) JWKS and return its claims.
+        """Verify ``token`` from blocking code and return its claims.
 
-        Never does I/O: without a cached JWKS it raises
+        In a thread that runs no event loop (Flask, Django, a Lambda handler), a missing
+        JWKS or an unknown kid is fetched with a blocking request, into the same cache
+        and under the same penalty box as :meth:`verify`. In a thread that runs an event
+        loop it never does I/O: without a cached JWKS it raises
         :class:`~acognito.errors.JwksNotAvailableError`. With ``access_token``, an id
         token's ``at_hash`` (when it has one) must match it. ``custom_check`` must be
         synchronous here.
@@ -417,7 +424,8 @@ class MultiPoolVerifier(_VerifiedTokens):
         return verifier
 
     def verify_sync(self, token: str, *, access_token: str | None = None) -> dict[str, Any]:
-        """Verify a token of any configured pool from cached keys (no I/O)."""
+        """Verify a token of any configured pool from blocking code (fetching as
+        :meth:`CognitoVerifier.verify_sync` does: never in a thread that runs a loop)."""
         return _verify_sync(self._verified, self._clock(), token, access_token, self._route)
 
     async def verify(self, token: str, *, access_token: str | None = None) -> dict[str, Any]:
@@ -428,6 +436,11 @@ class MultiPoolVerifier(_VerifiedTokens):
         """Fetch every pool's JWKS now."""
         for verifier in self._routes.values():
             await verifier.hydrate()
+
+    def hydrate_sync(self) -> None:
+        """Fetch every pool's JWKS now, from blocking code."""
+        for verifier in self._routes.values():
+            verifier.hydrate_sync()
 
     async def aclose(self) -> None:
         """Close the JWKS cache this verifier created (given ones stay open)."""
