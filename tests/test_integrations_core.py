@@ -200,7 +200,12 @@ def test_a_plain_install_imports_no_web_framework() -> None:
 
 @pytest.mark.parametrize(
     ("module", "framework", "extra"),
-    [("fastapi", "fastapi", "fastapi"), ("starlette", "starlette", "starlette")],
+    [
+        ("fastapi", "fastapi", "fastapi"),
+        ("starlette", "starlette", "starlette"),
+        ("flask", "flask", "flask"),
+        ("django", "django", "django"),
+    ],
 )
 def test_a_missing_framework_names_the_extra(module: str, framework: str, extra: str) -> None:
     script = (
@@ -212,5 +217,32 @@ def test_a_missing_framework_names_the_extra(module: str, framework: str, extra:
         f'    assert "acognito[{extra}]" in str(exc), exc\n'
         "else:\n"
         "    raise SystemExit('imported without the framework')\n"
+    )
+    subprocess.run([sys.executable, "-c", script], check=True, timeout=60)
+
+
+def test_django_without_drf_imports_and_names_the_drf_extra() -> None:
+    script = (
+        "import sys\n"
+        "sys.modules['rest_framework'] = None\n"
+        "import acognito.integrations.django as d\n"
+        "assert d.cognito_required and d.CognitoMiddleware\n"
+        "try:\n"
+        "    d.CognitoAuthentication\n"
+        "except ImportError as exc:\n"
+        "    assert 'acognito[djangorestframework]' in str(exc), exc\n"
+        "else:\n"
+        "    raise SystemExit('no ImportError')\n"
+    )
+    subprocess.run([sys.executable, "-c", script], check=True, timeout=60)
+
+
+def test_the_lambda_integration_imports_no_framework_and_no_aws_sdk() -> None:
+    script = (
+        "import sys\n"
+        "import acognito.integrations.aws_lambda\n"
+        "bad = [m for m in ('fastapi', 'starlette', 'django', 'flask', 'aiobotocore', 'boto3',"
+        " 'joserfc') if m in sys.modules]\n"
+        "assert not bad, bad\n"
     )
     subprocess.run([sys.executable, "-c", script], check=True, timeout=60)
