@@ -19,7 +19,7 @@ import anyio.to_thread
 import pytest
 from aiobotocore.config import AioConfig
 
-import acognito.flows
+import acognito.flows._machine
 import acognito.srp
 from acognito import AsyncCognito, DeviceCredentials
 from acognito._idp import IdpClient
@@ -965,7 +965,7 @@ async def test_loop_hygiene_check_catches_math_on_the_loop(
     async def on_the_loop(func: Any, *args: Any) -> Any:
         return func(*args)
 
-    monkeypatch.setattr(acognito.flows, "run_cpu", on_the_loop)
+    monkeypatch.setattr(acognito.flows._machine, "run_cpu", on_the_loop)
     # Builtin pow (what pycognito uses, what acognito falls back to without gmpy2):
     # one sign-in's math alone then holds the loop for 20+ ms, so the check does not
     # depend on several sign-ins' gmpy2 math (3-4 ms each) landing back to back.

@@ -41,7 +41,7 @@ class InFlight:
 
     def __init__(self, idp: IdpClient) -> None:
         self.now = self.most = 0
-        events = idp._client.meta.events
+        events = idp.client.meta.events
         events.register(f"before-parameter-build.cognito-idp.{OP}", self.start)
         events.register(f"after-call.cognito-idp.{OP}", self.end)
         events.register(f"after-call-error.cognito-idp.{OP}", self.end)

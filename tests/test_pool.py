@@ -175,7 +175,7 @@ def test_two_event_loops_never_share_a_client(cognito_local: Any) -> None:
             pool = cognito.pool
             assert pool is not None
             await anyio.to_thread.run_sync(barrier.wait)  # both loops hold a pool now
-            found[name] = (pool, pool.idp._client, cognito)
+            found[name] = (pool, pool.idp.client, cognito)
 
     errors: list[BaseException] = []
 

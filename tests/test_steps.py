@@ -16,7 +16,6 @@ from typing import Any
 import pytest
 
 from acognito import AsyncCognito
-from acognito._steps_session import _PENDING, _Pending, _Start
 from acognito.errors import (
     CodeMismatchError,
     ConfigurationError,
@@ -29,6 +28,7 @@ from acognito.errors import (
     SoftwareTokenMFAChallengeException,
     UnsupportedChallengeError,
 )
+from acognito.flows import PendingSignIn
 from acognito.steps import (
     CodeDelivery,
     ConfirmSignInWithCustomChallenge,
@@ -292,7 +292,9 @@ async def test_answers_are_checked_before_any_network_call(
 ) -> None:
     # The endpoint is a closed port: any network attempt would be a connection error.
     c = AsyncCognito("us-east-1_abc", "client1", endpoint_url="http://127.0.0.1:9")
-    _PENDING[c] = _Pending(step, _Start("USER_SRP_AUTH"), "bob", "bob", challenge, "opaque")
+    c.resume_sign_in(
+        PendingSignIn("bob", step=step, challenge=challenge, session="opaque", pool_username="bob")
+    )
     assert c.pending_sign_in_step == step
     with pytest.raises(ConfigurationError, match=match):
         await c.confirm_sign_in(answer, **kwargs)

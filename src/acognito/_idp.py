@@ -207,7 +207,9 @@ class IdpClient:
         return SessionClosedError("this Cognito session is closed")
 
     @property
-    def _client(self) -> Any:
+    def client(self) -> Any:
+        """The aiobotocore client once open (``None`` before): for a caller's ``Stubber``
+        or a call acognito has no method for. It stays this object's: do not close it."""
         made = self._lazy.value
         return None if made is None else made[1]
 
@@ -293,7 +295,7 @@ class IdpClient:
         """The cap on calls in flight: as configured, else the pool size once open."""
         if self._max_concurrency is not None:
             return self._max_concurrency
-        return self._pool_size() if self._client is not None else None
+        return self._pool_size() if self.client is not None else None
 
     def _in_flight(self) -> anyio.CapacityLimiter:
         """This client's cap on the running event loop, made on first use.
@@ -314,7 +316,7 @@ class IdpClient:
         return limiter
 
     def _pool_size(self) -> int:
-        config = getattr(getattr(self._client, "meta", None), "config", None)
+        config = getattr(getattr(self.client, "meta", None), "config", None)
         size = getattr(config, "max_pool_connections", None)
         return size if isinstance(size, int) and size >= 1 else 10
 

@@ -19,8 +19,8 @@ from ._lifecycle import AsyncClosing
 from ._secret import redact, secret_hash
 from ._threads import run_cpu
 from .devices import DeviceCredentials, confirm_device, forget_device, update_device_status
-from .errors import ConfigurationError, ForceChangePasswordException
-from .flows import SignIn
+from .errors import ConfigurationError
+from .flows import Challenge, SignIn, password_verifier_responses, tokens_or_raise
 
 __all__ = ["AWSSRP"]
 
@@ -112,7 +112,7 @@ class AWSSRP(ChallengeNames, AsyncClosing):
     def client(self) -> Any:
         """The aiobotocore client: the one passed in, or AWSSRP's own once made (after a
         first call); before that a :class:`ConfigurationError`."""
-        client = self._given_client if self._given_client is not None else self._idp._client
+        client = self._given_client if self._given_client is not None else self._idp.client
         if client is None:
             raise ConfigurationError(
                 "AWSSRP makes its aiobotocore client on first use: await a call first, "
@@ -149,12 +149,7 @@ class AWSSRP(ChallengeNames, AsyncClosing):
         exchange by hand; A = g^a mod N is computed off the event loop."""
         if self._large_a is None:
             self._large_a = await run_cpu(srp.calculate_a, self.small_a_value)
-        params = {"USERNAME": self.username, "SRP_A": format(self._large_a, "x")}
-        if self._client_secret is not None:
-            params["SECRET_HASH"] = secret_hash(self.username, self.client_id, self._client_secret)
-        if self.device_key is not None:
-            params["DEVICE_KEY"] = self.device_key
-        return params
+        return self._flow(None).auth_parameters(self.username, SRP_A=format(self._large_a, "x"))
 
     async def process_challenge(
         self, challenge_parameters: Mapping[str, str], request_parameters: Mapping[str, str]
@@ -165,33 +160,14 @@ class AWSSRP(ChallengeNames, AsyncClosing):
         for name in ("USER_ID_FOR_SRP", "SRP_B", "SALT", "SECRET_BLOCK"):
             _need(challenge_parameters.get(name), f"challenge parameter {name}")
         username = challenge_parameters.get("USERNAME") or request_parameters.get("USERNAME")
-        username = _need(username, "USERNAME")
-        timestamp = srp.cognito_timestamp(datetime.now(timezone.utc))
-        block = challenge_parameters["SECRET_BLOCK"]
-
-        def sign() -> str:
-            return srp.password_claim_signature(
-                pool_id=self.pool_id,
-                user_id_for_srp=challenge_parameters["USER_ID_FOR_SRP"],
-                password=self._password,
-                small_a=self.small_a_value,
-                srp_b=challenge_parameters["SRP_B"],
-                salt=challenge_parameters["SALT"],
-                secret_block=block,
-                timestamp=timestamp,
-            )
-
-        response = {
-            "TIMESTAMP": timestamp,
-            "USERNAME": username,
-            "PASSWORD_CLAIM_SECRET_BLOCK": block,
-            "PASSWORD_CLAIM_SIGNATURE": await run_cpu(sign),
-        }
-        if self._client_secret is not None:
-            response["SECRET_HASH"] = secret_hash(username, self.client_id, self._client_secret)
-        if self.device_key is not None:
-            response["DEVICE_KEY"] = self.device_key
-        return response
+        answer = await password_verifier_responses(
+            pool_id=self.pool_id,
+            password=self._password,
+            small_a=self.small_a_value,
+            parameters=challenge_parameters,
+        )
+        answer["USERNAME"] = _need(username, "USERNAME")
+        return self._flow(None).challenge_responses(answer["USERNAME"], answer)
 
     def _device(self) -> DeviceCredentials | None:
         if self.device_key and self.device_group_key and self._device_password:
@@ -216,7 +192,8 @@ class AWSSRP(ChallengeNames, AsyncClosing):
         Returns Cognito's response with ``AuthenticationResult``; MFA and new-password
         challenges raise the matching :class:`~acognito.errors.ChallengeRequired`.
         """
-        response = await self._flow(client_metadata).start_srp(self.username, self._password)
+        outcome = await self._flow(client_metadata).start_srp(self.username, self._password)
+        response = tokens_or_raise(outcome)
         response.pop("ResponseMetadata", None)
         return response
 
@@ -226,15 +203,15 @@ class AWSSRP(ChallengeNames, AsyncClosing):
         """Sign in with the current (temporary) password and set ``new_password``."""
         _need(new_password, "new_password")
         flow = self._flow(client_metadata)
-        try:
-            response = await flow.start_srp(self.username, self._password)
-        except ForceChangePasswordException as challenge:
-            response = await flow.continue_with(
-                challenge.challenge_name,
-                challenge.session,
+        outcome = await flow.start_srp(self.username, self._password)
+        if isinstance(outcome, Challenge) and outcome.name == "NEW_PASSWORD_REQUIRED":
+            outcome = await flow.continue_with(
+                outcome.name,
+                outcome.session,
                 {"NEW_PASSWORD": new_password},
-                username=challenge.username or self.username,
+                username=outcome.username or self.username,
             )
+        response = tokens_or_raise(outcome)
         response.pop("ResponseMetadata", None)
         return response
 

@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from ._lifecycle import AsyncClosing
 from ._secret import redact
-from ._steps_session import SignInStepsMixin
 from .devices import DeviceCredentials
 from .errors import ConfigurationError
 from .jwks import JwksCache
@@ -30,7 +29,7 @@ if TYPE_CHECKING:
 __all__ = ["AsyncCognito", "AuthFlow"]
 
 
-class AsyncCognito(SignInCommands, SignInStepsMixin, AccountCommands, AdminCommands, AsyncClosing):
+class AsyncCognito(SignInCommands, AccountCommands, AdminCommands, AsyncClosing):
     """A Cognito user-pool session for one app client and (optionally) one user.
 
     ``async with AsyncCognito(pool_id, client_id, username="bob") as cognito:`` per
@@ -196,7 +195,7 @@ class AsyncCognito(SignInCommands, SignInStepsMixin, AccountCommands, AdminComma
         on an event loop). It is shared with the pool's other sessions: do not close it.
         """
         pool = self.pool
-        if pool is None or pool.idp._client is None:
+        if pool is None or pool.idp.client is None:
             raise ConfigurationError(
                 "AsyncCognito.client exists once the session is open: use it inside "
                 "`async with AsyncCognito(...)`, or `await cognito.get_client()` first"

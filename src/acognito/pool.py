@@ -416,7 +416,7 @@ class CognitoPool(AsyncClosing):
         """The pool's aiobotocore ``cognito-idp`` client, once open (``async with`` or a
         first call; :meth:`get_client` opens it). For botocore's ``Stubber`` or a call
         acognito has no method for; it stays the pool's: do not close it."""
-        client = self.idp._client
+        client = self.idp.client
         if client is None:
             raise ConfigurationError(
                 "the aiobotocore client is made when the pool opens: use `async with` "
@@ -427,7 +427,7 @@ class CognitoPool(AsyncClosing):
     async def get_client(self) -> Any:
         """The pool's aiobotocore client, opening the pool first if needed."""
         await self.open()
-        return self.idp._client
+        return self.idp.client
 
     async def aclose(self) -> None:
         """Close the aiobotocore client and the JWKS cache's HTTP client.

@@ -11,7 +11,7 @@ state machine (:class:`acognito.flows.SignIn`) that ``authenticate()`` uses. Mat
             ...
 
 This module holds the step types and the pure mapping from a Cognito challenge to a
-step; no I/O. The session methods are in :mod:`acognito._steps_session`.
+step; no I/O. The conversation that produces them is :mod:`acognito.flows`.
 """
 
 from __future__ import annotations

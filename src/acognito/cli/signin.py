@@ -33,7 +33,7 @@ from .output import human_expiry
 
 if TYPE_CHECKING:
     from acognito import AsyncCognito
-    from acognito._steps_session import SignInFlow
+    from acognito.flows import SignInFlow
 
     from .context import Context
 

@@ -85,31 +85,6 @@ class AccountCommands(SessionState):
         await self._call("delete_user", AccessToken=self._require_access_token())
         self._forget_tokens()
 
-    async def initiate_forgot_password(self) -> dict[str, Any]:
-        """Send the user a code to reset the password; returns ``CodeDeliveryDetails``."""
-        name = self._require_username()
-        response = await self._call(
-            "forgot_password",
-            ClientId=self._app_client("initiate_forgot_password"),
-            Username=name,
-            **self._hash_for(name),
-        )
-        return dict(response.get("CodeDeliveryDetails", {}))
-
-    async def confirm_forgot_password(self, confirmation_code: str, password: str) -> None:
-        """Set a new password with the code from :meth:`initiate_forgot_password`."""
-        name = self._require_username()
-        need(confirmation_code, "confirmation_code")
-        need(password, "password")
-        await self._call(
-            "confirm_forgot_password",
-            ClientId=self._app_client("confirm_forgot_password"),
-            Username=name,
-            ConfirmationCode=confirmation_code,
-            Password=password,
-            **self._hash_for(name),
-        )
-
     async def change_password(self, previous_password: str, proposed_password: str) -> None:
         """Change the signed-in user's password (refreshing the access token if needed)."""
         need(previous_password, "previous_password")

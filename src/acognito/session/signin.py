@@ -1,19 +1,32 @@
-"""The sign-in room: sign-up, sign-in (SRP, password, custom), challenges, sign-out.
+"""The sign-in room: sign-up, sign-in, challenges, sign-out; both faces, thin.
 
-Each method drives :class:`~acognito.flows.SignIn` and hands the result to
-:meth:`SessionState._accept`; challenges only the user can answer raise the matching
-:class:`~acognito.errors.ChallengeRequired` and leave ``mfa_tokens`` to continue.
+Sign-in itself lives in :mod:`acognito.flows`: each method here checks its arguments
+and hands over to the session's :class:`~acognito.flows.Conversation`. The typed face
+(``sign_in`` / ``confirm_sign_in``) returns :mod:`acognito.steps`; pycognito's face
+(``authenticate`` / ``respond_to_*``) raises the matching
+:class:`~acognito.errors.ChallengeRequired` from the same record, which ``mfa_tokens``
+shows as pycognito's dict.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal
 
-from .._steps_session import _SIGN_UP_SESSIONS
-from ..errors import ChallengeRequired, ConfigurationError, ForceChangePasswordException
-from ..flows import CustomAnswer
+from ..errors import ConfigurationError, ForceChangePasswordException
+from ..flows import (
+    FIRST_FACTORS,
+    SIGN_IN_FLOWS,
+    CustomAnswer,
+    PendingSignIn,
+    SignIn,
+    SignInFlow,
+    challenge_error,
+    mfa_tokens,
+    record_from_mfa_tokens,
+)
 from ..models import dict_to_attributes
+from ..steps import SignInStep
 from .state import SessionState, need
 
 __all__ = ["AuthFlow", "SignInCommands"]
@@ -23,6 +36,8 @@ AuthFlow = Literal["USER_SRP_AUTH", "USER_PASSWORD_AUTH", "USER_AUTH"]
 
 class SignInCommands(SessionState):
     """Sign-up, sign-in and sign-out for the session's user."""
+
+    # ------------------------------------------------------------------ sign-up
 
     def set_base_attributes(self, **kwargs: Any) -> None:
         """Standard attributes for :meth:`register` (``email=...``, ``given_name=...``)."""
@@ -71,18 +86,18 @@ class SignInCommands(SessionState):
         """
         name = self._require_username(username)
         need(confirmation_code, "confirmation_code")
+        await self._conversation.confirm_sign_up(self, name, confirmation_code)
+
+    async def _send_confirm_sign_up(self, username: str, code: str) -> str | None:
         response = await self._call(
             "confirm_sign_up",
             ClientId=self._app_client("confirm_sign_up"),
-            Username=name,
-            ConfirmationCode=confirmation_code,
-            **self._hash_for(name),
+            Username=username,
+            ConfirmationCode=code,
+            **self._hash_for(username),
         )
         session = response.get("Session")
-        if isinstance(session, str) and session:
-            _SIGN_UP_SESSIONS[self] = (name, session)
-        else:
-            _SIGN_UP_SESSIONS.pop(self, None)
+        return session if isinstance(session, str) and session else None
 
     async def admin_confirm_sign_up(self, username: str | None = None) -> None:
         """Confirm a sign-up without a code (needs AWS credentials)."""
@@ -103,6 +118,180 @@ class SignInCommands(SessionState):
         )
         return dict(response.get("CodeDeliveryDetails", {}))
 
+    async def initiate_forgot_password(self) -> dict[str, Any]:
+        """Send the user a code to reset the password; returns ``CodeDeliveryDetails``."""
+        name = self._require_username()
+        response = await self._call(
+            "forgot_password",
+            ClientId=self._app_client("initiate_forgot_password"),
+            Username=name,
+            **self._hash_for(name),
+        )
+        return dict(response.get("CodeDeliveryDetails", {}))
+
+    async def confirm_forgot_password(self, confirmation_code: str, password: str) -> None:
+        """Set a new password with the code from :meth:`initiate_forgot_password`."""
+        await self._send_confirm_forgot_password(
+            self._require_username(), confirmation_code, password
+        )
+
+    async def _send_confirm_forgot_password(self, username: str, code: str, password: str) -> None:
+        need(code, "confirmation_code")
+        need(password, "password")
+        await self._call(
+            "confirm_forgot_password",
+            ClientId=self._app_client("confirm_forgot_password"),
+            Username=username,
+            ConfirmationCode=code,
+            Password=password,
+            **self._hash_for(username),
+        )
+
+    # ------------------------------------------------------------------ the typed face
+
+    @property
+    def pending_sign_in_step(self) -> SignInStep | None:
+        """The step :meth:`confirm_sign_in` would answer now, or None."""
+        return self._conversation.step
+
+    @property
+    def pending_sign_in(self) -> PendingSignIn | None:
+        """The record of the sign-in waiting on the user (plain data: keep it with
+        ``to_json()`` and continue elsewhere with :meth:`resume_sign_in`), or None."""
+        return self._conversation.pending
+
+    def resume_sign_in(self, pending: PendingSignIn) -> SignInStep:
+        """Continue a sign-in another session (or process) started: ``pending`` becomes
+        this session's pending step (returned); answer it with :meth:`confirm_sign_in`.
+
+        Use a session of the same pool, app client (and client secret) and remembered
+        device as the one that started it; Cognito's challenge session expires after a
+        few minutes (the app client's AuthSessionValidity).
+        """
+        step = self._conversation.resume(pending)
+        self.username = pending.username
+        return step
+
+    async def sign_in(
+        self,
+        username: str | None = None,
+        password: str | None = None,
+        *,
+        auth_flow: SignInFlow = "USER_SRP_AUTH",
+        preferred_first_factor: str | None = None,
+        client_metadata: Mapping[str, str] | None = None,
+        custom_answer: CustomAnswer | None = None,
+        totp_issuer: str | None = None,
+    ) -> SignInStep:
+        """Start signing in; returns :class:`~acognito.steps.Done` or the step to answer.
+
+        ``auth_flow`` USER_SRP_AUTH (default) and USER_PASSWORD_AUTH need ``password``;
+        USER_AUTH takes one optionally, with ``preferred_first_factor`` (PASSWORD,
+        PASSWORD_SRP, EMAIL_OTP, SMS_OTP, WEB_AUTHN; none: the user picks from what Cognito
+        offers); CUSTOM_AUTH runs SRP first when given a password. ``totp_issuer`` names
+        your app in the TOTP set-up URI (default: the user pool id).
+        """
+        name = need(username or self.username, "username")
+        if auth_flow not in SIGN_IN_FLOWS:
+            raise ConfigurationError(f"auth_flow must be one of {', '.join(SIGN_IN_FLOWS)}")
+        if password is not None:
+            need(password, "password")
+        elif auth_flow in ("USER_SRP_AUTH", "USER_PASSWORD_AUTH"):
+            raise ConfigurationError(f"password is required for {auth_flow}")
+        if preferred_first_factor is not None:
+            if auth_flow != "USER_AUTH":
+                raise ConfigurationError("preferred_first_factor needs auth_flow='USER_AUTH'")
+            if preferred_first_factor not in FIRST_FACTORS:
+                raise ConfigurationError(f"preferred_first_factor must be one of {FIRST_FACTORS}")
+        self.username = name
+        record = PendingSignIn(
+            name,
+            auth_flow=auth_flow,
+            preferred=preferred_first_factor,
+            client_metadata=dict(client_metadata) if client_metadata else None,
+            totp_issuer=totp_issuer,
+            password=password,
+            custom_answer=custom_answer,
+        )
+        return await self._conversation.start(self, record)
+
+    async def confirm_sign_in(
+        self,
+        answer: str | Mapping[str, Any],
+        *,
+        attributes: Mapping[str, str] | None = None,
+        confirmation_code: str | None = None,
+        device_name: str | None = None,
+    ) -> SignInStep:
+        """Answer the pending step (a code, a new password, a choice, an email address, ...);
+        returns the next step, :class:`~acognito.steps.Done` once signed in.
+
+        :class:`~acognito.steps.ConfirmSignInWithWebAuthn` takes the authenticator's
+        assertion (the dict ``Authenticator.get(step.options)`` returns, or its JSON text).
+
+        ``attributes`` go with a new password (the step's ``required_attributes``);
+        ``confirmation_code`` goes with the new password of
+        :class:`~acognito.steps.ResetPassword`; ``device_name`` names the authenticator in
+        TOTP set-up. A wrong code raises the service's error (``CodeMismatchError``, ...)
+        and the step stays pending; when Cognito will not take the challenge session again
+        (``NotAuthorizedError``), start over with :meth:`sign_in`.
+        """
+        return await self._conversation.answer(
+            self,
+            answer,
+            attributes=attributes,
+            confirmation_code=confirmation_code,
+            device_name=device_name,
+        )
+
+    @property
+    def can_auto_sign_in(self) -> bool:
+        """Whether :meth:`auto_sign_in` has a session to use (the last
+        ``confirm_sign_up`` returned one)."""
+        return self._conversation.sign_up is not None
+
+    async def auto_sign_in(
+        self,
+        *,
+        client_metadata: Mapping[str, str] | None = None,
+        totp_issuer: str | None = None,
+    ) -> SignInStep:
+        """Sign in the user just confirmed by :meth:`confirm_sign_up`, without the password.
+
+        Cognito's ConfirmSignUp returns a session when the app client allows USER_AUTH;
+        InitiateAuth USER_AUTH takes it once, within the client's AuthSessionValidity
+        (3 minutes by default). Returns :class:`~acognito.steps.Done` or the next step.
+        """
+        if self._conversation.sign_up is not None:
+            self.username = self._conversation.sign_up[0]
+        return await self._conversation.auto_sign_in(
+            self, client_metadata=client_metadata, totp_issuer=totp_issuer
+        )
+
+    # ------------------------------------------------------------------ pycognito's face
+
+    @property
+    def mfa_tokens(self) -> dict[str, Any] | None:
+        """What :meth:`authenticate` left to continue a challenge (pycognito's dict, the
+        exception's ``get_tokens()``), or None; a view of :attr:`pending_sign_in`."""
+        return mfa_tokens(self._conversation.pending)
+
+    @mfa_tokens.setter
+    def mfa_tokens(self, value: Mapping[str, Any] | None) -> None:
+        self._conversation.pending = (
+            None if not value else record_from_mfa_tokens(value, self.username)
+        )
+
+    async def _authenticate(
+        self,
+        record: PendingSignIn,
+        call: Callable[[SignIn], Any] | None = None,
+    ) -> None:
+        """Run pycognito's face: tokens accepted, or the challenge raised."""
+        pending = await self._conversation.run(self, record, call)
+        if pending is not None:
+            raise challenge_error(pending)
+
     async def authenticate(
         self,
         password: str,
@@ -118,20 +307,19 @@ class SignInCommands(SessionState):
         """
         username = self._require_username()
         need(password, "password")
-        flow = await self._sign_in(client_metadata=client_metadata, operation="authenticate")
-        try:
-            if auth_flow == "USER_SRP_AUTH":
-                response = await flow.start_srp(username, password)
-            elif auth_flow == "USER_PASSWORD_AUTH":
-                response = await flow.start_password(username, password)
-            elif auth_flow == "USER_AUTH":
-                response = await flow.start_user_auth(username, password)
-            else:
-                raise ConfigurationError(f"unsupported auth_flow {auth_flow!r}")
-        except ChallengeRequired as challenge:
-            self.mfa_tokens = challenge.get_tokens()
-            raise
-        await self._accept(response)
+        if auth_flow not in ("USER_SRP_AUTH", "USER_PASSWORD_AUTH", "USER_AUTH"):
+            raise ConfigurationError(f"unsupported auth_flow {auth_flow!r}")
+        self._app_client("authenticate")
+        preferred = "PASSWORD_SRP" if auth_flow == "USER_AUTH" else None
+        await self._authenticate(
+            PendingSignIn(
+                username,
+                auth_flow=auth_flow,
+                preferred=preferred,
+                client_metadata=client_metadata,
+                password=password,
+            )
+        )
 
     async def admin_authenticate(
         self, password: str, client_metadata: Mapping[str, str] | None = None
@@ -139,15 +327,16 @@ class SignInCommands(SessionState):
         """Sign in with AdminInitiateAuth (ADMIN_USER_PASSWORD_AUTH; needs AWS credentials)."""
         username = self._require_username()
         need(password, "password")
-        flow = await self._sign_in(
-            admin=True, client_metadata=client_metadata, operation="admin_authenticate"
+        self._app_client("admin_authenticate")
+        await self._authenticate(
+            PendingSignIn(
+                username,
+                auth_flow="USER_PASSWORD_AUTH",
+                admin=True,
+                client_metadata=client_metadata,
+                password=password,
+            )
         )
-        try:
-            response = await flow.start_password(username, password)
-        except ChallengeRequired as challenge:
-            self.mfa_tokens = challenge.get_tokens()
-            raise
-        await self._accept(response)
 
     async def custom_authenticate(
         self,
@@ -161,17 +350,16 @@ class SignInCommands(SessionState):
         username = self._require_username()
         if password is not None:
             need(password, "password")
-        flow = await self._sign_in(
-            client_metadata=client_metadata,
-            custom_answer=answer,
-            operation="custom_authenticate",
+        self._app_client("custom_authenticate")
+        await self._authenticate(
+            PendingSignIn(
+                username,
+                auth_flow="CUSTOM_AUTH",
+                client_metadata=client_metadata,
+                password=password,
+                custom_answer=answer,
+            )
         )
-        try:
-            response = await flow.start_custom(username, password)
-        except ChallengeRequired as challenge:
-            self.mfa_tokens = challenge.get_tokens()
-            raise
-        await self._accept(response)
 
     async def new_password_challenge(self, password: str, new_password: str) -> None:
         """Sign in with a temporary password and set the permanent one."""
@@ -188,35 +376,25 @@ class SignInCommands(SessionState):
         expected: Sequence[str],
         responses: dict[str, str],
         challenge_tokens: Mapping[str, Any] | None,
-        client_metadata: Mapping[str, str] | None = None,
     ) -> None:
-        pending = challenge_tokens or self.mfa_tokens
-        if not pending:
+        record = (
+            record_from_mfa_tokens(challenge_tokens, self.username)
+            if challenge_tokens
+            else self._conversation.pending
+        )
+        if record is None or record.challenge is None:
             raise ConfigurationError("no sign-in challenge is pending: authenticate first")
-        name = pending.get("ChallengeName")
+        name = record.challenge
         if name not in expected:
             raise ConfigurationError(
                 f"the pending challenge is {name!r}, not {' or '.join(expected)}"
             )
-        username = (
-            pending.get("Username")
-            or (pending.get("ChallengeParameters") or {}).get("USERNAME")
-            or (pending.get("ChallengeParameters") or {}).get("USER_ID_FOR_SRP")
-            or self._require_username()
+        self._app_client(f"answering {name}")
+        session, username = record.session, record.answer_as
+        await self._authenticate(
+            record,
+            lambda machine: machine.continue_with(name, session, responses, username=username),
         )
-        flow = await self._sign_in(
-            admin=bool(pending.get("Admin")),
-            client_metadata=client_metadata,
-            operation=f"answering {name}",
-        )
-        try:
-            response = await flow.continue_with(
-                str(name), pending.get("Session"), responses, username=str(username)
-            )
-        except ChallengeRequired as challenge:
-            self.mfa_tokens = challenge.get_tokens()
-            raise
-        await self._accept(response)
 
     async def respond_to_software_token_mfa_challenge(
         self, code: str, mfa_tokens: Mapping[str, Any] | None = None
@@ -259,6 +437,8 @@ class SignInCommands(SessionState):
         for key, value in (attributes or {}).items():
             responses[f"userAttributes.{key}"] = value
         await self._continue(["NEW_PASSWORD_REQUIRED"], responses, challenge_tokens)
+
+    # ------------------------------------------------------------------ sign-out
 
     async def logout(self, *, global_sign_out: bool = True) -> None:
         """Sign the user out and drop the tokens.

@@ -16,7 +16,7 @@ from .._flight import SingleFlight
 from .._idp import IdpClient
 from .._secret import secret_hash
 from ..errors import ConfigurationError, InvalidParameterError, SessionClosedError
-from ..flows import CustomAnswer, SignIn
+from ..flows import Conversation, CustomAnswer, SignIn
 from ..jwks import JwksCache
 from ..models import Group, User
 from ..pool import CognitoPool, _implicit_pool, _Settings
@@ -67,7 +67,7 @@ class SessionState:
     new_device_metadata: dict[str, str] | None
     base_attributes: dict[str, Any] | None
     custom_attributes: dict[str, Any] | None
-    mfa_tokens: dict[str, Any] | None
+    _conversation: Conversation
     id_claims: dict[str, Any] | None
     access_claims: dict[str, Any] | None
     refresh_token_rotation: bool
@@ -111,8 +111,7 @@ class SessionState:
         self.new_device_metadata = None
         self.base_attributes = None
         self.custom_attributes = None
-        #: What :meth:`authenticate` left to continue an MFA challenge (pycognito name).
-        self.mfa_tokens = None
+        self._conversation = Conversation()
         self.id_claims = None
         self.access_claims = None
         self._tokens = Tokens(
@@ -322,7 +321,6 @@ class SessionState:
         if sign_in:  # a sign-in without new-device metadata clears the previous one
             meta = result.get("NewDeviceMetadata")
             self.new_device_metadata = dict(meta) if meta else None
-        self.mfa_tokens = None
         return tokens
 
     # ------------------------------------------------------------------ verification
@@ -411,7 +409,7 @@ class SessionState:
         refresh_token = self.refresh_token
         if not refresh_token:
             raise ConfigurationError("no refresh token: sign in first")
-        flow = await self._sign_in(operation="renew_access_token")
+        flow = await self._machine(operation="renew_access_token")
         rotate = self.refresh_token_rotation
         try:
             response = await flow.refresh(refresh_token, self._pool_username(), rotate=rotate)
@@ -440,7 +438,7 @@ class SessionState:
 
     # ------------------------------------------------------------------ helpers
 
-    async def _sign_in(
+    async def _machine(
         self,
         *,
         admin: bool = False,
@@ -448,6 +446,7 @@ class SessionState:
         custom_answer: CustomAnswer | None = None,
         operation: str = "sign-in",
     ) -> SignIn:
+        """The sign-in state machine for this session's client, device and pool."""
         client_id = self._app_client(operation)
         return SignIn(
             await self._idp_client(),

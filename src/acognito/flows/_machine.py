@@ -1,10 +1,13 @@
-"""Sign-in as a state machine over InitiateAuth / RespondToAuthChallenge.
+"""The sign-in state machine over InitiateAuth / RespondToAuthChallenge.
 
 A :class:`SignIn` starts a flow and answers every challenge it can answer by itself
-(SRP's PASSWORD_VERIFIER, remembered-device SRP, custom challenges through a callback)
-until Cognito returns tokens. A challenge only the user can answer (an MFA code, a
-new password) ends the run with the matching :class:`~acognito.errors.ChallengeRequired`
-subclass, which carries what is needed to continue, possibly on another instance.
+(SRP's PASSWORD_VERIFIER, remembered-device SRP, a SELECT_CHALLENGE it has the password
+for, custom challenges through a callback) until Cognito returns tokens. A challenge
+only the user can answer (an MFA code, a new password) ends the run with a
+:class:`Challenge`: plain data, what is needed to continue, possibly in another process.
+
+It also makes the two calls MFA set-up needs inside a sign-in (AssociateSoftwareToken and
+VerifySoftwareToken with the challenge session): every sign-in request goes through here.
 
 SECRET_HASH is computed over what the user typed on the first step only; every later
 step uses the pool's own user name (``USER_ID_FOR_SRP`` / ``USERNAME`` from the
@@ -15,45 +18,69 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Protocol
 
-from . import srp
-from ._idp import IdpClient
-from ._secret import secret_hash
-from ._threads import run_cpu
-from .devices import DeviceCredentials
-from .errors import (
-    ChallengeRequired,
+from .. import srp
+from .._secret import secret_hash
+from .._threads import run_cpu
+from ..devices import DeviceCredentials
+from ..errors import (
     ConfigurationError,
-    CustomChallengeException,
-    EmailOTPChallengeException,
-    ForceChangePasswordException,
-    MFASetupChallengeException,
-    SelectMFATypeChallengeException,
-    SMSMFAChallengeException,
-    SoftwareTokenMFAChallengeException,
+    EnableSoftwareTokenMFAError,
     SRPError,
     UnsupportedChallengeError,
 )
 
-__all__ = ["CHALLENGE_EXCEPTIONS", "CustomAnswer", "DeviceCredentials", "SignIn"]
+__all__ = [
+    "MAX_STEPS",
+    "Caller",
+    "Challenge",
+    "CustomAnswer",
+    "Outcome",
+    "SignIn",
+    "password_verifier_responses",
+]
 
 #: A CUSTOM_CHALLENGE answerer: gets the challenge parameters, returns the answer.
 CustomAnswer = Callable[[Mapping[str, str]], str | Awaitable[str]]
 
-CHALLENGE_EXCEPTIONS: Mapping[str, type[ChallengeRequired]] = {
-    "SMS_MFA": SMSMFAChallengeException,
-    "SOFTWARE_TOKEN_MFA": SoftwareTokenMFAChallengeException,
-    "EMAIL_OTP": EmailOTPChallengeException,
-    "SELECT_MFA_TYPE": SelectMFATypeChallengeException,
-    "MFA_SETUP": MFASetupChallengeException,
-    "NEW_PASSWORD_REQUIRED": ForceChangePasswordException,
-    "CUSTOM_CHALLENGE": CustomChallengeException,
-}
-
 #: How many challenge round trips one sign-in may take before we call it a loop.
 MAX_STEPS = 12
+
+
+class Caller(Protocol):
+    """Where the machine sends its requests: ``acognito._idp.IdpClient``, or a session
+    (every user-facing request of a session then passes one place)."""
+
+    async def call(self, operation: str, **params: Any) -> dict[str, Any]: ...
+
+
+@dataclass(frozen=True, repr=False)
+class Challenge:
+    """A challenge only the user can answer: where a run of the machine stops.
+
+    ``username`` is the pool's own user name for the rest of the sign-in (what
+    SECRET_HASH goes over); ``session`` is Cognito's opaque challenge session (never
+    shown by ``repr``). For SELECT_CHALLENGE, ``parameters["AvailableChallenges"]``
+    lists the offered factors, comma-separated.
+    """
+
+    name: str
+    session: str | None = field(default=None, repr=False)
+    parameters: Mapping[str, str] = field(default_factory=dict)
+    username: str | None = None
+    admin: bool = False
+
+    def __repr__(self) -> str:
+        return f"Challenge(name={self.name!r}, username={self.username!r})"
+
+
+#: What a run of the machine ends with: Cognito's answer with ``AuthenticationResult``
+#: (tokens, and ``NewDeviceMetadata`` when the pool tracks devices), or a
+#: :class:`Challenge` for the user.
+Outcome = dict[str, Any] | Challenge
 
 
 def _now_timestamp() -> str:
@@ -64,17 +91,45 @@ def _hex(value: int) -> str:
     return format(value, "x")
 
 
-class SignIn:
-    """One sign-in attempt. Create it, call one ``start_*`` coroutine, read the result.
+async def password_verifier_responses(
+    *, pool_id: str, password: str, small_a: int, parameters: Mapping[str, str]
+) -> dict[str, str]:
+    """PASSWORD_VERIFIER's ChallengeResponses (SRP's proof of the password), without the
+    SECRET_HASH and DEVICE_KEY that :meth:`SignIn.challenge_responses` adds.
 
-    The result of a finished sign-in is Cognito's response dict with an
-    ``AuthenticationResult`` (tokens, and ``NewDeviceMetadata`` when the pool tracks
-    devices). ``pool_username`` is learned on the way.
+    The proof is over ``USER_ID_FOR_SRP`` (what the verifier was made with); the answer
+    names the user by the challenge's ``USERNAME``. The math runs in a worker thread.
+    Raises :class:`~acognito.errors.SRPError` for a malformed or unsafe challenge.
+    """
+    try:
+        user_id = parameters["USER_ID_FOR_SRP"]
+        srp_b, salt, block = parameters["SRP_B"], parameters["SALT"], parameters["SECRET_BLOCK"]
+    except KeyError as exc:
+        raise SRPError(f"PASSWORD_VERIFIER lacks {exc.args[0]}") from None
+    timestamp = _now_timestamp()
+    signature = await run_cpu(
+        _password_signature, pool_id, user_id, password, small_a, srp_b, salt, block, timestamp
+    )
+    return {
+        "USERNAME": parameters.get("USERNAME") or user_id,
+        "PASSWORD_CLAIM_SECRET_BLOCK": block,
+        "PASSWORD_CLAIM_SIGNATURE": signature,
+        "TIMESTAMP": timestamp,
+    }
+
+
+class SignIn:
+    """One sign-in attempt. Create it, call one ``start_*`` coroutine, read the outcome.
+
+    Every ``start_*`` / ``continue_with`` / ``select_password_factor`` returns an
+    :data:`Outcome`: Cognito's answer with tokens, or the :class:`Challenge` the user
+    must answer. ``pool_username`` is learned on the way. Service errors raise the
+    typed :class:`~acognito.errors.CognitoServiceError` subclass.
     """
 
     def __init__(
         self,
-        idp: IdpClient,
+        idp: Caller,
         *,
         user_pool_id: str,
         client_id: str,
@@ -84,7 +139,7 @@ class SignIn:
         custom_answer: CustomAnswer | None = None,
         admin: bool = False,
     ) -> None:
-        self.idp = idp
+        self._idp = idp
         self.user_pool_id = user_pool_id
         self.client_id = client_id
         self._client_secret = client_secret
@@ -96,7 +151,18 @@ class SignIn:
         self._password: str | None = None
         self._small_a: int | None = None
 
-    # ------------------------------------------------------------------ helpers
+    # ------------------------------------------------------------------ builders
+
+    def auth_parameters(self, username: str, **extra: str) -> dict[str, str]:
+        """InitiateAuth's AuthParameters: USERNAME, SECRET_HASH (with a client secret),
+        DEVICE_KEY (with a remembered device) and ``extra``."""
+        return {"USERNAME": username, **self._hash(username), **self._device_param(), **extra}
+
+    def challenge_responses(self, username: str, responses: Mapping[str, str]) -> dict[str, str]:
+        """ChallengeResponses: USERNAME, SECRET_HASH and DEVICE_KEY, then ``responses``
+        (whose own USERNAME, when given, names the user)."""
+        name = responses.get("USERNAME") or username
+        return {"USERNAME": name, **self._hash(name), **self._device_param(), **responses}
 
     def _hash(self, username: str) -> dict[str, str]:
         if self._client_secret is None:
@@ -111,66 +177,58 @@ class SignIn:
         big_a = await run_cpu(srp.calculate_a, self._small_a)
         return _hex(big_a)
 
-    async def _initiate(
-        self, flow: str, params: dict[str, str], session: str | None = None
-    ) -> dict[str, Any]:
-        call: dict[str, Any] = {
-            "ClientId": self.client_id,
-            "AuthFlow": flow,
-            "AuthParameters": params,
-        }
-        if session is not None:
-            call["Session"] = session
-        if self.client_metadata:
-            call["ClientMetadata"] = self.client_metadata
-        if self.admin:
-            return await self.idp.call("admin_initiate_auth", UserPoolId=self.user_pool_id, **call)
-        return await self.idp.call("initiate_auth", **call)
+    # ------------------------------------------------------------------ the wire
 
-    async def respond(
-        self, challenge: str, session: str | None, responses: dict[str, str]
-    ) -> dict[str, Any]:
-        """Answer one challenge; USERNAME, SECRET_HASH and DEVICE_KEY are added here."""
-        username = responses.get("USERNAME") or self.pool_username
-        if not username:
-            raise ConfigurationError("a username is needed to answer the challenge")
-        answer = {"USERNAME": username, **self._hash(username), **self._device_param(), **responses}
-        call: dict[str, Any] = {
-            "ClientId": self.client_id,
-            "ChallengeName": challenge,
-            "ChallengeResponses": answer,
-        }
+    def _common(self, call: dict[str, Any], session: str | None) -> dict[str, Any]:
         if session:
             call["Session"] = session
         if self.client_metadata:
             call["ClientMetadata"] = self.client_metadata
         if self.admin:
-            return await self.idp.call(
-                "admin_respond_to_auth_challenge", UserPoolId=self.user_pool_id, **call
-            )
-        return await self.idp.call("respond_to_auth_challenge", **call)
+            call["UserPoolId"] = self.user_pool_id
+        return call
+
+    async def _initiate(
+        self, flow: str, params: dict[str, str], session: str | None = None
+    ) -> dict[str, Any]:
+        call = {"ClientId": self.client_id, "AuthFlow": flow, "AuthParameters": params}
+        operation = "admin_initiate_auth" if self.admin else "initiate_auth"
+        return await self._idp.call(operation, **self._common(call, session))
+
+    async def respond(
+        self, challenge: str, session: str | None, responses: Mapping[str, str]
+    ) -> dict[str, Any]:
+        """Answer one challenge; USERNAME, SECRET_HASH and DEVICE_KEY are added here."""
+        username = responses.get("USERNAME") or self.pool_username
+        if not username:
+            raise ConfigurationError("a username is needed to answer the challenge")
+        call = {
+            "ClientId": self.client_id,
+            "ChallengeName": challenge,
+            "ChallengeResponses": self.challenge_responses(username, responses),
+        }
+        operation = "admin_respond_to_auth_challenge" if self.admin else "respond_to_auth_challenge"
+        return await self._idp.call(operation, **self._common(call, session))
 
     # ------------------------------------------------------------------ starts
 
-    async def start_srp(self, username: str, password: str) -> dict[str, Any]:
+    async def start_srp(self, username: str, password: str) -> Outcome:
         """USER_SRP_AUTH: the password never leaves this process."""
         self._password = password
-        params = {"USERNAME": username, "SRP_A": await self._srp_a(), **self._hash(username)}
-        params.update(self._device_param())
+        params = self.auth_parameters(username, SRP_A=await self._srp_a())
         return await self._drive(await self._initiate("USER_SRP_AUTH", params), username)
 
-    async def start_password(self, username: str, password: str) -> dict[str, Any]:
+    async def start_password(self, username: str, password: str) -> Outcome:
         """USER_PASSWORD_AUTH (or ADMIN_USER_PASSWORD_AUTH when ``admin``): the password is
         sent to Cognito over TLS."""
         self._password = password
-        params = {"USERNAME": username, "PASSWORD": password, **self._hash(username)}
-        params.update(self._device_param())
+        params = self.auth_parameters(username, PASSWORD=password)
         flow = "ADMIN_USER_PASSWORD_AUTH" if self.admin else "USER_PASSWORD_AUTH"
         return await self._drive(await self._initiate(flow, params), username)
 
-    async def start_custom(self, username: str, password: str | None = None) -> dict[str, Any]:
+    async def start_custom(self, username: str, password: str | None = None) -> Outcome:
         """CUSTOM_AUTH, with an SRP password check first when ``password`` is given."""
-        params = {"USERNAME": username, **self._hash(username), **self._device_param()}
+        params = self.auth_parameters(username)
         if password is not None:
             self._password = password
             params.update(CHALLENGE_NAME="SRP_A", SRP_A=await self._srp_a())
@@ -178,7 +236,7 @@ class SignIn:
 
     async def start_user_auth(
         self, username: str, password: str, *, preferred: str | None = "PASSWORD_SRP"
-    ) -> dict[str, Any]:
+    ) -> Outcome:
         """USER_AUTH (choice-based sign-in) with a password: PASSWORD_SRP or PASSWORD.
 
         With ``preferred=None`` Cognito answers SELECT_CHALLENGE with the challenges
@@ -187,7 +245,7 @@ class SignIn:
         if preferred not in ("PASSWORD_SRP", "PASSWORD", None):
             raise ConfigurationError("preferred must be 'PASSWORD_SRP', 'PASSWORD' or None")
         self._password = password
-        params = {"USERNAME": username, **self._hash(username), **self._device_param()}
+        params = self.auth_parameters(username)
         if preferred is not None:
             params["PREFERRED_CHALLENGE"] = preferred
         if preferred == "PASSWORD_SRP":
@@ -196,33 +254,24 @@ class SignIn:
             params["PASSWORD"] = password
         return await self._drive(await self._initiate("USER_AUTH", params), username)
 
-    async def start_user_auth_factor(
-        self, username: str, preferred: str | None = None
-    ) -> dict[str, Any]:
+    async def start_user_auth_factor(self, username: str, preferred: str | None = None) -> Outcome:
         """USER_AUTH without a password: a passwordless first factor (EMAIL_OTP, SMS_OTP,
-        WEB_AUTHN) when ``preferred``, else Cognito's SELECT_CHALLENGE is raised as it is,
-        with the offered factors in ``parameters["AvailableChallenges"]``."""
-        params = {"USERNAME": username, **self._hash(username), **self._device_param()}
+        WEB_AUTHN) when ``preferred``, else Cognito's SELECT_CHALLENGE comes back as it
+        is, with the offered factors in ``parameters["AvailableChallenges"]``."""
+        params = self.auth_parameters(username)
         if preferred is not None:
             params["PREFERRED_CHALLENGE"] = preferred
-        response = await self._initiate("USER_AUTH", params)
-        if response.get("ChallengeName") == "SELECT_CHALLENGE":
-            challenge_params = dict(response.get("ChallengeParameters") or {})
-            self.pool_username = challenge_params.get("USERNAME") or username
-            offered = response.get("AvailableChallenges") or []
-            choices = {**challenge_params, "AvailableChallenges": ",".join(map(str, offered))}
-            raise self._user_challenge("SELECT_CHALLENGE", response.get("Session"), choices)
-        return await self._drive(response, username)
+        return await self._drive(await self._initiate("USER_AUTH", params), username)
 
-    async def start_user_auth_session(self, username: str, session: str) -> dict[str, Any]:
+    async def start_user_auth_session(self, username: str, session: str) -> Outcome:
         """USER_AUTH with the session ConfirmSignUp returned: the sign-up code already
         proved the user, so no password or code is sent again (sign-in after sign-up)."""
-        params = {"USERNAME": username, **self._hash(username), **self._device_param()}
+        params = self.auth_parameters(username)
         return await self._drive(await self._initiate("USER_AUTH", params, session), username)
 
     async def select_password_factor(
         self, session: str | None, password: str, *, username: str, srp: bool = True
-    ) -> dict[str, Any]:
+    ) -> Outcome:
         """Answer a pending SELECT_CHALLENGE with the user's password (PASSWORD_SRP when
         ``srp``, else PASSWORD), then go on."""
         self._password = password
@@ -232,6 +281,39 @@ class SignIn:
         else:
             answer = {"ANSWER": "PASSWORD", "PASSWORD": password}
         return await self._drive(await self.respond("SELECT_CHALLENGE", session, answer), username)
+
+    async def continue_with(
+        self, challenge: str, session: str | None, responses: Mapping[str, str], *, username: str
+    ) -> Outcome:
+        """Answer a challenge the user answered (an MFA code, a new password), then go on."""
+        self.pool_username = username
+        return await self._drive(await self.respond(challenge, session, responses), username)
+
+    # ------------------------------------------------------------------ MFA set-up
+
+    async def associate_software_token(self, session: str | None) -> tuple[str, str | None]:
+        """AssociateSoftwareToken with an MFA_SETUP challenge's session (there is no
+        access token yet): the new TOTP secret, and the session to go on with."""
+        response = await self._idp.call("associate_software_token", Session=session)
+        secret = response.get("SecretCode")
+        if not isinstance(secret, str) or not secret:
+            raise UnsupportedChallengeError("AssociateSoftwareToken returned no secret")
+        return secret, response.get("Session") or session
+
+    async def verify_software_token(
+        self, session: str | None, code: str, *, username: str, device_name: str | None = None
+    ) -> Outcome:
+        """VerifySoftwareToken with the set-up session, then answer MFA_SETUP and go on."""
+        params: dict[str, Any] = {"Session": session, "UserCode": code}
+        if device_name:
+            params["FriendlyDeviceName"] = device_name
+        response = await self._idp.call("verify_software_token", **params)
+        if response.get("Status") != "SUCCESS":
+            raise EnableSoftwareTokenMFAError("the TOTP code did not verify")
+        next_session = response.get("Session") or session
+        return await self.continue_with("MFA_SETUP", next_session, {}, username=username)
+
+    # ------------------------------------------------------------------ refresh
 
     async def refresh(
         self, refresh_token: str, pool_username: str | None, *, rotate: bool = False
@@ -253,7 +335,7 @@ class SignIn:
                 call["DeviceKey"] = self.device.device_key
             if self.client_metadata:
                 call["ClientMetadata"] = self.client_metadata
-            return await self.idp.call("get_tokens_from_refresh_token", **call)
+            return await self._idp.call("get_tokens_from_refresh_token", **call)
         params = {"REFRESH_TOKEN": refresh_token, **self._device_param()}
         if self._client_secret is not None and pool_username:
             params.update(self._hash(pool_username))
@@ -261,14 +343,7 @@ class SignIn:
 
     # ------------------------------------------------------------------ the loop
 
-    async def continue_with(
-        self, challenge: str, session: str | None, responses: dict[str, str], *, username: str
-    ) -> dict[str, Any]:
-        """Answer a challenge the user answered (an MFA code, a new password), then go on."""
-        self.pool_username = username
-        return await self._drive(await self.respond(challenge, session, responses), username)
-
-    async def _drive(self, response: dict[str, Any], typed_username: str) -> dict[str, Any]:
+    async def _drive(self, response: dict[str, Any], typed_username: str) -> Outcome:
         for _ in range(MAX_STEPS):
             if "AuthenticationResult" in response:
                 return response
@@ -287,16 +362,19 @@ class SignIn:
                 or self.pool_username
                 or typed_username
             )
-            if name == "PASSWORD_VERIFIER":
+            if name == "SELECT_CHALLENGE":
+                # The choices come in the response itself, not in ChallengeParameters.
+                offered = [str(c) for c in response.get("AvailableChallenges") or []]
+                params["AvailableChallenges"] = ",".join(offered)
+                if self._password is None or not {"PASSWORD_SRP", "PASSWORD"} & set(offered):
+                    return self._user_challenge(name, session, params)
+                response = await self._select_password(offered, session)
+            elif name == "PASSWORD_VERIFIER":
                 response = await self._password_verifier(params, session)
             elif name == "DEVICE_SRP_AUTH":
                 response = await self._device_srp(session)
             elif name == "DEVICE_PASSWORD_VERIFIER":
                 response = await self._device_password_verifier(params, session)
-            elif name == "SELECT_CHALLENGE" and self._password is not None:
-                # The choices come in the response itself, not in ChallengeParameters.
-                offered = response.get("AvailableChallenges") or []
-                response = await self._select_password(offered, params, session)
             elif name == "CUSTOM_CHALLENGE" and self.custom_answer is not None:
                 answer = self.custom_answer(params)
                 if inspect.isawaitable(answer):
@@ -305,20 +383,11 @@ class SignIn:
                     raise ConfigurationError("the custom challenge callback must return a string")
                 response = await self.respond(name, session, {"ANSWER": answer})
             else:
-                raise self._user_challenge(name, session, params)
+                return self._user_challenge(name, session, params)
         raise UnsupportedChallengeError(f"sign-in did not finish in {MAX_STEPS} steps")
 
-    def _user_challenge(
-        self, name: str, session: str | None, params: dict[str, str]
-    ) -> ChallengeRequired:
-        cls = CHALLENGE_EXCEPTIONS.get(name, UnsupportedChallengeError)
-        return cls(
-            challenge_name=name,
-            session=session,
-            parameters=params,
-            username=self.pool_username,
-            admin=self.admin,
-        )
+    def _user_challenge(self, name: str, session: str | None, params: dict[str, str]) -> Challenge:
+        return Challenge(name, session, params, self.pool_username, self.admin)
 
     async def _password_verifier(
         self, params: dict[str, str], session: str | None
@@ -330,54 +399,24 @@ class SignIn:
                 parameters={},
                 username=self.pool_username,
             )
-        try:
-            user_id = params["USER_ID_FOR_SRP"]
-            srp_b, salt, block = params["SRP_B"], params["SALT"], params["SECRET_BLOCK"]
-        except KeyError as exc:
-            raise SRPError(f"PASSWORD_VERIFIER lacks {exc.args[0]}") from None
-        timestamp = _now_timestamp()
-        signature = await run_cpu(
-            _password_signature,
-            self.user_pool_id,
-            user_id,
-            self._password,
-            self._small_a,
-            srp_b,
-            salt,
-            block,
-            timestamp,
+        answer = await password_verifier_responses(
+            pool_id=self.user_pool_id,
+            password=self._password,
+            small_a=self._small_a,
+            parameters=params,
         )
-        # The proof is over USER_ID_FOR_SRP (what the verifier was made with); the
-        # answer names the user by the challenge's USERNAME.
-        username = params.get("USERNAME") or user_id
-        self.pool_username = username
-        return await self.respond(
-            "PASSWORD_VERIFIER",
-            session,
-            {
-                "USERNAME": username,
-                "PASSWORD_CLAIM_SECRET_BLOCK": block,
-                "PASSWORD_CLAIM_SIGNATURE": signature,
-                "TIMESTAMP": timestamp,
-            },
-        )
+        self.pool_username = answer["USERNAME"]
+        return await self.respond("PASSWORD_VERIFIER", session, answer)
 
-    async def _select_password(
-        self, offered: list[str], params: dict[str, str], session: str | None
-    ) -> dict[str, Any]:
+    async def _select_password(self, offered: list[str], session: str | None) -> dict[str, Any]:
         """Answer SELECT_CHALLENGE with a password factor: SRP when offered, the plain
-        password only when it is offered and SRP is not; anything else is the user's."""
+        password only when it is offered and SRP is not."""
         if "PASSWORD_SRP" in offered:
             srp_a = await self._srp_a()
-            return await self.respond(
-                "SELECT_CHALLENGE", session, {"ANSWER": "PASSWORD_SRP", "SRP_A": srp_a}
-            )
-        if "PASSWORD" in offered and self._password is not None:
-            return await self.respond(
-                "SELECT_CHALLENGE", session, {"ANSWER": "PASSWORD", "PASSWORD": self._password}
-            )
-        choices = {**params, "AvailableChallenges": ",".join(str(c) for c in offered)}
-        raise self._user_challenge("SELECT_CHALLENGE", session, choices)
+            answer = {"ANSWER": "PASSWORD_SRP", "SRP_A": srp_a}
+        else:
+            answer = {"ANSWER": "PASSWORD", "PASSWORD": self._password or ""}
+        return await self.respond("SELECT_CHALLENGE", session, answer)
 
     async def _device_srp(self, session: str | None) -> dict[str, Any]:
         if self.device is None:
