@@ -33,3 +33,22 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     target = os.environ.get("ACOGNITO_FAULT_REPORT")
     if target:
         Path(target).write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Any:
+    """A real redis-server on a free loopback port for the session (tests/redis_server.py);
+    skipped without the binary (naming the Debian package), never under CI=true."""
+    from redis_server import RedisServer
+
+    with RedisServer() as server:
+        yield server
+
+
+@pytest.fixture
+def redis_url(redis_server: Any) -> str:
+    """The session's redis-server, emptied for this test."""
+    if not redis_server.ping():
+        redis_server.restart()
+    redis_server.command("FLUSHALL")
+    return str(redis_server.url)

@@ -12,7 +12,7 @@ import os
 import stat
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +49,9 @@ StoreFactory = Callable[..., Any]
 
 
 @pytest.fixture(params=["memory", "file"])
-def make_store(request: pytest.FixtureRequest, tmp_path: Path) -> StoreFactory:
+def make_clocked_store(request: pytest.FixtureRequest, tmp_path: Path) -> StoreFactory:
+    """The stores whose clock a test can move (Redis keeps time itself: its own tests)."""
+
     def make(clock: Clock | None = None, **options: Any) -> TokenStore:
         extra = {} if clock is None else {"clock": clock}
         if request.param == "memory":
@@ -57,6 +59,30 @@ def make_store(request: pytest.FixtureRequest, tmp_path: Path) -> StoreFactory:
         return FileTokenStore(tmp_path / "tokens", **extra, **options)
 
     return make
+
+
+@pytest.fixture(params=["memory", "file", "redis", "redis-encrypted"])
+async def make_store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[StoreFactory]:
+    made: list[Any] = []
+
+    def make() -> TokenStore:
+        if request.param == "memory":
+            return MemoryTokenStore()
+        if request.param == "file":
+            return FileTokenStore(tmp_path / "tokens")
+        from acognito.stores import RedisTokenStore
+
+        url = request.getfixturevalue("redis_url")
+        if request.param == "redis":
+            store = RedisTokenStore(url, allow_plaintext=True)
+        else:
+            store = RedisTokenStore(url, encryption_key={"k1": KEY_A})
+        made.append(store)
+        return store
+
+    yield make
+    for store in made:
+        await store.aclose()
 
 
 # --------------------------------------------------------------------------- the contract
@@ -78,9 +104,9 @@ async def test_get_set_delete_and_versions(make_store: StoreFactory) -> None:
     assert "value=" not in repr(entry) and "binary" not in repr(entry)
 
 
-async def test_ttl_makes_a_key_absent(make_store: StoreFactory) -> None:
+async def test_ttl_makes_a_key_absent(make_clocked_store: StoreFactory) -> None:
     clock = Clock()
-    store = make_store(clock)
+    store = make_clocked_store(clock)
     await store.set("k", b"v", ttl=30)
     await store.set("forever", b"v")
     clock.now += 29
@@ -112,9 +138,9 @@ async def test_a_write_fenced_by_an_older_lease_is_refused(make_store: StoreFact
     assert entry is not None and entry.value == b"unfenced"
 
 
-async def test_the_lease_lock(make_store: StoreFactory) -> None:
+async def test_the_lease_lock(make_clocked_store: StoreFactory) -> None:
     clock = Clock()
-    store = make_store(clock)
+    store = make_clocked_store(clock)
     first = await store.acquire("k", ttl=10)
     assert isinstance(first, Lease) and first.key == "k"
     assert await store.acquire("k", ttl=10) is None  # held

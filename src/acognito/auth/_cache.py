@@ -22,7 +22,8 @@ def _unverified_lifetime(token: str) -> float | None:
 class TokenCache:
     """A bearer token with a refresh deadline and single-flight refresh.
 
-    ``fetch_async`` / ``fetch_sync`` obtain a new :class:`Grant`. :meth:`aget` (tasks)
+    ``fetch_async`` / ``fetch_sync`` obtain a new :class:`Grant` (told which token a
+    server rejected, if any, so a shared store does not hand that one back). :meth:`aget` (tasks)
     and :meth:`get` (threads) return the cached token while it is fresh; otherwise one
     caller fetches and every concurrent caller waits for and shares that outcome: the
     token, or the same typed error. A cancelled fetcher abandons its flight and a waiter
@@ -35,8 +36,8 @@ class TokenCache:
     def __init__(
         self,
         *,
-        fetch_async: Callable[[], Awaitable[Grant]] | None,
-        fetch_sync: Callable[[], Grant] | None,
+        fetch_async: Callable[[Bearer | None], Awaitable[Grant]] | None,
+        fetch_sync: Callable[[Bearer | None], Grant] | None,
         refresh_margin: float = DEFAULT_REFRESH_MARGIN,
         margin_fraction: float = DEFAULT_MARGIN_FRACTION,
         clock: Callable[[], float] = time.monotonic,
@@ -91,7 +92,7 @@ class TokenCache:
             if current is not None:
                 return current
             started = self._clock()
-            return self.publish(await fetch(), started)
+            return self.publish(await fetch(stale), started)
 
         return await self._async_flight.run(refresh)
 
@@ -109,6 +110,6 @@ class TokenCache:
             if current is not None:
                 return current
             started = self._clock()
-            return self.publish(fetch(), started)
+            return self.publish(fetch(stale), started)
 
         return self._sync_flight.run(refresh)

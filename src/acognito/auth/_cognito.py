@@ -34,6 +34,7 @@ from ._cache import TokenCache
 from ._core import (
     DEFAULT_MARGIN_FRACTION,
     DEFAULT_REFRESH_MARGIN,
+    Bearer,
     Grant,
     check_header,
     check_margin,
@@ -288,7 +289,7 @@ class CognitoAuth(BearerAuth, AsyncClosing, Closing):
         whole = exp - iat if iat is not None else exp - self._clock()
         return exp, min(self._margin, max(0.0, whole) * DEFAULT_MARGIN_FRACTION)
 
-    async def _fetch(self) -> Grant:
+    async def _fetch(self, stale: Bearer | None = None) -> Grant:
         """A token for the cache: the session's, renewed when due or already handed out."""
         if self._closed:
             raise SessionClosedError("this CognitoAuth is closed")
@@ -329,12 +330,12 @@ class CognitoAuth(BearerAuth, AsyncClosing, Closing):
             f"the {self._token_type.value} needs renewing and the session has no refresh token"
         )
 
-    def _fetch_sync(self) -> Grant:
+    def _fetch_sync(self, stale: Bearer | None = None) -> Grant:
         loop = self._portal
         if loop is None:
             raise SessionClosedError("this CognitoAuth is closed")
         try:
-            return loop.portal.call(self._fetch)
+            return loop.portal.call(self._fetch, stale)
         except RuntimeError:
             if self._closed:  # closed by another thread while this request waited
                 raise SessionClosedError("this CognitoAuth is closed") from None

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from ._crypto import EncryptionKey
     from ._file import FileTokenStore
     from ._memory import MemoryTokenStore
+    from ._redis import RedisTokenStore
 
 __all__ = [
     "EncryptionKey",
@@ -38,6 +39,7 @@ __all__ = [
     "FileTokenStore",
     "Lease",
     "MemoryTokenStore",
+    "RedisTokenStore",
     "StoreUnavailableError",
     "TokenStore",
     "TokenStoreWarning",
@@ -50,6 +52,7 @@ _HOMES = {
     "FileTokenStore": "._file",
     "Lease": "._base",
     "MemoryTokenStore": "._memory",
+    "RedisTokenStore": "._redis",
     "StoreUnavailableError": "._base",
     "TokenStore": "._base",
     "TokenStoreWarning": "._base",
