@@ -162,6 +162,4 @@ def _run_here(awaitable: Any) -> None:
 
 def _log_failure(subscriber: Subscriber, event: AuthEvent) -> None:
     name = getattr(subscriber, "__qualname__", type(subscriber).__name__)
-    log.exception(
-        "event subscriber %s raised on %s; the event goes on", name, type(event).__name__
-    )
+    log.exception("event subscriber %s raised on %s; the event goes on", name, type(event).__name__)
