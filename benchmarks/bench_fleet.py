@@ -96,6 +96,7 @@ async def work(config: dict[str, Any]) -> dict[str, Any]:
     if config["redis_url"]:
         store = RedisTokenStore(config["redis_url"], encryption_key=KEY)
     fetches = 0
+    fetch_times: list[float] = []
 
     def count(event: AuthEvent) -> None:
         nonlocal fetches
@@ -107,10 +108,14 @@ async def work(config: dict[str, Any]) -> dict[str, Any]:
     auth.events.subscribe(count)
     ok = failed = warm = warm_store_calls = 0
     errors: list[str] = []
-    end = config["start_at"] + config["duration"]
     limits = httpx.Limits(max_connections=config["concurrency"])
     async with httpx.AsyncClient(auth=auth, base_url=config["api"], limits=limits) as http:
-        await anyio.sleep(max(0.0, config["start_at"] - time.time()))
+        # Ready (imports done, clients made): the parent answers with the start time.
+        print("ready", flush=True)
+        start_at = float(await anyio.to_thread.run_sync(sys.stdin.readline))
+        end = start_at + config["duration"]
+        late = time.time() - start_at
+        await anyio.sleep(max(0.0, -late))
 
         async def user() -> None:
             nonlocal ok, failed, warm, warm_store_calls
@@ -119,6 +124,7 @@ async def work(config: dict[str, Any]) -> dict[str, Any]:
                 fetches_before = fetches
                 busy = flight.in_flight
                 calls_before = guard(store).calls if store is not None else 0
+                started = time.perf_counter()
                 try:
                     response = await http.get("/orders")
                 except Exception as exc:
@@ -131,6 +137,8 @@ async def work(config: dict[str, Any]) -> dict[str, Any]:
                         failed += 1
                         errors.append(str(response.status_code))
                 busy = busy or flight.in_flight or fetches != fetches_before
+                if fetches != fetches_before:
+                    fetch_times.append(time.perf_counter() - started)
                 if not busy:  # served from this process's own copy, no fetch alongside
                     warm += 1
                     if store is not None:
@@ -154,6 +162,8 @@ async def work(config: dict[str, Any]) -> dict[str, Any]:
         "warm_store_calls": warm_store_calls,
         "fetches": fetches,
         "outages": outages,
+        "late": late,
+        "slowest_fetch": max(fetch_times, default=0.0),
     }
 
 
@@ -172,20 +182,28 @@ def run_phase(
     name: str, config: dict[str, Any], args: argparse.Namespace, local: Any, redis: Any
 ) -> dict[str, Any]:
     local.api.oauth_reset()
-    start_at = time.time() + 3.0  # every worker is up and waiting by then
     duration = args.lifetime * args.lifetimes
-    phase = dict(config, start_at=start_at, duration=duration)
+    phase = dict(config, duration=duration)
     if name == "no store":
         phase["redis_url"] = None
     commands_before = redis_commands(redis) if phase["redis_url"] else 0
     procs = [
         subprocess.Popen(
             [sys.executable, __file__, "--worker", json.dumps(phase)],
+            stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
         )
         for _ in range(args.workers)
     ]
+    for proc in procs:  # every worker is up before any starts
+        assert proc.stdout is not None
+        assert proc.stdout.readline().strip() == "ready"
+    start_at = time.time() + 0.5
+    for proc in procs:
+        assert proc.stdin is not None
+        proc.stdin.write(f"{start_at}\n")
+        proc.stdin.flush()
     killed_at = restarted_at = None
     if name == "Redis killed":
         time.sleep(max(0.0, start_at + duration / 2 - time.time()))
@@ -218,6 +236,8 @@ def run_phase(
         "warm_store_calls": sum(r["warm_store_calls"] for r in results),
         "redis_commands": commands,
         "outages": sum(r["outages"] for r in results),
+        "late": max(r["late"] for r in results),
+        "slowest_fetch": max(r["slowest_fetch"] for r in results),
         "killed_at": killed_at,
         "restarted_at": restarted_at,
     }
@@ -230,7 +250,7 @@ def main() -> None:
     parser.add_argument("--lifetime", type=int, default=6, help="token lifetime, seconds")
     parser.add_argument("--lifetimes", type=int, default=3)
     parser.add_argument(
-        "--pause", type=float, default=0.5, help="seconds each request loop rests between requests"
+        "--pause", type=float, default=1.0, help="seconds each request loop rests between requests"
     )
     parser.add_argument("--quick", action="store_true", help="4 workers x 20, 5 s tokens")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
@@ -297,6 +317,9 @@ def main() -> None:
             "store calls in warm",
             "Redis cmds",
             "Redis cmds/request",
+            "outages",
+            "worst start",
+            "slowest token wait",
         ],
         [
             [
@@ -311,6 +334,9 @@ def main() -> None:
                 "-"
                 if r["redis_commands"] is None
                 else f"{r['redis_commands'] / max(1, r['requests']):.4f}",
+                r["outages"],
+                f"{r['late']:+.2f} s",
+                f"{r['slowest_fetch'] * 1000:.0f} ms",
             ]
             for r in rows
         ],

@@ -45,7 +45,7 @@ class AuthEvent:
     machine-to-machine tokens), and when (``time.time()``)."""
 
     source: str
-    client_id: str
+    client_id: str | None
     username: str | None
     at: float = field(default_factory=time.time, kw_only=True)
 

@@ -6,6 +6,8 @@ so ``import acognito.auth`` does not load aiobotocore.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import math
 import threading
@@ -28,6 +30,7 @@ from ..errors import (
     SessionClosedError,
     TokenRefreshError,
 )
+from ..events import AuthEvent, Events, RefreshFailed, SignedIn, TokensRefreshed
 from ..tokens import Tokens, claim_time, peek_claims
 from ._base import BearerAuth
 from ._cache import TokenCache
@@ -43,6 +46,8 @@ from ._loop import PrivateLoop, running_loop
 
 if TYPE_CHECKING:
     from ..cognito import AsyncCognito, AuthFlow
+    from ..stores import TokenStore
+    from ..stores._shared import Record, SharedRecord
 
 __all__ = ["CognitoAuth", "TokenType"]
 
@@ -60,6 +65,14 @@ class TokenType(str, Enum):
 _REFRESH_REJECTED = (NotAuthorizedError, RefreshTokenReuseError)
 
 _UNBOUND, _ASYNC, _SYNC = "unbound", "async", "sync"
+
+
+_SOURCE = "CognitoAuth"
+
+
+def _reportable(exc: Exception) -> bool:
+    """Whether a failed fetch is a failed refresh (not a misuse of the auth)."""
+    return not isinstance(exc, (ConfigurationError, SessionClosedError))
 
 
 def _token_type(value: TokenType | str) -> TokenType:
@@ -85,6 +98,15 @@ class CognitoAuth(BearerAuth, AsyncClosing, Closing):
     the token is refreshed once and the request sent once more. A failed refresh
     raises the typed error (e.g. :class:`~acognito.errors.NotAuthorizedError`,
     :class:`~acognito.errors.CognitoConnectionError`) in every waiting request.
+
+    With ``store`` (a :class:`~acognito.stores.TokenStore`) the user's tokens are kept
+    there under ``store_key`` (by default from the pool, the client and the user name):
+    every process sharing the store refreshes them once (under the store's lease,
+    taken before the refresh call), a rotated refresh token is never overwritten by an
+    older one, and a process that starts later begins with the stored tokens instead of
+    signing in. ``events`` (an :class:`~acognito.events.Events` hub; one of its own by
+    default) hears :class:`~acognito.events.SignedIn`,
+    :class:`~acognito.events.TokensRefreshed` and :class:`~acognito.events.RefreshFailed`.
     """
 
     def __init__(
@@ -96,6 +118,9 @@ class CognitoAuth(BearerAuth, AsyncClosing, Closing):
         http_header_prefix: str = "Bearer ",
         refresh_margin: float = DEFAULT_REFRESH_MARGIN,
         clock: Callable[[], float] = time.time,
+        store: TokenStore | None = None,
+        store_key: str | None = None,
+        events: Events | None = None,
     ) -> None:
         from ..cognito import AsyncCognito  # the session module loads aiobotocore
 
@@ -126,6 +151,25 @@ class CognitoAuth(BearerAuth, AsyncClosing, Closing):
         self._bind_lock = threading.Lock()
         self._portal: PrivateLoop | None = None
         self._closed = False
+        if events is not None and not isinstance(events, Events):
+            raise ConfigurationError("events must be an acognito.events.Events hub")
+        self._events = Events() if events is None else events
+        self._shared: SharedRecord | None = None
+        if store is not None:
+            from ..stores._shared import SharedRecord
+
+            self._shared = SharedRecord(store, store_key or self._default_store_key())
+        elif store_key is not None:
+            raise ConfigurationError("store_key needs a store")
+
+    def _default_store_key(self) -> str:
+        cognito = self._cognito
+        if not cognito.username:
+            raise ConfigurationError(
+                "a CognitoAuth with a store needs the session's username or a store_key"
+            )
+        ident = json.dumps([cognito.user_pool_id, cognito.client_id, cognito.username])
+        return "user:" + hashlib.sha256(ident.encode("utf-8")).hexdigest()[:32]
 
     @classmethod
     def from_password(
@@ -144,6 +188,9 @@ class CognitoAuth(BearerAuth, AsyncClosing, Closing):
         http_header_prefix: str = "Bearer ",
         refresh_margin: float = DEFAULT_REFRESH_MARGIN,
         clock: Callable[[], float] = time.time,
+        store: TokenStore | None = None,
+        store_key: str | None = None,
+        events: Events | None = None,
         **session_options: Any,
     ) -> CognitoAuth:
         """An auth that owns its session and signs ``username`` in on first use (SRP).
@@ -176,6 +223,9 @@ class CognitoAuth(BearerAuth, AsyncClosing, Closing):
             http_header_prefix=http_header_prefix,
             refresh_margin=refresh_margin,
             clock=clock,
+            store=store,
+            store_key=store_key,
+            events=events,
         )
         auth._owns_cognito = True
         auth._password = password
@@ -209,6 +259,16 @@ class CognitoAuth(BearerAuth, AsyncClosing, Closing):
     @property
     def closed(self) -> bool:
         return self._closed
+
+    @property
+    def events(self) -> Events:
+        """The hub this auth's lifecycle events go to."""
+        return self._events
+
+    @property
+    def store_key(self) -> str | None:
+        """The key of the user's tokens in the store (None without a store)."""
+        return None if self._shared is None else self._shared.key
 
     # ------------------------------------------------------------------ binding
 
@@ -290,37 +350,123 @@ class CognitoAuth(BearerAuth, AsyncClosing, Closing):
         return exp, min(self._margin, max(0.0, whole) * DEFAULT_MARGIN_FRACTION)
 
     async def _fetch(self, stale: Bearer | None = None) -> Grant:
-        """A token for the cache: the session's, renewed when due or already handed out."""
+        """A token for the cache (async requests); the events, then, in this task."""
+        try:
+            grant, event = await self._fetch_core(stale)
+        except Exception as exc:
+            if _reportable(exc):
+                await self._events.emit(self._failed(exc))
+            raise
+        if event is not None:
+            await self._events.emit(event)
+        return grant
+
+    def _failed(self, exc: Exception) -> RefreshFailed:
+        cognito = self._cognito
+        return RefreshFailed(_SOURCE, cognito.client_id, cognito.username, error=exc)
+
+    async def _fetch_core(self, stale: Bearer | None) -> tuple[Grant, AuthEvent | None]:
+        """A token for the cache: the session's, renewed when due or already handed out,
+        and the event to tell of it (None: nothing changed)."""
         if self._closed:
             raise SessionClosedError("this CognitoAuth is closed")
         cognito = self._cognito
         token = self._select(cognito.tokens)
+        event: AuthEvent | None = None
         if token is None or token == self._handed_out or self._due(token):
-            await self._obtain(cognito, token)
+            if self._shared is None:
+                event = await self._obtain(cognito, token)
+            else:
+                event = await self._obtain_shared(cognito, token)
             token = self._select(cognito.tokens)
             if token is None:
                 raise TokenRefreshError(f"Cognito returned no {self._token_type.value}")
         self._handed_out = token
         exp, margin = self._expiry(token)
-        return Grant(token, exp - self._clock(), margin)
+        return Grant(token, exp - self._clock(), margin), event
+
+    # ------------------------------------------------------------------ the store
+
+    def _usable(self, current: str | None) -> Callable[[Record], bool]:
+        """Whether a stored record holds a token to send instead of ``current``."""
+
+        def usable(record: Record) -> bool:
+            token = record.get(self._token_type.value)
+            if not isinstance(token, str) or token in (current, self._handed_out):
+                return False
+            return not self._due(token)
+
+        return usable
+
+    def _record(self, tokens: Tokens) -> Record:
+        return {
+            "id_token": tokens.id_token,
+            "access_token": tokens.access_token,
+            "refresh_token": tokens.refresh_token,
+            "device_key": tokens.device_key,
+        }
+
+    def _adopt(self, cognito: AsyncCognito, record: Record) -> None:
+        """Put a stored record's tokens into the session."""
+        for name in ("id_token", "access_token", "refresh_token"):
+            value = record.get(name)
+            if isinstance(value, str) and value:
+                setattr(cognito, name, value)
+
+    async def _obtain_shared(self, cognito: AsyncCognito, current: str | None) -> AuthEvent | None:
+        """New tokens through the store: another process's, or refreshed here under the
+        store's lease (starting from the newest refresh token stored)."""
+        assert self._shared is not None
+        events: list[AuthEvent | None] = []
+
+        async def refresh(latest: Record | None) -> Record:
+            stored_rt = None if latest is None else latest.get("refresh_token")
+            if isinstance(stored_rt, str) and stored_rt and stored_rt != cognito.refresh_token:
+                self._adopt(cognito, latest or {})  # another process rotated it
+            events.append(await self._obtain(cognito, self._select(cognito.tokens)))
+            return self._record(cognito.tokens)
+
+        record, refreshed = await self._shared.obtain(
+            usable=self._usable(current), refresh=refresh, ttl=lambda _: None
+        )
+        if refreshed:
+            return events[-1] if events else None
+        old_refresh = cognito.refresh_token
+        self._adopt(cognito, record)
+        return TokensRefreshed(
+            _SOURCE,
+            cognito.client_id,
+            cognito.username,
+            rotated=cognito.refresh_token != old_refresh,
+            from_store=True,
+            tokens=cognito.tokens,
+        )
 
     def _due(self, token: str) -> bool:
         exp, margin = self._expiry(token)
         return self._clock() + margin >= exp
 
-    async def _obtain(self, cognito: AsyncCognito, current: str | None) -> None:
-        """New tokens: refresh; with a password, sign in (first use, refresh rejected)."""
-        if cognito.refresh_token:
+    async def _obtain(self, cognito: AsyncCognito, current: str | None) -> AuthEvent:
+        """New tokens: refresh; with a password, sign in (first use, refresh rejected).
+        The event that tells of them."""
+        old_refresh = cognito.refresh_token
+        if old_refresh:
             try:
                 await cognito.renew_access_token()
-                return
+                return TokensRefreshed(
+                    _SOURCE,
+                    cognito.client_id,
+                    cognito.username,
+                    rotated=cognito.refresh_token != old_refresh,
+                    tokens=cognito.tokens,
+                )
             except _REFRESH_REJECTED:
                 if self._password is None:
                     raise
                 log.debug("refresh token rejected; signing in again")
         if self._password is not None:
             await cognito.authenticate(self._password, auth_flow=self._auth_flow)
-            return
+            return SignedIn(_SOURCE, cognito.client_id, cognito.username, tokens=cognito.tokens)
         if current is None and self._handed_out is None:
             raise ConfigurationError(
                 "the AsyncCognito session has no tokens: sign in before using CognitoAuth, "
@@ -331,15 +477,24 @@ class CognitoAuth(BearerAuth, AsyncClosing, Closing):
         )
 
     def _fetch_sync(self, stale: Bearer | None = None) -> Grant:
+        """A token for the cache (blocking requests): fetched on the private loop, the
+        events delivered here, in the calling thread."""
         loop = self._portal
         if loop is None:
             raise SessionClosedError("this CognitoAuth is closed")
         try:
-            return loop.portal.call(self._fetch, stale)
+            grant, event = loop.portal.call(self._fetch_core, stale)
         except RuntimeError:
             if self._closed:  # closed by another thread while this request waited
                 raise SessionClosedError("this CognitoAuth is closed") from None
             raise
+        except Exception as exc:
+            if _reportable(exc):
+                self._events.emit_sync(self._failed(exc))
+            raise
+        if event is not None:
+            self._events.emit_sync(event)
+        return grant
 
     # ------------------------------------------------------------------ public helpers
 
