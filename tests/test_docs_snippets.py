@@ -452,6 +452,24 @@ async def _m2m_client(admin: CognitoAdmin, local: LocalCognito) -> PoolState:
     return state
 
 
+async def _redis_m2m(admin: CognitoAdmin, local: LocalCognito) -> PoolState:
+    """The m2m-client setup and a real redis-server of its own (tests/redis_server.py):
+    REDIS_URL, and TOKEN_ENCRYPTION_KEY (32 random bytes, base64) as a secrets manager
+    would hand it over."""
+    import base64
+    import os
+
+    from redis_server import RedisServer
+
+    state = await _m2m_client(admin, local)
+    redis = RedisServer().start()
+    state.cleanup.append(redis.close)
+    state.env.update(
+        REDIS_URL=redis.url, TOKEN_ENCRYPTION_KEY=base64.b64encode(os.urandom(32)).decode()
+    )
+    return state
+
+
 async def _oauth_callback(admin: CognitoAdmin, local: LocalCognito) -> PoolState:
     """ann signed in on the local Cognito's login page for a hosted-UI client (code grant,
     PKCE) whose callback is the docs' one, and her browser was sent there with a code:
@@ -499,6 +517,7 @@ SETUPS: dict[str, Callable[[CognitoAdmin, LocalCognito], Awaitable[PoolState]]] 
     "custom-auth-with-password": _custom_auth_with_password,
     "device-tracking": _device_tracking,
     "m2m-client": _m2m_client,
+    "redis-m2m": _redis_m2m,
     "oauth-callback": _oauth_callback,
 }
 

@@ -26,6 +26,7 @@ RUNS: dict[str, tuple[list[str], list[str]]] = {
     "sign_out_and_rotation.py": ([], ["--trio"]),
     "email_mfa.py": ([], ["--trio"]),
     "passkeys.py": ([], ["--trio"]),
+    "redis_token_store.py": ([], ["--trio"]),
 }
 
 

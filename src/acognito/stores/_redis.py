@@ -24,7 +24,9 @@ from ..errors import ConfigurationError
 from ._base import Entry, Lease, StoreUnavailableError
 
 if TYPE_CHECKING:
-    from ..auth._loop import PrivateLoop
+    import asyncio
+    from collections.abc import Coroutine
+
     from ._crypto import EncryptionKey, Sealer
 
 __all__ = ["DEFAULT_PREFIX", "DEFAULT_TIMEOUT", "RedisTokenStore"]
@@ -68,6 +70,30 @@ _RELEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
 """
+
+
+class _AsyncioThread:
+    """An asyncio event loop in a daemon thread, for redis-py's client under trio."""
+
+    def __init__(self) -> None:
+        import asyncio
+
+        self.loop: asyncio.AbstractEventLoop = asyncio.new_event_loop()
+        self.thread = threading.Thread(
+            target=self.loop.run_forever, name="acognito-redis-loop", daemon=True
+        )
+        self.thread.start()
+
+    def call(self, factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
+        """Run ``factory()`` on the loop and wait for it (from another thread)."""
+        import asyncio
+
+        return asyncio.run_coroutine_threadsafe(factory(), self.loop).result()
+
+    def stop(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join()
+        self.loop.close()
 
 
 def _library() -> str:
@@ -129,7 +155,7 @@ class RedisTokenStore:
 
             self._sealer = Sealer(encryption_key)
         self._clients: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
-        self._private: PrivateLoop | None = None
+        self._private: _AsyncioThread | None = None
         self._private_client: Any = None
         self._lock = threading.Lock()
         self._closed = False
@@ -173,14 +199,12 @@ class RedisTokenStore:
             client = self._clients[loop] = self._make_client()
         return client
 
-    def _portal(self) -> PrivateLoop:
+    def _portal(self) -> _AsyncioThread:
         with self._lock:
             if self._closed:
                 raise StoreUnavailableError("this RedisTokenStore is closed")
             if self._private is None:
-                from ..auth._loop import PrivateLoop
-
-                self._private = PrivateLoop.start()
+                self._private = _AsyncioThread()
             return self._private
 
     async def _call(self, work: Callable[[Any], Awaitable[T]]) -> T:
@@ -200,7 +224,7 @@ class RedisTokenStore:
             return await self._bounded(work, self._private_client)
 
         try:
-            return await anyio.to_thread.run_sync(portal.portal.call, on_private_loop)
+            return await anyio.to_thread.run_sync(portal.call, on_private_loop)
         except RuntimeError as exc:  # the private loop was stopped (closed)
             raise StoreUnavailableError("this RedisTokenStore is closed") from exc
         finally:
@@ -208,13 +232,13 @@ class RedisTokenStore:
             await anyio.lowlevel.checkpoint_if_cancelled()
 
     async def _bounded(self, work: Callable[[Any], Awaitable[T]], client: Any) -> T:
-        import anyio
+        import asyncio
+
         from redis.exceptions import RedisError
 
         try:
-            with anyio.fail_after(self._timeout):
-                return await work(client)
-        except TimeoutError:
+            return await asyncio.wait_for(work(client), self._timeout)
+        except (TimeoutError, asyncio.TimeoutError):
             raise StoreUnavailableError(
                 f"Redis did not answer within {self._timeout * 1000:.0f} ms"
             ) from None
@@ -329,7 +353,7 @@ class RedisTokenStore:
             def stop() -> None:
                 try:
                     if client is not None and self._client is None:
-                        private.portal.call(client.aclose)
+                        private.call(client.aclose)
                 finally:
                     private.stop()
 
