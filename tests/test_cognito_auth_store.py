@@ -175,3 +175,69 @@ async def test_a_restarted_process_restores_and_refreshes_without_signing_in(
         assert [type(e) for e in seen] == [TokensRefreshed] and seen[0].rotated  # type: ignore[attr-defined]
     finally:
         await after.aclose()
+
+
+def test_blocking_requests_hear_events_in_their_own_thread(pool: Pool) -> None:
+    import threading
+
+    heard: list[tuple[str, str]] = []
+
+    def subscriber(event: AuthEvent) -> None:
+        heard.append((type(event).__name__, threading.current_thread().name))
+
+    async def async_subscriber(event: AuthEvent) -> None:
+        heard.append(("async " + type(event).__name__, threading.current_thread().name))
+
+    auth = pool.auth(None)
+    auth.events.subscribe(subscriber)
+    auth.events.subscribe(async_subscriber)
+    try:
+
+        def call() -> None:
+            auth.get_token_sync()
+            auth.invalidate()
+            auth.get_token_sync()
+
+        caller = threading.Thread(target=call, name="the-caller")
+        caller.start()
+        caller.join(60)
+        assert heard == [
+            ("SignedIn", "the-caller"),
+            ("async SignedIn", "the-caller"),
+            ("TokensRefreshed", "the-caller"),
+            ("async TokensRefreshed", "the-caller"),
+        ]
+    finally:
+        auth.close()
+
+
+async def test_a_failed_refresh_is_an_event_and_the_error_is_raised(pool: Pool) -> None:
+    from acognito import AsyncCognito
+    from acognito.errors import NotAuthorizedError
+    from acognito.events import RefreshFailed
+
+    async with AsyncCognito(
+        pool.pool_id,
+        pool.client_id,
+        username=USER,
+        user_pool_region=REGION,
+        endpoint_url=pool.server.endpoint_url,
+        access_key="testing",
+        secret_key="testing",
+        botocore_config=AioConfig(retries={"total_max_attempts": 1}),
+        jwks=pool.server.jwks(pool.pool_id),
+        refresh_token_rotation=True,
+    ) as cognito:
+        await cognito.authenticate(PASSWORD)
+        auth = CognitoAuth(cognito, clock=pool.clock)
+        heard: list[AuthEvent] = []
+        auth.events.subscribe(heard.append)
+        await auth.get_token()
+        pool.server.boto.admin_user_global_sign_out(UserPoolId=pool.pool_id, Username=USER)
+        pool.clock.advance(LIFETIME)
+        with pytest.raises(NotAuthorizedError):
+            await auth.get_token()
+        assert [type(e) for e in heard] == [RefreshFailed]
+        failed = heard[0]
+        assert isinstance(failed, RefreshFailed) and isinstance(failed.error, NotAuthorizedError)
+        assert failed.username == USER and "eyJ" not in repr(failed)
