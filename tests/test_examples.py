@@ -27,6 +27,12 @@ RUNS: dict[str, tuple[list[str], list[str]]] = {
     "email_mfa.py": ([], ["--trio"]),
     "passkeys.py": ([], ["--trio"]),
     "redis_token_store.py": ([], ["--trio"]),
+    # API protection, one per framework (#17); the blocking ones sign in on trio with --trio.
+    "fastapi_api.py": ([], ["--trio"]),
+    "starlette_api.py": ([], ["--trio"]),
+    "flask_api.py": ([], ["--trio"]),
+    "django_api.py": ([], ["--trio"]),
+    "lambda_authorizer.py": ([], ["--trio"]),
 }
 
 

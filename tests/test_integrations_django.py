@@ -12,24 +12,22 @@ import django
 import pytest
 from django.conf import settings
 
+# What this module needs, applied to every test (another module, or a docs snippet, may
+# have configured Django first in this process).
+SETTINGS: dict[str, Any] = {
+    "ROOT_URLCONF": __name__,
+    "ALLOWED_HOSTS": ["testserver"],
+    "MIDDLEWARE": ["acognito.integrations.django.CognitoMiddleware"],
+    "REST_FRAMEWORK": {
+        "DEFAULT_AUTHENTICATION_CLASSES": ["acognito.integrations.django.CognitoAuthentication"],
+        "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+        "UNAUTHENTICATED_USER": None,
+    },
+    "ACOGNITO": {"USER_POOL_ID": "us-east-1_Unset1", "CLIENT_ID": "unset"},
+}
+
 if not settings.configured:
-    settings.configure(
-        DEBUG=False,
-        SECRET_KEY="tests-only",  # noqa: S106
-        ROOT_URLCONF=__name__,
-        ALLOWED_HOSTS=["testserver"],
-        INSTALLED_APPS=["django.contrib.contenttypes", "django.contrib.auth", "rest_framework"],
-        MIDDLEWARE=["acognito.integrations.django.CognitoMiddleware"],
-        DATABASES={},
-        REST_FRAMEWORK={
-            "DEFAULT_AUTHENTICATION_CLASSES": [
-                "acognito.integrations.django.CognitoAuthentication"
-            ],
-            "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-            "UNAUTHENTICATED_USER": None,
-        },
-        ACOGNITO={"USER_POOL_ID": "us-east-1_Unset1", "CLIENT_ID": "unset"},
-    )
+    settings.configure(DEBUG=False, SECRET_KEY="tests-only", DATABASES={}, **SETTINGS)  # noqa: S106
     django.setup()
 
 from django.http import HttpRequest, JsonResponse  # noqa: E402
@@ -61,6 +59,12 @@ from api_support import (  # noqa: E402
 )
 
 PROFILES = {"plain": {"plan": "free"}}
+
+
+@pytest.fixture(autouse=True)
+def django_settings() -> Iterator[None]:
+    with override_settings(**SETTINGS):
+        yield
 
 
 @cognito_required()
@@ -135,7 +139,7 @@ def ask(path: str, token: str) -> Any:
 def test_each_case(world: World, case: Case, flavour: str) -> None:
     tokens = tokens_for(world)
     server = edge_jwks_server(world)
-    middleware = [] if flavour == "drf without middleware" else settings.MIDDLEWARE
+    middleware = [] if flavour == "drf without middleware" else SETTINGS["MIDDLEWARE"]
     try:
         verifier = world.verifier(server.url)
         config = {"USER_POOL_ID": "-", "CLIENT_ID": "-", "VERIFIER": verifier}

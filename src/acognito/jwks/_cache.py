@@ -409,19 +409,24 @@ class JwksCache(AsyncClosing):
         env_keys = self._from_env()
         if env_keys is not None:
             return env_keys
+        body = await self.fetch_document(uri)
+        if len(body) > _PARSE_OFF_LOOP_BYTES:
+            return await run_cpu(self._decode, uri, body)
+        return self._decode(uri, body)
+
+    async def fetch_document(self, uri: str) -> bytes:
+        """GET ``uri`` under this cache's policy (https or loopback http, no redirects,
+        ``timeout``, ``max_bytes``): the body, or :class:`~acognito.errors.JwksFetchError`.
+        Also what an OIDC verifier fetches its discovery document with."""
+        check_jwks_uri(uri, allow_http=self.allow_http)
         try:
-            body = await self._get_body(uri)
+            return await self._get_body(uri)
         except JwksFetchError:
             raise
         except (TimeoutError, httpx.TimeoutException):
             raise self._timed_out(uri) from None
         except Exception as exc:
-            raise JwksFetchError(
-                f"fetching the JWKS from {uri} failed ({type(exc).__name__})"
-            ) from exc
-        if len(body) > _PARSE_OFF_LOOP_BYTES:
-            return await run_cpu(self._decode, uri, body)
-        return self._decode(uri, body)
+            raise JwksFetchError(f"fetching {uri} failed ({type(exc).__name__})") from exc
 
     def _fetch_blocking(self, uri: str) -> dict[str, Jwk]:
         """Download ``uri`` with a blocking client, once for every concurrent thread."""
@@ -436,33 +441,32 @@ class JwksCache(AsyncClosing):
         env_keys = self._from_env()
         if env_keys is not None:
             return env_keys
+        return self._decode(uri, self.fetch_document_blocking(uri))
+
+    def fetch_document_blocking(self, uri: str) -> bytes:
+        """:meth:`fetch_document` from blocking code."""
+        check_jwks_uri(uri, allow_http=self.allow_http)
         if self._closed:
             raise JwksFetchError("the JWKS cache is closed")
         try:
             if self._sync_client is not None:
-                body = self._get_body_blocking(self._sync_client, uri)
-            else:
-                with httpx.Client(
-                    verify=_ssl_context(),
-                    timeout=httpx.Timeout(self.timeout, connect=self.connect_timeout),
-                    follow_redirects=False,
-                    headers={"User-Agent": "acognito-jwks"},
-                ) as client:
-                    body = self._get_body_blocking(client, uri)
+                return self._get_body_blocking(self._sync_client, uri)
+            with httpx.Client(
+                verify=_ssl_context(),
+                timeout=httpx.Timeout(self.timeout, connect=self.connect_timeout),
+                follow_redirects=False,
+                headers={"User-Agent": "acognito-jwks"},
+            ) as client:
+                return self._get_body_blocking(client, uri)
         except JwksFetchError:
             raise
         except httpx.TimeoutException:
             raise self._timed_out(uri) from None
         except Exception as exc:
-            raise JwksFetchError(
-                f"fetching the JWKS from {uri} failed ({type(exc).__name__})"
-            ) from exc
-        return self._decode(uri, body)
+            raise JwksFetchError(f"fetching {uri} failed ({type(exc).__name__})") from exc
 
     def _timed_out(self, uri: str) -> JwksFetchError:
-        return JwksFetchError(
-            f"fetching the JWKS from {uri} timed out (timeout={self.timeout:g} s)"
-        )
+        return JwksFetchError(f"fetching {uri} timed out (timeout={self.timeout:g} s)")
 
     def _check_status(self, uri: str, response: httpx.Response) -> None:
         status = response.status_code

@@ -4,7 +4,8 @@
 :class:`~acognito.errors.JwksFetchError`), validates each key's members as RFC 7517 and
 7518 define them, and builds the ``cryptography`` public key the verifiers use: RSA
 (RS256/384/512), EC on P-256/P-384/P-521 (ES256/384/512) and OKP Ed25519/Ed448
-(EdDSA). Keys that are well formed but unusable keep a typed ``problem``.
+(EdDSA, or RFC 9864's Ed25519 and Ed448). Keys that are well formed but unusable keep
+a typed ``problem``.
 
 Nothing here imports a JOSE library: a JWKS loads in microseconds on the calling thread,
 which keeps a Lambda's cold start and a cold burst of sign-ins free of one-time work.
@@ -66,6 +67,9 @@ _ALG_RULES: dict[str, tuple[str, frozenset[str] | None, hashes.HashAlgorithm | N
     "ES384": ("EC", frozenset({"P-384"}), hashes.SHA384()),
     "ES512": ("EC", frozenset({"P-521"}), hashes.SHA512()),
     "EdDSA": ("OKP", frozenset({"Ed25519", "Ed448"}), None),
+    # RFC 9864's fully-specified names for the same signatures.
+    "Ed25519": ("OKP", frozenset({"Ed25519"}), None),
+    "Ed448": ("OKP", frozenset({"Ed448"}), None),
 }
 #: Every JWS algorithm a :class:`Jwk` can verify (asymmetric signatures only).
 ALGORITHMS = frozenset(_ALG_RULES)

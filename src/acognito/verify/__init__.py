@@ -1,4 +1,5 @@
-"""Verify Cognito JWTs: RS256 signature against the pool's JWKS, then the claims.
+"""Verify Cognito JWTs (RS256 against the pool's JWKS, then the claims), an ALB's
+``x-amzn-oidc-data`` (:class:`AlbVerifier`) and any OIDC issuer's (:class:`OidcVerifier`).
 
 :class:`CognitoVerifier` checks one user pool's id or access tokens, with
 ``await verifier.verify(token)`` or ``verifier.verify_sync(token)`` (cached keys
@@ -13,6 +14,7 @@ verify, so verifying on the event loop is fine. Tokens verified before are answe
 from a small LRU cache (about 1 us) until they expire.
 """
 
+from ._alb import ACCESS_TOKEN_HEADER, DATA_HEADER, AlbKeyCache, AlbVerifier, alb_key_url
 from ._checks import (
     DEFAULT_CACHE_SIZE,
     MAX_POOL_ID_LENGTH,
@@ -21,15 +23,22 @@ from ._checks import (
     TokenUse,
     at_hash,
 )
+from ._oidc import OidcVerifier
 from ._verifier import CognitoVerifier, MultiPoolVerifier
 
 __all__ = [
+    "ACCESS_TOKEN_HEADER",
+    "DATA_HEADER",
     "DEFAULT_CACHE_SIZE",
     "MAX_POOL_ID_LENGTH",
     "MAX_TOKEN_LENGTH",
+    "AlbKeyCache",
+    "AlbVerifier",
     "CognitoVerifier",
     "CustomCheck",
     "MultiPoolVerifier",
+    "OidcVerifier",
     "TokenUse",
+    "alb_key_url",
     "at_hash",
 ]

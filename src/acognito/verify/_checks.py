@@ -11,7 +11,7 @@ import hashlib
 import math
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Generic, Literal, Protocol, TypeVar
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
@@ -23,7 +23,7 @@ from ..errors import (
     JwtParseError,
     JwtWithoutValidKidError,
 )
-from ..jwks import Jwk
+from ..jwks import Jwk, JwksCache
 from ..tokens import b64url_decode, decode_segment
 
 if TYPE_CHECKING:
@@ -168,7 +168,16 @@ def _copy_claims(claims: dict[str, Any], nested: tuple[str, ...]) -> dict[str, A
     return out
 
 
-class _VerifiedCache:
+class _KeyOwner(Protocol):
+    """A verifier whose keys live in a JWKS cache (what a cache hit re-checks)."""
+
+    _jwks: JwksCache
+
+
+_O = TypeVar("_O", bound=_KeyOwner)
+
+
+class _VerifiedCache(Generic[_O]):
     """LRU of verified tokens -> claims, each entry dropped at its ``exp`` (+ grace).
 
     Entries are checked on every hit: past expiry, or signed by a key the JWKS no
@@ -180,18 +189,18 @@ class _VerifiedCache:
 
     def __init__(self, maxsize: int) -> None:
         self.maxsize = maxsize
-        # key -> (claims, nested claim names, expires_at, kid, jwk, owner)
+        # key -> (claims, nested claim names, expires_at, kid, jwk, owner, key URI)
         self._data: OrderedDict[
-            object, tuple[dict[str, Any], tuple[str, ...], float, str, Jwk, CognitoVerifier]
+            object, tuple[dict[str, Any], tuple[str, ...], float, str, Jwk, _O, str]
         ] = OrderedDict()
 
-    def get(self, key: object, now: float) -> tuple[dict[str, Any], CognitoVerifier] | None:
+    def get(self, key: object, now: float) -> tuple[dict[str, Any], _O] | None:
         data = self._data
         entry = data.get(key)
         if entry is None:
             return None
-        claims, nested, expires_at, kid, jwk, owner = entry
-        if now >= expires_at or owner._jwks.peek(owner.jwks_uri, kid) is not jwk:
+        claims, nested, expires_at, kid, jwk, owner, uri = entry
+        if now >= expires_at or owner._jwks.peek(uri, kid) is not jwk:
             data.pop(key, None)
             return None
         try:  # noqa: SIM105 - hot path: cheaper than contextlib.suppress
@@ -207,11 +216,12 @@ class _VerifiedCache:
         expires_at: float,
         kid: str,
         jwk: Jwk,
-        owner: CognitoVerifier,
+        owner: _O,
+        uri: str,
     ) -> None:
         nested = tuple([name for name, value in claims.items() if type(value) in _CONTAINERS])
         data = self._data
-        data[key] = (_copy_claims(claims, nested), nested, expires_at, kid, jwk, owner)
+        data[key] = (_copy_claims(claims, nested), nested, expires_at, kid, jwk, owner, uri)
         if len(data) > self.maxsize:
             with contextlib.suppress(KeyError):  # emptied by another thread
                 data.popitem(last=False)
@@ -247,7 +257,7 @@ Route = Callable[[dict[str, Any]], "CognitoVerifier"]
 
 
 def _verify_sync(
-    cache: _VerifiedCache | None,
+    cache: _VerifiedCache[CognitoVerifier] | None,
     now: float,
     token: str,
     access_token: str | None,
@@ -266,7 +276,7 @@ def _verify_sync(
         jwk = owner._jwks.get_key_blocking(owner.jwks_uri, parsed[1])
         claims, expires_at = owner._verify_parsed(parsed, jwk, access_token)
         if cache is not None:
-            cache.put(key, claims, expires_at, parsed[1], jwk, owner)
+            cache.put(key, claims, expires_at, parsed[1], jwk, owner, owner.jwks_uri)
     if owner._custom_check is not None:
         if owner._custom_is_async:
             raise ConfigurationError("an async custom_check needs await verify()")
@@ -275,7 +285,7 @@ def _verify_sync(
 
 
 async def _verify(
-    cache: _VerifiedCache | None,
+    cache: _VerifiedCache[CognitoVerifier] | None,
     now: float,
     token: str,
     access_token: str | None,
@@ -296,7 +306,7 @@ async def _verify(
             jwk = await owner._jwks.get_key(owner.jwks_uri, kid)
         claims, expires_at = owner._verify_parsed(parsed, jwk, access_token)
         if cache is not None:
-            cache.put(key, claims, expires_at, kid, jwk, owner)
+            cache.put(key, claims, expires_at, kid, jwk, owner, owner.jwks_uri)
     if owner._custom_check is not None:
         await owner._run_check(claims)
     return claims

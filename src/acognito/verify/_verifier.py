@@ -54,7 +54,7 @@ from ._checks import (
 class _VerifiedTokens(AsyncClosing):
     """What both verifiers say about their verified-token cache."""
 
-    _verified: _VerifiedCache | None
+    _verified: _VerifiedCache[Any] | None
 
     def clear_cache(self) -> None:
         """Forget every verified token (the JWKS cache is left alone)."""
