@@ -142,7 +142,8 @@ class ClientCredentialsAuth(BearerAuth, AsyncClosing, Closing):
         """The cache's grant for a stored record: the remaining life, the margin of the
         whole one, so every process refreshes at the same moment."""
         remaining = float(record["expires_at"]) - time.time()
-        return Grant(str(record["access_token"]), remaining, self._margin_for(record["lifetime"]))
+        margin = self._margin_for(float(record["lifetime"]))
+        return Grant(str(record["access_token"]), remaining, margin)
 
     def _usable(self, stale: Bearer | None) -> Callable[[Record], bool]:
         def usable(record: Record) -> bool:

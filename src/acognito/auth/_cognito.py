@@ -394,6 +394,11 @@ class CognitoAuth(BearerAuth, AsyncClosing, Closing):
             token = record.get(self._token_type.value)
             if not isinstance(token, str) or token in (current, self._handed_out):
                 return False
+            try:  # a stored token must say when it expires
+                if claim_time(peek_claims(token), "exp") is None:
+                    return False
+            except JwtParseError:
+                return False
             return not self._due(token)
 
         return usable
