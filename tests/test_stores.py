@@ -185,17 +185,19 @@ async def test_file_store_writes_0600_json_that_the_stdlib_reader_reads(tmp_path
     value = json.dumps(record, separators=(",", ":")).encode()
     await store.set("profile/ann", value, ttl=3600)
     path = store.path("profile/ann")
-    assert path.name == "profile%2Fann.json"
+    assert path == tmp_path / "tokens" / "profile" / "ann.json"
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+    assert stat.S_IMODE(path.parent.parent.stat().st_mode) == 0o700
     doc = json.loads(path.read_text())
-    assert doc["format"] == fmt.FORMAT and doc["encoding"] == "json"
+    assert doc["acognito_store"] == 1 and doc["encoding"] == "json"
     assert doc["value"] == record  # plain, readable text, like aws sso's cache
     assert fmt.read_value(tmp_path / "tokens", "profile/ann") == value
     assert fmt.read_json(tmp_path / "tokens", "profile/ann") == record
     assert fmt.read_value(tmp_path / "tokens", "nobody") is None
     # No temporary file is left behind.
-    assert sorted(p.name for p in path.parent.iterdir()) == [".lock", "profile%2Fann.json"]
+    assert sorted(p.name for p in path.parent.iterdir()) == ["ann.json"]
+    assert sorted(p.name for p in path.parent.parent.iterdir()) == [".lock", "profile"]
     assert "header" not in repr(fmt.read_record(path))
 
 
@@ -213,7 +215,19 @@ async def test_file_store_keeps_any_bytes_and_long_keys(tmp_path: Path) -> None:
         assert entry is not None and entry.value == value, key
         assert fmt.read_value(tmp_path, key) == value
     assert fmt.file_name("k" * 300).startswith("sha256-")
-    assert fmt.file_name("..") != ".."
+    # Every part is quoted like urllib.parse.quote(part, safe=""); no part climbs out.
+    from urllib.parse import quote
+
+    for part in ("m2m:abc", "ann@example.com", "sp ace", "ünï", "a~b_c.d-e", "%41"):
+        assert fmt.file_name(part) == quote(part, safe=""), part
+    for key in ("..", "../x", "a/../b", ".", "/a", "a//b", "a/"):
+        path = fmt.path_for(tmp_path, key)
+        assert path.resolve().is_relative_to(tmp_path.resolve()), key  # noqa: ASYNC240
+        assert ".." not in path.relative_to(tmp_path).parts, key
+        await store.set(key, b"v")
+        assert fmt.read_value(tmp_path, key) == b"v", key
+    names = {fmt.file_name(k) for k in ("", "%", "%25", ".", "%2E", "a/", "a/%")[1:]}
+    assert len(names) == 6  # distinct keys, distinct files
 
 
 async def test_the_reader_expires_like_the_store(tmp_path: Path) -> None:

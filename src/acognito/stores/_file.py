@@ -1,4 +1,5 @@
-""":class:`FileTokenStore`: one 0600 JSON file per key, like ``aws sso``'s token cache.
+""":class:`FileTokenStore`: one 0600 JSON file per key, like ``aws sso``'s token cache
+(``a/b/c`` in ``<directory>/a/b/c.json``).
 
 The format is :mod:`acognito.stores.file_format` (standard library only, so a fast
 reader needs nothing else). File work runs in worker threads; writers on one directory
@@ -202,7 +203,7 @@ class FileTokenStore:
     # ------------------------------------------------------------------ leases
 
     def _lease_path(self, key: str) -> Path:
-        return self._directory / (fmt.file_name(key) + ".lease")
+        return fmt.path_for(self._directory, key, ".lease")
 
     def _read_lease(self, key: str) -> tuple[int, float]:
         try:

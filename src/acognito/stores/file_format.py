@@ -5,25 +5,28 @@ This module imports nothing outside the standard library (a test checks it), so 
 program that only needs a cached token, such as ``acognito token``, can read one
 without loading acognito's dependencies.
 
-One key, one file: ``<directory>/<name>.json``, where ``name`` is the key with every
-byte outside ``A-Z a-z 0-9 - _ . @`` written as ``%XX`` (a key whose name would be
-longer than 200 characters is named ``sha256-<hex digest of the key>`` instead).
-The file is UTF-8 JSON, mode 0600, replaced whole on every write (a reader never sees
-half a file)::
+One key, one file. The key is split on ``/``: every part but the last is a folder, the
+last names the file, ``<part>.json``. Each part is percent-quoted as
+``urllib.parse.quote(part, safe="")`` does (only ``A-Z a-z 0-9 _ . - ~`` stay as they
+are), except that an empty part is ``%``, ``.`` is ``%2E`` and ``..`` is ``%2E%2E``, and
+a part whose quoted form is longer than 200 characters is ``sha256-<hex digest of the
+part>``. So ``tokens/default/ann`` lives in ``<directory>/tokens/default/ann.json``.
+Folders are made 0700. A file is UTF-8 JSON, mode 0600, replaced whole on every write
+(a reader never sees half a file)::
 
     {
-      "format": "acognito-token-store/1",
+      "acognito_store": 1,         # the format's version
       "key": "<the key>",
-      "version": 3,              # 1 at the first write, +1 per write
-      "fence": 0,                # the fencing token of the last fenced write (0: none)
+      "version": 3,                # 1 at the first write, +1 per write
+      "fence": 0,                  # the fencing token of the last fenced write (0: none)
       "expires_at": 1767225600.0,  # epoch seconds; null: never; past: the key is absent
-      "encoding": "json",        # how "value" holds the stored bytes:
-      "value": {...}             #   json: a JSON object whose compact UTF-8 text they are
-    }                            #   text: a string (UTF-8); base64: a base64 string;
-                                 #   sealed: base64 of an AES-GCM envelope (encrypted)
+      "encoding": "json",          # how "value" holds the stored bytes:
+      "value": {...}               #   json: a JSON object whose compact UTF-8 text they are
+    }                              #   text: a string (UTF-8); base64: a base64 string;
+                                   #   sealed: base64 of an AES-GCM envelope (encrypted)
 
-A ``<name>.lease`` file beside it holds the key's lease lock, and ``.lock`` in the
-directory serialises writers; readers need neither.
+A ``<part>.lease`` file beside it holds the key's lease lock, and ``.lock`` in the
+store's directory serialises writers; readers need neither.
 """
 
 from __future__ import annotations
@@ -50,10 +53,11 @@ __all__ = [
     "write_private",
 ]
 
-#: The ``format`` field of every file this module writes.
-FORMAT = "acognito-token-store/1"
-_SAFE = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.@")
+#: The ``acognito_store`` field of every file this module writes (the format's version).
+FORMAT = 1
+_SAFE = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-~")
 _MAX_NAME = 200
+_SPECIAL = {"": "%", ".": "%2E", "..": "%2E%2E"}
 
 
 class FileRecord(NamedTuple):
@@ -78,20 +82,32 @@ class FileRecord(NamedTuple):
         return self.expires_at is not None and self.expires_at <= moment
 
 
-def file_name(key: str) -> str:
-    """The file name (without ``.json``) that holds ``key``."""
-    if not isinstance(key, str) or not key:
-        raise ValueError("a store key is a non-empty string")
-    raw = key.encode("utf-8")
+def _part(part: str) -> str:
+    special = _SPECIAL.get(part)
+    if special is not None:
+        return special
+    raw = part.encode("utf-8")
     name = "".join(chr(b) if b in _SAFE else f"%{b:02X}" for b in raw)
-    if len(name) > _MAX_NAME or name in (".", ".."):
+    if len(name) > _MAX_NAME:
         name = "sha256-" + hashlib.sha256(raw).hexdigest()
     return name
 
 
-def path_for(directory: str | os.PathLike[str], key: str) -> Path:
-    """The path of the file holding ``key`` in a store rooted at ``directory``."""
-    return Path(directory) / (file_name(key) + ".json")
+def file_name(key: str) -> str:
+    """The relative path (``/``-separated, without ``.json``) of the file holding ``key``."""
+    if not isinstance(key, str) or not key:
+        raise ValueError("a store key is a non-empty string")
+    return "/".join(_part(part) for part in key.split("/"))
+
+
+def path_for(directory: str | os.PathLike[str], key: str, suffix: str = ".json") -> Path:
+    """The path of the file holding ``key`` in a store rooted at ``directory``
+    (``suffix=".lease"``: its lease file)."""
+    return (
+        Path(directory)
+        .joinpath(*file_name(key).split("/"))
+        .with_name(file_name(key).rsplit("/", 1)[-1] + suffix)
+    )
 
 
 def _as_json_object(value: bytes) -> Any:
@@ -122,7 +138,7 @@ def encode_record(record: FileRecord) -> bytes:
             except UnicodeDecodeError:
                 encoding, value = "base64", base64.b64encode(record.value).decode("ascii")
     doc = {
-        "format": FORMAT,
+        "acognito_store": FORMAT,
         "key": record.key,
         "version": record.version,
         "fence": record.fence,
@@ -160,8 +176,8 @@ def decode_record(data: bytes) -> FileRecord:
         doc = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
         raise ValueError("not a token store file (not UTF-8 JSON)") from None
-    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
-        raise ValueError(f"not a token store file (format is not {FORMAT!r})")
+    if not isinstance(doc, dict) or doc.get("acognito_store") != FORMAT:
+        raise ValueError(f"not a token store file (acognito_store is not {FORMAT})")
     key, encoding, value = doc.get("key"), doc.get("encoding"), doc.get("value")
     expires_at = doc.get("expires_at")
     if not isinstance(key, str) or not key:
