@@ -152,7 +152,7 @@ async def test_a_dropped_client_leaves_no_cap_behind(cognito_local) -> None:
     await idp.call("list_user_pools", MaxResults=1)
     await idp.close()
     table = _idp_module._IN_FLIGHT.get()
-    assert table[idp].total_tokens == 2
+    assert table[idp].slots == 2
     before = len(table)
     ref = weakref.ref(idp)
     del idp

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from . import errors, oauth, srp
+    from ._botocore_logs import redact_botocore_logs
     from .auth import ClientCredentialsAuth, CognitoAuth
     from .aws_srp import AWSSRP
     from .cognito import AsyncCognito
@@ -74,6 +75,7 @@ _HOMES: dict[str, str | None] = {
     "aclose_pools": ".pool",
     "errors": None,
     "oauth": None,
+    "redact_botocore_logs": "._botocore_logs",
     "srp": None,
 }
 
@@ -110,6 +112,7 @@ __all__ = [
     "aclose_pools",
     "errors",
     "oauth",
+    "redact_botocore_logs",
     "srp",
 ]
 

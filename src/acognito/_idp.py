@@ -1,8 +1,10 @@
 """The one module that talks to aiobotocore.
 
 It owns the client's lifecycle, picks the HTTP backend that works on the running
-event loop (aiohttp on asyncio, httpx on trio) and turns botocore's exceptions into
-acognito's. Nothing here knows about users or tokens.
+event loop (aiohttp on asyncio, httpx on trio), turns botocore's exceptions into
+acognito's and, before the first client is built, puts the filter that hides secrets
+on botocore's DEBUG loggers (:mod:`acognito._botocore_logs`). Nothing here knows about
+users or tokens.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import re
 import threading
 import warnings
 import weakref
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -20,7 +23,9 @@ import anyio.to_thread
 import sniffio
 from anyio.lowlevel import RunVar
 
+from . import _botocore_logs
 from ._lazy import Lazy
+from ._threads import Gate, mark_under_way, under_way
 from .errors import (
     CognitoConnectionError,
     CognitoError,
@@ -120,6 +125,7 @@ def _prepare_session(session: AioSession | None, library: str) -> AioSession:
     from aiobotocore.config import AioConfig
     from aiobotocore.session import get_session
 
+    _botocore_logs.install()
     if session is None:
         session = get_session()
         session.register_component("data_loader", _shared_loader(session))
@@ -140,9 +146,9 @@ def check_max_concurrency(value: object) -> int | None:
     return value
 
 
-_IN_FLIGHT: RunVar[weakref.WeakKeyDictionary[IdpClient, anyio.CapacityLimiter]] = RunVar(
-    "acognito_idp_in_flight"
-)
+_IN_FLIGHT: RunVar[weakref.WeakKeyDictionary[IdpClient, Gate]] = RunVar("acognito_idp_in_flight")
+#: The task that last called Cognito: its later calls continue an operation.
+_CALLER: ContextVar[int | None] = ContextVar("acognito_idp_caller", default=None)
 
 
 class IdpClient:
@@ -155,7 +161,10 @@ class IdpClient:
     connection pool size, ``max_pool_connections``, 10 unless configured); later calls
     wait their turn *before* botocore builds and signs their request. Without the cap a
     burst of N calls does all N request builds back to back on the event loop while
-    only the pool's worth can be sent, and the loop stalls for the whole burst.
+    only the pool's worth can be sent, and the loop stalls for the whole burst. A task's
+    second and later calls (a sign-in's answer to a challenge) go ahead of tasks' first
+    calls (:class:`~acognito._threads.Gate`), so a burst of sign-ins finishes them one
+    after another instead of all at once.
 
     Timeouts default to :data:`CONNECT_TIMEOUT` and :data:`READ_TIMEOUT` seconds per
     try (3 tries at most); ``botocore_config`` overrides them.
@@ -195,6 +204,7 @@ class IdpClient:
         """
         idp = cls(region=getattr(getattr(client, "meta", None), "region_name", None) or "")
         idp._owned = False
+        _botocore_logs.install()
 
         async def given() -> tuple[Any, Any]:
             return None, client
@@ -282,12 +292,16 @@ class IdpClient:
         method = getattr(client, operation, None)
         if method is None:
             raise ConfigurationError(f"unknown cognito-idp operation {operation!r}")
+        gate = self._in_flight()
+        await gate.acquire(continuing=under_way(_CALLER))
+        mark_under_way(_CALLER)
         try:
-            async with self._in_flight():
-                response: dict[str, Any] = await method(**params)
+            response: dict[str, Any] = await method(**params)
         except (BotoCoreError, ClientError) as exc:
             api_name = client.meta.method_to_api_mapping.get(operation, operation)
             raise self._map(exc, api_name) from None
+        finally:
+            gate.release()
         return response
 
     @property
@@ -297,7 +311,7 @@ class IdpClient:
             return self._max_concurrency
         return self._pool_size() if self.client is not None else None
 
-    def _in_flight(self) -> anyio.CapacityLimiter:
+    def _in_flight(self) -> Gate:
         """This client's cap on the running event loop, made on first use.
 
         anyio primitives belong to the loop they were made in; the per-loop table holds
@@ -310,9 +324,7 @@ class IdpClient:
             _IN_FLIGHT.set(limiters)
         limiter = limiters.get(self)
         if limiter is None:
-            limiter = limiters[self] = anyio.CapacityLimiter(
-                self.max_concurrency or self._pool_size()
-            )
+            limiter = limiters[self] = Gate(self.max_concurrency or self._pool_size())
         return limiter
 
     def _pool_size(self) -> int:

@@ -24,7 +24,7 @@ from anyio import fail_after
 from .._flight import SingleFlight, ThreadSingleFlight
 from .._lazy import Lazy, in_thread
 from .._lifecycle import AsyncClosing
-from .._threads import run_cpu
+from .._threads import run_load
 from ..errors import (
     ConfigurationError,
     JwksFetchError,
@@ -411,7 +411,7 @@ class JwksCache(AsyncClosing):
             return env_keys
         body = await self.fetch_document(uri)
         if len(body) > _PARSE_OFF_LOOP_BYTES:
-            return await run_cpu(self._decode, uri, body)
+            return await run_load(self._decode, uri, body)  # once per document: not queued
         return self._decode(uri, body)
 
     async def fetch_document(self, uri: str) -> bytes:
