@@ -149,6 +149,7 @@ class LocalServer:
         self,
         *,
         username_attributes: tuple[str, ...] | list[str] = (),
+        alias_attributes: tuple[str, ...] | list[str] = (),
         device_tracking: bool = False,
         device_remember_on_prompt: bool = False,
         mfa: str = "OFF",
@@ -158,6 +159,8 @@ class LocalServer:
         params: dict[str, Any] = {"PoolName": f"pool-{uuid.uuid4().hex[:8]}"}
         if username_attributes:
             params["UsernameAttributes"] = list(username_attributes)
+        if alias_attributes:
+            params["AliasAttributes"] = list(alias_attributes)
         if device_tracking:
             params["DeviceConfiguration"] = {
                 "ChallengeRequiredOnNewDevice": True,

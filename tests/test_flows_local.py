@@ -177,6 +177,49 @@ async def test_email_pool_with_a_secret_hashes_the_pool_user_name_after_the_firs
         assert c.access_token and c.mfa_tokens is None
 
 
+@pytest.mark.parametrize("sign_in_name", ["email as user name", "email alias"])
+async def test_password_auth_by_email_with_a_secret_answers_totp_over_the_pool_user_name(
+    server: LocalServer, sign_in_name: str
+) -> None:
+    """USER_PASSWORD_AUTH with the e-mail, a client secret, then TOTP: the answer names
+    the pool's user (the challenge's USERNAME) and hashes that name, not the e-mail.
+    SRP hides a mistake here (its password-verifier step already answers with the pool
+    user name), so the password flow is checked on its own, in both kinds of e-mail pool."""
+    email = "tia@example.com"
+    if sign_in_name == "email alias":
+        pool_id = server.create_pool(alias_attributes=["email"], mfa="OPTIONAL")
+        pool_user = server.create_user(pool_id, "tia", PASSWORD, attributes={"email": email})
+        assert pool_user == "tia"
+    else:
+        pool_id = server.create_pool(username_attributes=["email"], mfa="OPTIONAL")
+        pool_user = server.create_user(pool_id, email, PASSWORD)  # the sub
+        assert pool_user != email
+    client_id, secret = server.create_client(pool_id, secret=True)
+    assert secret is not None
+    secret_code = server.enable_totp(pool_id, pool_user)
+    async with session(server, pool_id, client_id, username=email, client_secret=secret) as c:
+        mark = len(server.requests)
+        with pytest.raises(SoftwareTokenMFAChallengeException) as challenge:
+            await c.authenticate(PASSWORD, auth_flow="USER_PASSWORD_AUTH")
+        assert challenge.value.username == pool_user
+        initiate = params_of(server, mark, "InitiateAuth")[0]["AuthParameters"]
+        assert initiate["SECRET_HASH"] == secret_hash(email, client_id, secret)
+        await c.respond_to_software_token_mfa_challenge(totp(secret_code))
+        assert steps(server, mark) == [
+            ("InitiateAuth", "USER_PASSWORD_AUTH", None),
+            ("RespondToAuthChallenge", "SOFTWARE_TOKEN_MFA", None),
+        ]
+        answer = params_of(server, mark, "RespondToAuthChallenge")[0]["ChallengeResponses"]
+        assert answer["USERNAME"] == pool_user
+        assert answer["SECRET_HASH"] == secret_hash(pool_user, client_id, secret)
+        assert peek_claims(c.access_token or "")["username"] == pool_user
+        # And the refresh that follows hashes the same name.
+        mark = len(server.requests)
+        await c.renew_access_token()
+        refresh = params_of(server, mark, "InitiateAuth")[0]["AuthParameters"]
+        assert refresh["SECRET_HASH"] == secret_hash(pool_user, client_id, secret)
+
+
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")  # pycognito uses utcnow()
 def test_pycognito_renew_fails_on_the_same_email_pool(server: LocalServer) -> None:
     """The test server really enforces the rule acognito follows above: pycognito hashes
@@ -520,6 +563,56 @@ async def test_revoke_token_ends_the_grant(server: LocalServer) -> None:
             await kept.get_user()
 
 
+@pytest.mark.parametrize("revoked", ["the newest", "a rotated one"])
+async def test_revoke_token_ends_the_whole_rotation_family(
+    server: LocalServer, revoked: str
+) -> None:
+    """With rotation, one sign-in's refresh tokens form a family (one origin_jti):
+    revoking any member retires them all and every access token minted from them,
+    including a rotated token still inside its grace period."""
+    pool_id = server.create_pool()
+    client_id, secret = server.create_client(
+        pool_id, secret=True, refresh_token_rotation=True, retry_grace_seconds=60
+    )
+    server.create_user(pool_id, "ivy", PASSWORD)
+    kw: dict[str, Any] = {
+        "username": "ivy",
+        "client_secret": secret,
+        "refresh_token_rotation": True,
+    }
+    async with session(server, pool_id, client_id, **kw) as c:
+        await c.authenticate(PASSWORD)
+        first_refresh, first_access = c.refresh_token or "", c.access_token or ""
+        await c.renew_access_token()
+        second_refresh = c.refresh_token or ""
+        await c.renew_access_token()
+        newest_refresh, newest_access = c.refresh_token or "", c.access_token or ""
+    family = [first_refresh, second_refresh, newest_refresh]
+    assert len(set(family)) == 3
+    assert [server.refresh_token_status(t) for t in family] == ["rotated", "rotated", "active"]
+
+    target = newest_refresh if revoked == "the newest" else second_refresh
+    async with session(server, pool_id, client_id, refresh_token=target, **kw) as revoker:
+        mark = len(server.requests)
+        await revoker.revoke_token()
+        assert steps(server, mark) == [("RevokeToken", None, None)]
+
+    assert [server.refresh_token_status(t) for t in family] == ["revoked"] * 3
+    for refresh in family:
+        async with session(server, pool_id, client_id, refresh_token=refresh, **kw) as kept:
+            with pytest.raises(NotAuthorizedError, match="revoked"):
+                await kept.renew_access_token()
+    for access in (first_access, newest_access):
+        async with session(server, pool_id, client_id, access_token=access) as kept:
+            with pytest.raises(NotAuthorizedError, match="revoked"):
+                await kept.get_user()
+    # Another sign-in of the same user is another family: untouched.
+    async with session(server, pool_id, client_id, **kw) as other:
+        await other.authenticate(PASSWORD)
+        await other.renew_access_token()
+        assert (await other.get_user()).username == "ivy"
+
+
 async def test_logout_signs_out_everywhere(server: LocalServer) -> None:
     pool_id = server.create_pool()
     client_id, _ = server.create_client(pool_id)
@@ -569,14 +662,28 @@ async def test_a_session_restored_with_the_email_and_a_refresh_token_renews(
     pool_id = server.create_pool(username_attributes=["email"])
     client_id, secret = server.create_client(pool_id, secret=True)
     email = "sky@example.com"
-    server.create_user(pool_id, email, PASSWORD)
+    sub = server.create_user(pool_id, email, PASSWORD)
     async with session(server, pool_id, client_id, username=email, client_secret=secret) as c:
         await c.authenticate(PASSWORD)
-        stored = c.refresh_token
+        stored, first_access, first_id = c.refresh_token, c.access_token, c.id_token
     async with session(
-        server, pool_id, client_id, username=email, refresh_token=stored, client_secret=secret
+        server,
+        pool_id,
+        client_id,
+        username=email,
+        refresh_token=stored,
+        access_token=first_access,
+        client_secret=secret,
     ) as restored:
+        mark = len(server.requests)
         await restored.renew_access_token()
+        made = steps(server, mark)
+        assert made and made[-1][2] is None, made  # a refresh was made, and it succeeded
+        assert restored.access_token and restored.access_token != first_access
+        assert restored.id_token and restored.id_token != first_id
+        claims = peek_claims(restored.access_token)
+        assert claims["username"] == sub
+        assert claims["origin_jti"] == peek_claims(first_access or "")["origin_jti"]
 
 
 # ---------------------------------------------------------------- 5. single flight

@@ -7,7 +7,10 @@ Porting rules, kept to the letter:
 - the imports name acognito instead of pycognito, and every call into the session
   gets ``await``; the test bodies are otherwise pycognito's;
 - ``patch("pycognito.X", autospec=True)`` (signature checks on a mocked class) names
-  the acognito class instead;
+  the acognito class instead. Those tests call a mock of the method under test, so
+  pycognito's text proves only that the method exists with that signature: each is
+  kept to the letter and followed by acognito's addition, marked as such, which makes
+  the same call for real and asserts its outcome (tests/compat/compat_checks.py);
 - pycognito's mocks that fake its own internals (``AWSSRP.authenticate_user``,
   ``Cognito.verify_token``, ``_add_secret_hash``, ``check_token``) are dropped: the
   environment points the suite at a real pool on the local Cognito (see conftest.py),
@@ -35,6 +38,10 @@ from acognito import TokenVerificationException
 from acognito import User as UserObj
 from acognito.aws_srp import AWSSRP
 from acognito.errors import ConfigurationError
+
+# acognito's additions: the real checks after pycognito's autospec tests.
+from acognito.errors import CodeMismatchError, ExpiredCodeError
+from compat_checks import BOB_EMAIL, FORGOT_PASSWORD, NEW_PASSWORD, VERIFY_EMAIL, inbox, wrong
 
 pytestmark = [pytest.mark.anyio, pytest.mark.usefixtures("cognito_local")]
 
@@ -161,6 +168,19 @@ class TestCognitoAuthTestCase(PortCase):
         user.set_base_attributes(**base_attr)
         await user.register("sampleuser", "sample4#Password")
 
+        # acognito's addition: the mock was called so, and the real call signs up.
+        user.register.assert_awaited_once_with("sampleuser", "sample4#Password")
+        real = Cognito(self.cognito_user_pool_id, self.app_id)
+        real.set_base_attributes(**base_attr)
+        answer = await real.register("sampleuser", "sample4#Password")
+        self.assertFalse(answer["UserConfirmed"])
+        signed_up = await Cognito(
+            self.cognito_user_pool_id, self.app_id, username="sampleuser"
+        ).admin_get_user()
+        self.assertEqual(signed_up.user_status, "UNCONFIRMED")
+        self.assertEqual(signed_up.given_name, "Brian")
+        self.assertEqual(signed_up.preferred_username, "billyocean")
+
     @pytest.mark.xfail(
         strict=True,
         reason="fakes pycognito internals (AWSSRP.authenticate_user, Cognito.verify_token, "
@@ -200,6 +220,12 @@ class TestCognitoAuthTestCase(PortCase):
         user = cognito_user(self.cognito_user_pool_id, self.app_id, username=self.username)
         await user.authenticate(self.password)
         await user.update_profile({"given_name": "Jenkins"})
+
+        # acognito's addition: the mock was called so, and the real call changes the name.
+        user.update_profile.assert_awaited_once_with({"given_name": "Jenkins"})
+        await self.user.authenticate(self.password)
+        await self.user.update_profile({"given_name": "Jenkins"})
+        self.assertEqual((await self.user.get_user()).given_name, "Jenkins")
 
     @pytest.mark.xfail(strict=True, raises=ConfigurationError, reason=CLIENT_AFTER_OPEN)
     async def test_admin_get_user(self):
@@ -243,12 +269,39 @@ class TestCognitoAuthTestCase(PortCase):
         u = cognito_user(self.cognito_user_pool_id, self.app_id, username=self.username)
         await u.validate_verification("4321")
 
+        # acognito's addition: a code nobody sent is refused, the one sent is taken.
+        u.validate_verification.assert_awaited_once_with("4321")
+        await self.user.authenticate(self.password)
+        await self.user.admin_update_profile({"email": BOB_EMAIL, "email_verified": "false"})
+        await self.user.send_verification("email")
+        code = inbox().last_code(self.cognito_user_pool_id, self.username, VERIFY_EMAIL)
+        with self.assertRaises(CodeMismatchError):
+            await self.user.validate_verification(wrong(code))
+        await self.user.validate_verification(code)
+        self.assertTrue((await self.user.get_user()).email_verified)
+
     @patch("acognito.AsyncCognito", autospec=True)
     async def test_confirm_forgot_password(self, cognito_user):
         u = cognito_user(self.cognito_user_pool_id, self.app_id, username=self.username)
         await u.confirm_forgot_password("4553", "samplepassword")
         with self.assertRaises(TypeError):
             await u.confirm_forgot_password(self.password)
+
+        # acognito's addition: the same calls for real. A code nobody sent is refused
+        # (moto says ExpiredCode where Cognito says CodeMismatch), the one sent resets the
+        # password, and the one-argument call is a TypeError before any request.
+        u.confirm_forgot_password.assert_any_await("4553", "samplepassword")
+        real = Cognito(self.cognito_user_pool_id, self.app_id, username=self.username)
+        await real.admin_update_profile({"email": BOB_EMAIL, "email_verified": "true"})
+        await real.initiate_forgot_password()
+        code = inbox().last_code(self.cognito_user_pool_id, self.username, FORGOT_PASSWORD)
+        with self.assertRaises((CodeMismatchError, ExpiredCodeError)):
+            await real.confirm_forgot_password(wrong(code), NEW_PASSWORD)
+        with self.assertRaises(TypeError):
+            await real.confirm_forgot_password(self.password)
+        await real.confirm_forgot_password(code, NEW_PASSWORD)
+        await real.authenticate(NEW_PASSWORD)
+        self.assertNotEqual(real.access_token, None)
 
     @pytest.mark.xfail(
         strict=True,

@@ -3,8 +3,11 @@
 """pycognito's own test suite (its ``tests.py``), ported to ``acognito.sync``.
 
 Only the imports changed: ``pycognito`` became ``acognito.sync`` (in the ``patch``
-targets too). The environment points the suite at a real pool on the local Cognito
-(see conftest.py), as pycognito's CI points it at a real pool. Failing tests are strict
+targets too); the tests are pycognito's, to the letter. The environment points the
+suite at a real pool on the local Cognito (see conftest.py), as pycognito's CI points it
+at a real pool. pycognito's ``autospec`` tests call a mock of the method under test and
+so prove only its signature: each is followed by acognito's addition, marked as such,
+which makes the same call for real and asserts its outcome (compat_checks.py). Failing tests are strict
 xfails naming why: a feature another branch adds (flip them at merge), or a
 deliberate difference documented in docs/migration.md. pycognito's ``UtilsTestCase``
 (``RequestsSrpAuth`` under ``moto.mock_aws`` and ``requests_mock``) is not ported: the
@@ -24,6 +27,10 @@ pytestmark = pytest.mark.usefixtures("cognito_local")
 
 from acognito.sync import Cognito, UserObj, GroupObj, TokenVerificationException
 from acognito.sync import AWSSRP
+
+# acognito's additions: the real checks after pycognito's autospec tests.
+from acognito.errors import CodeMismatchError, ExpiredCodeError
+from compat_checks import BOB_EMAIL, FORGOT_PASSWORD, NEW_PASSWORD, VERIFY_EMAIL, inbox, wrong
 
 
 def _mock_authenticate_user(_, client=None, client_metadata=None):
@@ -132,6 +139,9 @@ class CognitoAuthTestCase(unittest.TestCase):
 
     @patch("acognito.sync.Cognito", autospec=True)
     def test_register(self, cognito_user):
+        """pycognito's test, kept to the letter: ``cognito_user`` is an autospec mock of
+        the class, so its body proves only that ``register`` exists with this signature.
+        acognito's addition after it makes the same call for real."""
         user = cognito_user(self.cognito_user_pool_id, self.app_id, username=self.username)
         base_attr = dict(
             given_name="Brian",
@@ -145,6 +155,19 @@ class CognitoAuthTestCase(unittest.TestCase):
 
         user.set_base_attributes(**base_attr)
         user.register("sampleuser", "sample4#Password")
+
+        # acognito's addition: the mock was called so, and the real call signs up.
+        user.register.assert_called_once_with("sampleuser", "sample4#Password")
+        real = Cognito(self.cognito_user_pool_id, self.app_id)
+        real.set_base_attributes(**base_attr)
+        answer = real.register("sampleuser", "sample4#Password")
+        self.assertFalse(answer["UserConfirmed"])
+        signed_up = Cognito(
+            self.cognito_user_pool_id, self.app_id, username="sampleuser"
+        ).admin_get_user()
+        self.assertEqual(signed_up.user_status, "UNCONFIRMED")
+        self.assertEqual(signed_up.given_name, "Brian")
+        self.assertEqual(signed_up.preferred_username, "billyocean")
 
     @pytest.mark.xfail(
         strict=True,
@@ -185,9 +208,18 @@ class CognitoAuthTestCase(unittest.TestCase):
 
     @patch("acognito.sync.Cognito", autospec=True)
     def test_update_profile(self, cognito_user):
+        """pycognito's test, kept to the letter: ``cognito_user`` is an autospec mock of
+        the class, so its body proves only that ``update_profile`` exists with this signature.
+        acognito's addition after it makes the same call for real."""
         user = cognito_user(self.cognito_user_pool_id, self.app_id, username=self.username)
         user.authenticate(self.password)
         user.update_profile({"given_name": "Jenkins"})
+
+        # acognito's addition: the mock was called so, and the real call changes the name.
+        user.update_profile.assert_called_once_with({"given_name": "Jenkins"})
+        self.user.authenticate(self.password)
+        self.user.update_profile({"given_name": "Jenkins"})
+        self.assertEqual((self.user.get_user()).given_name, "Jenkins")
 
     def test_admin_get_user(self):
         stub = Stubber(self.user.client)
@@ -227,15 +259,48 @@ class CognitoAuthTestCase(unittest.TestCase):
 
     @patch("acognito.sync.Cognito", autospec=True)
     def test_validate_verification(self, cognito_user):
+        """pycognito's test, kept to the letter: ``cognito_user`` is an autospec mock of
+        the class, so its body proves only that ``validate_verification`` exists with this signature.
+        acognito's addition after it makes the same call for real."""
         u = cognito_user(self.cognito_user_pool_id, self.app_id, username=self.username)
         u.validate_verification("4321")
 
+        # acognito's addition: a code nobody sent is refused, the one sent is taken.
+        u.validate_verification.assert_called_once_with("4321")
+        self.user.authenticate(self.password)
+        self.user.admin_update_profile({"email": BOB_EMAIL, "email_verified": "false"})
+        self.user.send_verification("email")
+        code = inbox().last_code(self.cognito_user_pool_id, self.username, VERIFY_EMAIL)
+        with self.assertRaises(CodeMismatchError):
+            self.user.validate_verification(wrong(code))
+        self.user.validate_verification(code)
+        self.assertTrue((self.user.get_user()).email_verified)
+
     @patch("acognito.sync.Cognito", autospec=True)
     def test_confirm_forgot_password(self, cognito_user):
+        """pycognito's test, kept to the letter: ``cognito_user`` is an autospec mock of
+        the class, so its body proves only that ``confirm_forgot_password`` exists with this signature.
+        acognito's addition after it makes the same call for real."""
         u = cognito_user(self.cognito_user_pool_id, self.app_id, username=self.username)
         u.confirm_forgot_password("4553", "samplepassword")
         with self.assertRaises(TypeError):
             u.confirm_forgot_password(self.password)
+
+        # acognito's addition: the same calls for real. A code nobody sent is refused
+        # (moto says ExpiredCode where Cognito says CodeMismatch), the one sent resets the
+        # password, and the one-argument call is a TypeError before any request.
+        u.confirm_forgot_password.assert_any_call("4553", "samplepassword")
+        real = Cognito(self.cognito_user_pool_id, self.app_id, username=self.username)
+        real.admin_update_profile({"email": BOB_EMAIL, "email_verified": "true"})
+        real.initiate_forgot_password()
+        code = inbox().last_code(self.cognito_user_pool_id, self.username, FORGOT_PASSWORD)
+        with self.assertRaises((CodeMismatchError, ExpiredCodeError)):
+            real.confirm_forgot_password(wrong(code), NEW_PASSWORD)
+        with self.assertRaises(TypeError):
+            real.confirm_forgot_password(self.password)
+        real.confirm_forgot_password(code, NEW_PASSWORD)
+        real.authenticate(NEW_PASSWORD)
+        self.assertNotEqual(real.access_token, None)
 
     @pytest.mark.xfail(
         strict=True,

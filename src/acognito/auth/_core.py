@@ -2,9 +2,10 @@
 
 :func:`bearer_flow` decides everything about one request and does no I/O: it asks for
 a token (:class:`NeedToken`), attaches it, sends, and on a 401 asks for a token other
-than the rejected one and sends once more. It also binds the token header to the
-request's origin: when httpx follows a redirect to another origin, the header is
-dropped (httpx itself drops only ``Authorization``). :func:`drive_sync` and
+than the rejected one and sends once more. A custom token header is bound to the
+request's origin (:class:`OriginGuard`): httpx drops only ``Authorization`` when it
+follows a redirect to another origin, so the transport writes ours into each hop that
+stays on the origin, and a transport that cannot is refused. :func:`drive_sync` and
 :func:`drive_async` are the thin drivers that answer :class:`NeedToken` from a token
 cache, with threads or with tasks.
 """
@@ -27,7 +28,9 @@ __all__ = [
     "Bearer",
     "Grant",
     "NeedToken",
+    "OriginGuard",
     "bearer_flow",
+    "bind_to_origin",
     "check_header",
     "check_margin",
     "drive_async",
@@ -139,59 +142,105 @@ def _hop_origin(request: Any) -> tuple[str, str, int | None] | None:
         return None
 
 
-def _strip(info: dict[str, Any], origin: tuple[str, str, int | None], name: bytes) -> None:
-    request = info.get("request")
-    if request is None:
-        return
-    hop = _hop_origin(request)
-    if hop is None or not header_survives_redirect(origin, hop):
-        request.headers[:] = [(k, v) for k, v in request.headers if k.lower() != name]
-
-
 _HEADERS_EVENT: Final = ".send_request_headers.started"
 
 
-def _sync_guard(
-    origin: tuple[str, str, int | None], name: bytes, previous: Any
-) -> Callable[[str, dict[str, Any]], None]:
+class OriginGuard:
+    """The token header of one request, written by the transport into each hop's headers.
+
+    httpx follows redirects below the auth flow, copying every header but
+    ``Authorization`` onto each hop and handing the hop straight to the transport, so
+    a custom header put on the request would reach whatever origin a redirect names.
+    The token is therefore never put on the httpx request: httpcore-based transports
+    report each hop's headers just before sending them (the ``trace`` extension, kept
+    across hops), and there the guard writes the header into hops bound for the
+    request's own origin and only those (the rule httpx applies to ``Authorization``).
+
+    A transport that does not report that moment (``httpx.MockTransport``,
+    ``httpx.ASGITransport``, a third-party one) sends the request without the token;
+    the flow then refuses the combination (:meth:`check_reported`).
+    """
+
+    def __init__(self, origin: tuple[str, str, int | None], header: str) -> None:
+        self.origin = origin
+        self.header = header
+        self._name = header.lower().encode("ascii")
+        self._raw_name = header.encode("ascii")
+        self.value: bytes | None = None
+        self.reported = False
+
+    def write(self, info: dict[str, Any]) -> None:
+        """At ``send_request_headers.started``: the header, for this hop's origin only."""
+        self.reported = True
+        request = info.get("request")
+        if request is None:
+            return
+        kept = [(k, v) for k, v in request.headers if k.lower() != self._name]
+        hop = _hop_origin(request)
+        if (
+            self.value is not None
+            and hop is not None
+            and header_survives_redirect(self.origin, hop)
+        ):
+            kept.append((self._raw_name, self.value))
+        request.headers[:] = kept
+
+    def check_reported(self) -> None:
+        """Refuse a transport that sent the request without reporting its headers."""
+        if not self.reported:
+            raise ConfigurationError(
+                f"http_header={self.header!r}: this httpx client's transport does not report "
+                "the headers it sends (it is not httpx's default, httpcore-based transport: "
+                "httpx.MockTransport, httpx.ASGITransport and third-party transports do not), "
+                "so acognito cannot keep the token off redirects to other origins and sent "
+                "the request without it. Use httpx's default transport, or the Authorization "
+                "header, which httpx itself drops on those redirects"
+            )
+
+
+def _sync_trace(guard: OriginGuard, previous: Any) -> Callable[[str, dict[str, Any]], None]:
     def trace(event: str, info: dict[str, Any]) -> None:
         if event.endswith(_HEADERS_EVENT):
-            _strip(info, origin, name)
+            guard.write(info)
         if previous is not None:
             previous(event, info)
 
-    trace.acognito_guard = True  # type: ignore[attr-defined]
+    trace.acognito_guard = guard  # type: ignore[attr-defined]
     return trace
 
 
-def _async_guard(
-    origin: tuple[str, str, int | None], name: bytes, previous: Any
+def _async_trace(
+    guard: OriginGuard, previous: Any
 ) -> Callable[[str, dict[str, Any]], Awaitable[None]]:
     async def trace(event: str, info: dict[str, Any]) -> None:
         if event.endswith(_HEADERS_EVENT):
-            _strip(info, origin, name)
+            guard.write(info)
         if previous is not None:
             await previous(event, info)
 
-    trace.acognito_guard = True  # type: ignore[attr-defined]
+    trace.acognito_guard = guard  # type: ignore[attr-defined]
     return trace
 
 
-def _bind_to_origin(request: httpx.Request, header: str, is_async: bool) -> None:
-    """Make httpx's transport drop ``header`` on every redirect hop to another origin.
-
-    httpx copies a request's headers onto each redirect and strips only
-    ``Authorization``; its transport reports each hop's headers just before sending
-    them (the ``trace`` extension, kept across hops), which is where ours is removed.
-    """
+def bind_to_origin(request: httpx.Request, header: str, is_async: bool) -> OriginGuard:
+    """The request's :class:`OriginGuard` for ``header``, hooked into its ``trace``."""
     previous = request.extensions.get("trace")
-    if getattr(previous, "acognito_guard", False):
-        return
+    guard = getattr(previous, "acognito_guard", None)
+    if isinstance(guard, OriginGuard) and guard.header.lower() == header.lower():
+        return guard  # the same request sent again
     url = request.url
-    origin = _origin(url.scheme, url.host, url.port)
-    name = header.lower().encode("ascii")
-    guard = _async_guard if is_async else _sync_guard
-    request.extensions["trace"] = guard(origin, name, previous)
+    guard = OriginGuard(_origin(url.scheme, url.host, url.port), header)
+    wrap = _async_trace if is_async else _sync_trace
+    request.extensions["trace"] = wrap(guard, previous)
+    return guard
+
+
+def _attach(request: httpx.Request, header: str, value: str, guard: OriginGuard | None) -> None:
+    if guard is None:
+        request.headers[header] = value
+    else:
+        request.headers.pop(header, None)  # the guard owns it: never on the httpx request
+        guard.value = value.encode()  # as httpx encodes header values
 
 
 def replayable(request: httpx.Request) -> bool:
@@ -207,19 +256,21 @@ def bearer_flow(request: httpx.Request, header: str, prefix: str, *, is_async: b
     """One request's life: attach a token, send, on a 401 attach a newer one and resend.
 
     A request whose body is a stream that was not read into memory is not retried (its
-    body cannot be sent twice); its 401 response is returned as it is.
+    body cannot be sent twice); its 401 response is returned as it is. A header other
+    than ``Authorization`` goes through an :class:`OriginGuard`.
     """
-    if header.lower() != "authorization":
-        _bind_to_origin(request, header, is_async)
+    guard = None if header.lower() == "authorization" else bind_to_origin(request, header, is_async)
     bearer = yield NeedToken(None)
     assert isinstance(bearer, Bearer)
-    request.headers[header] = prefix + bearer.token
+    _attach(request, header, prefix + bearer.token, guard)
     response = yield request
     assert isinstance(response, httpx.Response)
+    if guard is not None:
+        guard.check_reported()
     if response.status_code == 401 and replayable(request):
         newer = yield NeedToken(bearer)
         assert isinstance(newer, Bearer)
-        request.headers[header] = prefix + newer.token
+        _attach(request, header, prefix + newer.token, guard)
         yield request
 
 
