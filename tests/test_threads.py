@@ -11,11 +11,8 @@ from __future__ import annotations
 
 import base64
 import json
-import subprocess
-import sys
-import textwrap
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import anyio
@@ -25,7 +22,10 @@ import pytest
 from acognito import _threads
 from acognito._idp import IdpClient
 from acognito._threads import Gate, run_cpu
+from acognito.jwks import JwksCache
+from acognito.jwks._cache import _PARSE_OFF_LOOP_BYTES
 from acognito.testing import LocalCognito
+from auth_test_servers import CannedServer
 
 pytestmark = pytest.mark.anyio
 
@@ -218,80 +218,38 @@ async def test_a_tasks_second_call_goes_ahead_of_tasks_first_calls(local: LocalC
 
 # ------------------------------------------------------------------ one-time loads
 
-_FRESH_PROCESS = textwrap.dedent(
-    """
-    import os, sys, threading
-    import anyio
-    from acognito import _threads
-    from acognito._threads import run_cpu
-    from acognito.jwks import JwksCache
-
-    assert "joserfc.jwk" not in sys.modules
-    release = threading.Event()
-
-    async def main():
-        started = anyio.Event()
-
-        def hold():
-            anyio.from_thread.run_sync(started.set)
-            release.wait(60)
-
-        async with anyio.create_task_group() as tg:
-            for _ in range(_threads.CPU_THREADS):
-                tg.start_soon(run_cpu, hold)
-            await started.wait()
-            try:
-                with anyio.fail_after(20):
-                    await JwksCache().hydrate("https://issuer.example/.well-known/jwks.json")
-            finally:
-                release.set()
-        assert "joserfc.jwk" in sys.modules
-        print("loaded while the CPU thread was busy")
-
-    anyio.run(main, backend=sys.argv[1])
-    """
-)
-
-
-@pytest.mark.parametrize("backend", ["asyncio", "trio"])
-def test_the_first_jwks_load_does_not_queue_behind_cpu_work(
-    backend: str, rsa_jwks: Callable[[], dict[str, Any]]
-) -> None:
-    """In a fresh interpreter (joserfc not imported yet), with the CPU thread busy until
-    the keys are in, the JWKS load (joserfc's import, then the keys) still completes."""
-    env = {**_env(), "COGNITO_JWKS": json.dumps(rsa_jwks())}
-    out = subprocess.run(  # noqa: S603 - our own interpreter and code
-        [sys.executable, "-c", _FRESH_PROCESS, backend],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=env,
-        check=False,
-    )
-    assert out.returncode == 0, out.stderr[-3000:]
-    assert "loaded while the CPU thread was busy" in out.stdout
-
-
-def _env() -> dict[str, str]:
-    import os
-
-    return {k: v for k, v in os.environ.items() if k != "COGNITO_JWKS"}
-
 
 @pytest.fixture
-def rsa_jwks() -> Callable[[], dict[str, Any]]:
-    """A JWKS with one fresh 2048-bit RSA key."""
+def large_jwks_server() -> Iterator[CannedServer]:
+    """A JWKS endpoint whose document is over the size parsed off the event loop."""
+    from cryptography.hazmat.primitives.asymmetric import rsa
 
-    def make() -> dict[str, Any]:
-        from cryptography.hazmat.primitives.asymmetric import rsa
+    numbers = rsa.generate_private_key(65537, 2048).public_key().public_numbers()
 
-        numbers = rsa.generate_private_key(65537, 2048).public_key().public_numbers()
+    def b64(value: int) -> str:
+        raw = value.to_bytes((value.bit_length() + 7) // 8, "big")
+        return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
 
-        def b64(value: int) -> str:
-            raw = value.to_bytes((value.bit_length() + 7) // 8, "big")
-            return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+    key = {"kty": "RSA", "alg": "RS256", "use": "sig", "n": b64(numbers.n), "e": b64(numbers.e)}
+    body = json.dumps({"keys": [{**key, "kid": "k1"}]}, indent=1).encode()
+    body += b" " * (_PARSE_OFF_LOOP_BYTES + 1024 - len(body))  # still one JSON document
+    with CannedServer() as server:
+        server.body = body
+        yield server
 
-        key = {"kid": "k1", "kty": "RSA", "alg": "RS256", "use": "sig"}
-        return {"keys": [{**key, "n": b64(numbers.n), "e": b64(numbers.e)}]}
 
-    return make
+async def test_a_jwks_parsed_off_the_loop_does_not_queue_behind_cpu_work(
+    large_jwks_server: CannedServer,
+) -> None:
+    """With every CPU thread busy until the keys are in, the JWKS load (a document large
+    enough to be parsed in a worker thread) still completes: it does not wait its turn
+    behind per-request work."""
+    release = threading.Event()
+    async with JwksCache(use_env=False) as cache, anyio.create_task_group() as tg:
+        await _hold_the_cpu_thread(tg, release)
+        try:
+            with anyio.fail_after(20):
+                await cache.hydrate(f"{large_jwks_server.url}/.well-known/jwks.json")
+        finally:
+            release.set()
+    assert cache.kids(f"{large_jwks_server.url}/.well-known/jwks.json") == ["k1"]
