@@ -298,6 +298,40 @@ async def test_usable_from_worker_threads_of_an_async_app(pool, user) -> None:
         assert await anyio.to_thread.run_sync(work) == user
 
 
+def _threads_but_workers() -> set[threading.Thread]:
+    """The live threads, without anyio's pool of worker threads (they come and go)."""
+    return {t for t in threading.enumerate() if t.name != "AnyIO worker thread"}
+
+
+def test_every_sync_object_runs_on_the_one_loop_thread(pool, user) -> None:
+    """Sync objects share the process's one loop thread: a thread per object would leak a
+    daemon thread each (counted here, not read from the loop's internals)."""
+    first = _session(pool, user)
+    first.authenticate(PASSWORD)  # the shared loop exists from here on
+    before = _threads_but_workers()
+    objects = [_session(pool, user) for _ in range(10)]
+    for c in objects:
+        c.authenticate(PASSWORD)
+    boto = boto3.client(
+        "cognito-idp",
+        region_name=pool.region,
+        endpoint_url=pool.endpoint_url,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    with sync.AWSSRP(
+        user, PASSWORD, pool.user_pool_id, pool.public_client.client_id, client=boto
+    ) as srp:
+        assert "AccessToken" in srp.authenticate_user()["AuthenticationResult"]
+    boto.close()
+    assert _threads_but_workers() - before == set()
+    for c in [first, *objects]:
+        c.close()
+    del objects
+    gc.collect()
+    assert _threads_but_workers() - before == set()
+
+
 def test_a_forgotten_object_is_closed_when_collected(pool) -> None:
     c = _session(pool)
     core = c._async
