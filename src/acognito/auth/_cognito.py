@@ -6,8 +6,6 @@ so ``import acognito.auth`` does not load aiobotocore.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import math
 import threading
@@ -163,13 +161,14 @@ class CognitoAuth(BearerAuth, AsyncClosing, Closing):
             raise ConfigurationError("store_key needs a store")
 
     def _default_store_key(self) -> str:
+        from ..stores._session import user_key
+
         cognito = self._cognito
         if not cognito.username:
             raise ConfigurationError(
                 "a CognitoAuth with a store needs the session's username or a store_key"
             )
-        ident = json.dumps([cognito.user_pool_id, cognito.client_id, cognito.username])
-        return "user:" + hashlib.sha256(ident.encode("utf-8")).hexdigest()[:32]
+        return user_key(cognito.user_pool_id, cognito.client_id, cognito.username)
 
     @classmethod
     def from_password(
@@ -404,12 +403,9 @@ class CognitoAuth(BearerAuth, AsyncClosing, Closing):
         return usable
 
     def _record(self, tokens: Tokens) -> Record:
-        return {
-            "id_token": tokens.id_token,
-            "access_token": tokens.access_token,
-            "refresh_token": tokens.refresh_token,
-            "device_key": tokens.device_key,
-        }
+        from ..stores._session import record_of
+
+        return record_of(tokens)
 
     def _adopt(self, cognito: AsyncCognito, record: Record) -> None:
         """Put a stored record's tokens into the session."""
