@@ -24,6 +24,10 @@ from redis_server import RedisServer
 
 pytestmark = pytest.mark.anyio
 
+#: The store's bound for the tests of what a store does (not of its faults): wide, so a
+#: machine loaded by parallel test runs does not turn a slow answer into an outage.
+SLACK = 5.0
+
 REGION = "us-east-1"
 USER = "alice"
 PASSWORD = "Passw0rd!"
@@ -99,7 +103,7 @@ def pool(local_server: LocalServer, clock: LocalClock) -> Pool:
 
 @pytest.fixture
 async def store(redis_url: str) -> AsyncIterator[RedisTokenStore]:
-    async with RedisTokenStore(redis_url, encryption_key=KEY) as store:
+    async with RedisTokenStore(redis_url, encryption_key=KEY, timeout=SLACK) as store:
         yield store
 
 
@@ -145,7 +149,9 @@ async def test_auths_share_one_sign_in_and_one_rotating_refresh(
         # The stored value is unreadable without the key.
         raw = redis_server.command("HGET", f"acognito:v:{auths[0].store_key}", "d")
         assert b"eyJ" not in raw and newest.pop().encode() not in raw  # type: ignore[union-attr]
-        async with RedisTokenStore(redis_server.url, encryption_key=bytes(32)) as wrong:
+        async with RedisTokenStore(
+            redis_server.url, encryption_key=bytes(32), timeout=SLACK
+        ) as wrong:
             with pytest.warns(UndecryptableValueWarning):
                 assert await wrong.get(auths[0].store_key or "") is None
     finally:

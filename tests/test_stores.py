@@ -31,6 +31,10 @@ from acognito.stores import file_format as fmt
 
 pytestmark = pytest.mark.anyio
 
+#: The store's bound for the tests of what a store does (not of its faults): wide, so a
+#: machine loaded by parallel test runs does not turn a slow answer into an outage.
+SLACK = 5.0
+
 KEY_A = bytes(range(32))
 KEY_B = bytes(range(1, 33))
 
@@ -74,9 +78,9 @@ async def make_store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIte
 
         url = request.getfixturevalue("redis_url")
         if request.param == "redis":
-            store = RedisTokenStore(url, allow_plaintext=True)
+            store = RedisTokenStore(url, allow_plaintext=True, timeout=SLACK)
         else:
-            store = RedisTokenStore(url, encryption_key={"k1": KEY_A})
+            store = RedisTokenStore(url, encryption_key={"k1": KEY_A}, timeout=SLACK)
         made.append(store)
         return store
 

@@ -15,13 +15,19 @@ from redis_server import RedisServer
 
 pytestmark = pytest.mark.anyio
 
+#: The store's bound for the tests of what a store does (not of its faults): wide, so a
+#: machine loaded by parallel test runs does not turn a slow answer into an outage.
+SLACK = 5.0
+
 KEY_A = bytes(range(32))
 KEY_B = bytes(range(1, 33))
 
 
 @pytest.fixture
 async def store(redis_url: str) -> AsyncIterator[RedisTokenStore]:
-    async with RedisTokenStore(redis_url, encryption_key={"k1": KEY_A}, prefix="t:") as store:
+    async with RedisTokenStore(
+        redis_url, encryption_key={"k1": KEY_A}, prefix="t:", timeout=SLACK
+    ) as store:
         yield store
 
 
@@ -41,7 +47,7 @@ async def eventually_absent(store: RedisTokenStore, key: str) -> None:
 async def test_a_shared_store_refuses_plain_text_unless_told(redis_url: str) -> None:
     with pytest.raises(ConfigurationError, match="encryption_key"):
         RedisTokenStore(redis_url)
-    async with RedisTokenStore(redis_url, allow_plaintext=True) as plain:
+    async with RedisTokenStore(redis_url, allow_plaintext=True, timeout=SLACK) as plain:
         assert not plain.encrypted
         await plain.set("k", b"readable")
         entry = await plain.get("k")
@@ -63,12 +69,12 @@ async def test_values_are_encrypted_at_rest(
     assert "secret" not in str(caught[0].message)
     # A store without the key reads a miss, with a warning; key rotation keeps reading.
     async with RedisTokenStore(
-        redis_server.url, encryption_key={"k2": KEY_B}, prefix="t:"
+        redis_server.url, encryption_key={"k2": KEY_B}, prefix="t:", timeout=SLACK
     ) as other:
         with pytest.warns(UndecryptableValueWarning):
             assert await other.get("user:ann") is None
     async with RedisTokenStore(
-        redis_server.url, encryption_key={"k2": KEY_B, "k1": KEY_A}, prefix="t:"
+        redis_server.url, encryption_key={"k2": KEY_B, "k1": KEY_A}, prefix="t:", timeout=SLACK
     ) as rotated:
         entry = await rotated.get("user:ann")
         assert entry is not None and entry.value.startswith(b'{"refresh')

@@ -165,6 +165,11 @@ class RedisTokenStore:
         return self._prefix
 
     @property
+    def timeout(self) -> float:
+        """Seconds one call may take (acognito's sessions and auths wait no longer)."""
+        return self._timeout
+
+    @property
     def encrypted(self) -> bool:
         """Whether values are encrypted in Redis."""
         return self._sealer is not None

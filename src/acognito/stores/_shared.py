@@ -51,17 +51,26 @@ UNAVAILABLE: Final = _Unavailable()
 
 
 class GuardedStore:
-    """Store calls bounded in time, whose failures never reach the caller."""
+    """Store calls bounded in time, whose failures never reach the caller.
+
+    The bound is ``timeout``, else the store's own ``timeout`` attribute (as
+    :class:`~acognito.stores.RedisTokenStore` has), else 250 ms.
+    """
 
     def __init__(
         self,
         store: TokenStore,
         *,
-        timeout: float = STORE_TIMEOUT,
+        timeout: float | None = None,
         retry_after: float = RETRY_AFTER,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.store = store
+        if timeout is None:
+            declared: object = getattr(store, "timeout", None)
+            timeout = STORE_TIMEOUT
+            if isinstance(declared, (int, float)) and not isinstance(declared, bool):
+                timeout = float(declared) if 0 < declared <= 30 else STORE_TIMEOUT
         self._timeout = timeout
         self._retry_after = retry_after
         self._clock = clock
