@@ -159,11 +159,14 @@ class ClientCredentialsAuth(BearerAuth, AsyncClosing, Closing):
         return usable
 
     @staticmethod
-    def _record(token: str, expires_in: float | None) -> Record:
+    def _record(token: str, expires_in: float | None, asked_at: float) -> Record:
+        """The stored form of a token asked for at ``asked_at`` (epoch seconds): its
+        expiry counted from the request, as this process's own copy counts it, so every
+        process of the fleet finds it due at the same moment."""
         lifetime = float(expires_in) if expires_in else 3600.0
         return {
             "access_token": token,
-            "expires_at": time.time() + lifetime,
+            "expires_at": asked_at + lifetime,
             "lifetime": lifetime,
         }
 
@@ -186,8 +189,9 @@ class ClientCredentialsAuth(BearerAuth, AsyncClosing, Closing):
             else:
 
                 async def refresh(_: Record | None) -> Record:
+                    asked_at = time.time()
                     tokens = await self._oauth.client_credentials(self._scope)
-                    return self._record(tokens.access_token, tokens.expires_in)
+                    return self._record(tokens.access_token, tokens.expires_in, asked_at)
 
                 grant, refreshed = await self._obtain_shared(stale, refresh)
         except Exception as exc:
@@ -227,10 +231,11 @@ class ClientCredentialsAuth(BearerAuth, AsyncClosing, Closing):
         import anyio.to_thread
 
         async def refresh(_: Record | None) -> Record:
+            asked_at = time.time()
             tokens = await anyio.to_thread.run_sync(
                 self._sync_oauth.client_credentials, self._scope
             )
-            return self._record(tokens.access_token, tokens.expires_in)
+            return self._record(tokens.access_token, tokens.expires_in, asked_at)
 
         return await self._obtain_shared(stale, refresh)
 
