@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Iterable, Mapping
-from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 from ..errors import (
@@ -145,15 +144,35 @@ class CognitoClaims(dict[str, Any]):
         )
 
 
-@dataclass(frozen=True)
 class Answer:
     """What to answer a request that does not pass: status, headers and a JSON body."""
 
-    kind: AnswerKind
-    status: int
-    error: str | None
-    description: str
-    headers: tuple[tuple[str, str], ...] = field(default=())
+    __slots__ = ("description", "error", "headers", "kind", "status")
+
+    def __init__(
+        self,
+        kind: AnswerKind,
+        status: int,
+        error: str | None,
+        description: str,
+        headers: tuple[tuple[str, str], ...] = (),
+    ) -> None:
+        self.kind = kind
+        self.status = status
+        self.error = error
+        self.description = description
+        self.headers = headers
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Answer):
+            return NotImplemented
+        return all(getattr(self, n) == getattr(other, n) for n in self.__slots__)
+
+    def __hash__(self) -> int:
+        return hash((self.kind, self.status, self.error, self.description, self.headers))
+
+    def __repr__(self) -> str:
+        return f"Answer(status={self.status}, kind={self.kind!r}, error={self.error!r})"
 
     @property
     def body(self) -> dict[str, str]:

@@ -15,16 +15,12 @@ import ssl
 import threading
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import httpx
-from anyio import fail_after
 
-from .._flight import SingleFlight, ThreadSingleFlight
-from .._lazy import Lazy, in_thread
 from .._lifecycle import AsyncClosing
-from .._threads import run_load
 from ..errors import (
     ConfigurationError,
     JwksFetchError,
@@ -41,6 +37,14 @@ from ._keys import (
     parse_jwks,
     safe_kid,
 )
+
+if TYPE_CHECKING:
+    from .._flight import SingleFlight, ThreadSingleFlight
+    from .._lazy import Lazy
+
+# anyio and the async machinery (_flight, _lazy, _threads) are imported when an async
+# fetch first needs them: a blocking or COGNITO_JWKS-only process (a Lambda's cold
+# start) never loads them.
 
 __all__ = ["DEFAULT_CONNECT_TIMEOUT", "DEFAULT_MAX_BYTES", "JwksCache", "check_jwks_uri"]
 
@@ -175,15 +179,7 @@ class JwksCache(AsyncClosing):
         # A caller's client is used as is; our own is built once, off the loop.
         self._shared_client = client
         self._sync_client = sync_client
-        self._own_client: Lazy[httpx.AsyncClient] | None = (
-            None
-            if client is not None
-            else Lazy(
-                in_thread(self._new_client),
-                dispose=httpx.AsyncClient.aclose,
-                closed_error=lambda: JwksFetchError("the JWKS cache is closed"),
-            )
-        )
+        self._own_client: Lazy[httpx.AsyncClient] | None = None  # made on first async fetch
         self._sets: dict[str, dict[str, Jwk]] = {}
         self._static: set[str] = set()
         # penalty key -> (blocked until, whether a failed fetch put it there)
@@ -398,6 +394,8 @@ class JwksCache(AsyncClosing):
         check_jwks_uri(uri, allow_http=self.allow_http)
         flight = self._flights.get(uri)
         if flight is None:
+            from .._flight import SingleFlight
+
             flight = self._flights[uri] = SingleFlight()
 
         async def download() -> dict[str, Jwk]:
@@ -411,6 +409,8 @@ class JwksCache(AsyncClosing):
             return env_keys
         body = await self.fetch_document(uri)
         if len(body) > _PARSE_OFF_LOOP_BYTES:
+            from .._threads import run_load  # anyio: loaded only when an async fetch needs it
+
             return await run_load(self._decode, uri, body)  # once per document: not queued
         return self._decode(uri, body)
 
@@ -434,6 +434,8 @@ class JwksCache(AsyncClosing):
         with self._thread_flights_lock:
             flight = self._thread_flights.get(uri)
             if flight is None:
+                from .._flight import ThreadSingleFlight
+
                 flight = self._thread_flights[uri] = ThreadSingleFlight()
         return flight.run(lambda: self._install(uri, self._download_blocking(uri)))
 
@@ -503,6 +505,8 @@ class JwksCache(AsyncClosing):
     async def _get_body(self, uri: str) -> bytes:
         client = await self._get_client()
         timeout = httpx.Timeout(self.timeout, connect=self.connect_timeout)
+        from anyio import fail_after
+
         with fail_after(self.timeout):
             async with client.stream(
                 "GET",
@@ -533,7 +537,14 @@ class JwksCache(AsyncClosing):
             raise JwksFetchError("the JWKS cache is closed")
         if self._shared_client is not None:
             return self._shared_client
-        assert self._own_client is not None
+        if self._own_client is None:
+            from .._lazy import Lazy, in_thread
+
+            self._own_client = Lazy(
+                in_thread(self._new_client),
+                dispose=httpx.AsyncClient.aclose,
+                closed_error=lambda: JwksFetchError("the JWKS cache is closed"),
+            )
         return await self._own_client.get()
 
     def _new_client(self) -> httpx.AsyncClient:

@@ -17,13 +17,10 @@ import ast
 import base64
 import binascii
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.asymmetric.ed448 import Ed448PublicKey
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey, RSAPublicNumbers
 
 from ..errors import (
@@ -36,13 +33,27 @@ from ..errors import (
 )
 from ..tokens import b64url_decode
 
+if TYPE_CHECKING:
+    from typing import TypeAlias
+
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.asymmetric.ed448 import Ed448PublicKey
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    #: A public key a :class:`Jwk` can hold.
+    PublicKey: TypeAlias = (
+        RSAPublicKey | ec.EllipticCurvePublicKey | Ed25519PublicKey | Ed448PublicKey
+    )
+
+# cryptography's EC and EdDSA modules (~20 ms to import) load with the first EC or OKP
+# key: a Cognito JWKS (RSA only) never needs them.
+
 __all__ = [
     "ALGORITHMS",
     "COGNITO_JWKS_ENV",
     "MAX_KEYS",
     "MIN_RSA_BITS",
     "Jwk",
-    "PublicKey",
     "b64url_decode",
     "parse_jwks",
     "safe_kid",
@@ -54,9 +65,6 @@ COGNITO_JWKS_ENV = "COGNITO_JWKS"
 MAX_KEYS = 100
 #: Smallest RSA modulus accepted, in bits.
 MIN_RSA_BITS = 2048
-
-#: A public key a :class:`Jwk` can hold.
-PublicKey = RSAPublicKey | ec.EllipticCurvePublicKey | Ed25519PublicKey | Ed448PublicKey
 
 # JWS algorithm -> (kty, curves it accepts or None for RSA, hash or None for EdDSA).
 _ALG_RULES: dict[str, tuple[str, frozenset[str] | None, hashes.HashAlgorithm | None]] = {
@@ -74,12 +82,8 @@ _ALG_RULES: dict[str, tuple[str, frozenset[str] | None, hashes.HashAlgorithm | N
 #: Every JWS algorithm a :class:`Jwk` can verify (asymmetric signatures only).
 ALGORITHMS = frozenset(_ALG_RULES)
 
-# EC curve name -> (curve, coordinate size in bytes).
-_CURVES: dict[str, tuple[ec.EllipticCurve, int]] = {
-    "P-256": (ec.SECP256R1(), 32),
-    "P-384": (ec.SECP384R1(), 48),
-    "P-521": (ec.SECP521R1(), 66),
-}
+# EC curve name -> coordinate size in bytes.
+_CURVE_SIZES = {"P-256": 32, "P-384": 48, "P-521": 66}
 _OKP_SIZES = {"Ed25519": 32, "Ed448": 57}
 
 # Private or secret members of every key type (RFC 7518 section 6): a published JWKS
@@ -237,7 +241,7 @@ def ec_coordinate_size(alg: str) -> int:
     """Bytes in each of ``r`` and ``s`` of an ES256/384/512 signature."""
     curves = _ALG_RULES[alg][1]
     assert curves is not None
-    return _CURVES[next(iter(curves))][1]
+    return _CURVE_SIZES[next(iter(curves))]
 
 
 # --------------------------------------------------------------------------- members
@@ -315,12 +319,16 @@ def _coordinate(entry: dict[str, Any], name: str) -> bytes:
 
 
 def _ec_key(entry: dict[str, Any]) -> tuple[ec.EllipticCurvePublicKey | None, str]:
+    from cryptography.hazmat.primitives.asymmetric import ec
+
     crv = _crv(entry)
     x, y = _coordinate(entry, "x"), _coordinate(entry, "y")
-    known = _CURVES.get(crv)
-    if known is None:
+    size = _CURVE_SIZES.get(crv)
+    if size is None:
         return None, crv
-    curve, size = known
+    curve: ec.EllipticCurve = (
+        ec.SECP256R1() if crv == "P-256" else ec.SECP384R1() if crv == "P-384" else ec.SECP521R1()
+    )
     if len(x) != size or len(y) != size:
         raise _Invalid(f"x and y are not {size}-byte coordinates")
     try:
@@ -340,6 +348,9 @@ def _okp_key(entry: dict[str, Any]) -> tuple[PublicKey | None, str]:
         return None, crv
     if len(x) != size:
         raise _Invalid(f"x is not a {size}-byte {crv} key")
+    from cryptography.hazmat.primitives.asymmetric.ed448 import Ed448PublicKey
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
     try:
         if crv == "Ed25519":
             return Ed25519PublicKey.from_public_bytes(x), crv

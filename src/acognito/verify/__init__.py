@@ -14,7 +14,8 @@ verify, so verifying on the event loop is fine. Tokens verified before are answe
 from a small LRU cache (about 1 us) until they expire.
 """
 
-from ._alb import ACCESS_TOKEN_HEADER, DATA_HEADER, AlbKeyCache, AlbVerifier, alb_key_url
+from typing import TYPE_CHECKING, Any
+
 from ._checks import (
     DEFAULT_CACHE_SIZE,
     MAX_POOL_ID_LENGTH,
@@ -23,8 +24,34 @@ from ._checks import (
     TokenUse,
     at_hash,
 )
-from ._oidc import OidcVerifier
 from ._verifier import CognitoVerifier, MultiPoolVerifier
+
+if TYPE_CHECKING:
+    from ._alb import ACCESS_TOKEN_HEADER, DATA_HEADER, AlbKeyCache, AlbVerifier, alb_key_url
+    from ._oidc import OidcVerifier
+
+# The ALB and OIDC verifiers (and the EC/EdDSA code they load) are imported on first
+# use: a Cognito-only process, a Lambda's cold start, never pays for them.
+_LAZY = {
+    "ACCESS_TOKEN_HEADER": "._alb",
+    "DATA_HEADER": "._alb",
+    "AlbKeyCache": "._alb",
+    "AlbVerifier": "._alb",
+    "alb_key_url": "._alb",
+    "OidcVerifier": "._oidc",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _LAZY.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(home, __name__), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "ACCESS_TOKEN_HEADER",
