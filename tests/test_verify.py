@@ -920,3 +920,25 @@ def test_a_crafted_issuer_is_shown_truncated_and_printable(issuer: TokenIssuer) 
 def test_for_pools_needs_a_list_of_pools(pools: Any) -> None:
     with pytest.raises(ConfigurationError):
         CognitoVerifier.for_pools(pools)
+
+
+def test_jwks_url_is_a_deprecated_spelling_of_jwks_uri(issuer: TokenIssuer) -> None:
+    """#17: ``CognitoVerifier(jwks_url=...)`` used to raise TypeError (AsyncCognito took
+    that name): one release of the old spelling, with a warning."""
+    uri = "https://example.com/pool/.well-known/jwks.json"
+    with pytest.warns(DeprecationWarning, match="jwks_uri"):
+        verifier = CognitoVerifier(
+            issuer.user_pool_id, client_id=CID, token_use="access", jwks_url=uri
+        )
+    assert verifier.jwks_uri == uri
+    with (
+        pytest.warns(DeprecationWarning, match="jwks_uri"),
+        pytest.raises(ConfigurationError, match="disagree"),
+    ):
+        CognitoVerifier(
+            issuer.user_pool_id,
+            client_id=CID,
+            token_use="access",
+            jwks_url=uri,
+            jwks_uri=uri + "x",
+        )

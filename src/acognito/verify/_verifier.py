@@ -5,6 +5,7 @@ from __future__ import annotations
 import hmac
 import inspect
 import time
+import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
@@ -78,7 +79,8 @@ class CognitoVerifier(_VerifiedTokens):
     :class:`~acognito.jwks.JwksCache` between verifiers. ``groups``/``scope``: at
     least one must be in the token. ``grace_seconds`` tolerates clock skew on
     ``exp``/``nbf``. ``cache_size=0`` disables the verified-token cache. ``clock``
-    (epoch seconds) is for tests.
+    (epoch seconds) is for tests. ``jwks_url`` is the deprecated spelling of ``jwks_uri``
+    (one release, with a ``DeprecationWarning``).
     """
 
     def __init__(
@@ -97,7 +99,18 @@ class CognitoVerifier(_VerifiedTokens):
         jwks_cache: JwksCache | None = None,
         cache_size: int = DEFAULT_CACHE_SIZE,
         clock: Callable[[], float] | None = None,
+        jwks_url: str | None = None,
     ) -> None:
+        if jwks_url is not None:
+            # The spelling AsyncCognito used to take: accepted for one release.
+            warnings.warn(
+                "jwks_url is deprecated and will be removed in the next release: use jwks_uri",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+            if jwks_uri is not None and jwks_uri != jwks_url:
+                raise ConfigurationError("jwks_uri and its deprecated spelling jwks_url disagree")
+            jwks_uri = jwks_url
         if isinstance(user_pool_id, str) and len(user_pool_id) > MAX_POOL_ID_LENGTH:
             raise ConfigurationError(f"user_pool_id has more than {MAX_POOL_ID_LENGTH} characters")
         self.region, self.user_pool_id = parse_pool_id(user_pool_id)
