@@ -176,7 +176,7 @@ def write_answer_table() -> None:
     order = {case.name: i for i, case in enumerate(CASES)}
     rows = sorted(ANSWERS, key=lambda row: (order.get(row[0], 99), row[1]))
     lines = ["| case | framework | status | WWW-Authenticate |", "| --- | --- | --- | --- |"]
-    lines += [f"| {c} | {f} | {s} | `{h}` |" for c, f, s, h in rows]
+    lines += [f"| {c} | {f} | {s or '-'} | `{h}` |" for c, f, s, h in rows]
     path = Path(target)
     existing = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
     merged = lines + [line for line in existing[2:] if line not in lines]
