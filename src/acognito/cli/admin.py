@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .account import _attributes
-from .app import add_command
+from .app import add_branch, add_command, add_group
+from .errors import UsageError
 
 if TYPE_CHECKING:
     from acognito import AsyncCognito
@@ -17,31 +18,37 @@ __all__ = ["register"]
 
 
 def register(sub: Any, parents: dict[str, Any]) -> None:
-    both = [parents["output"], parents["pool"]]
-    admin = sub.add_parser(
+    both = [parents["output"], parents["admin"]]
+    admin = add_branch(
+        sub,
         "admin",
-        help="administer users and groups (needs AWS credentials)",
-        description=(
-            "Administer a pool's users and groups with AWS credentials "
-            "(environment, ~/.aws, or a role)."
-        ),
+        "administer users and groups (needs AWS credentials, no app client)",
+        "Administer a pool's users and groups with AWS credentials (environment, ~/.aws,\n"
+        "or a role). Only the pool id is needed (from the profile, or --pool-id); the\n"
+        "local Cognito takes any credentials.",
     )
-    kinds = admin.add_subparsers(dest="kind", metavar="KIND", title="what")
-    kinds.required = True
-    user = kinds.add_parser(
+    kinds = add_group(admin, "kind", "KIND", "what")
+    user = add_branch(
+        kinds,
         "user",
-        help="create, show, list, enable, disable, delete users; passwords; groups",
-        description="Manage the pool's users.",
+        "create, show, list, enable, disable, delete users; passwords; attributes; groups",
+        "Manage the pool's users.",
     )
-    users = user.add_subparsers(dest="action", metavar="ACTION", title="actions")
-    users.required = True
+    users = add_group(user, "action", "ACTION", "actions")
 
     create = add_command(
         users,
         "create",
-        "create a user (they get a temporary password)",
+        "create a user with a password (given, or a temporary one printed once)",
         run_user_create,
         parents=both,
+        description=(
+            "Create a user. With --password-stdin the password is permanent and the user\n"
+            "can sign in at once. With --temporary-password-stdin, or with neither (then a\n"
+            "temporary password that meets the pool's policy is made and printed once on\n"
+            "stdout), the user chooses a new password at the first sign-in. Cognito's\n"
+            "invitation message is suppressed unless --send-invite."
+        ),
     )
     create.add_argument("username", help="the new user's name")
     create.add_argument(
@@ -51,10 +58,16 @@ def register(sub: Any, parents: dict[str, Any]) -> None:
         metavar="NAME=VALUE",
         help="a user attribute (repeatable)",
     )
-    create.add_argument(
+    given = create.add_mutually_exclusive_group()
+    given.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read a permanent password from stdin (the user signs in with it at once)",
+    )
+    given.add_argument(
         "--temporary-password-stdin",
         action="store_true",
-        help="read the temporary password from stdin (default: Cognito makes one)",
+        help="read a temporary password from stdin (a new one is chosen at first sign-in)",
     )
     create.add_argument(
         "--send-invite",
@@ -83,10 +96,30 @@ def register(sub: Any, parents: dict[str, Any]) -> None:
         ("disable", "stop a user from signing in (their tokens stop refreshing)", run_user_disable),
         ("delete", "delete a user", run_user_delete),
         ("reset-password", "make a user choose a new password (sends them a code)", run_user_reset),
+        ("confirm-sign-up", "confirm a user's sign-up without the code", run_user_confirm),
         ("groups", "list the groups a user belongs to", run_user_groups),
     ):
         cmd = add_command(users, name, summary, run, parents=both)
         cmd.add_argument("username", help="the user")
+
+    update = add_command(
+        users,
+        "update-attributes",
+        "set (or with --delete remove) a user's attributes",
+        run_user_update,
+        parents=both,
+    )
+    update.add_argument("username", help="the user")
+    update.add_argument(
+        "--attribute",
+        "-a",
+        action="append",
+        metavar="NAME=VALUE",
+        help="an attribute to set (repeatable)",
+    )
+    update.add_argument(
+        "--delete", action="append", metavar="NAME", help="an attribute to remove (repeatable)"
+    )
 
     setpw = add_command(
         users,
@@ -101,13 +134,13 @@ def register(sub: Any, parents: dict[str, Any]) -> None:
     )
     setpw.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
 
-    group = kinds.add_parser(
+    group = add_branch(
+        kinds,
         "group",
-        help="create, list, show, delete groups; add and remove members",
-        description="Manage the pool's groups and their members.",
+        "create, list, show, delete groups; add, remove and list members",
+        "Manage the pool's groups and their members.",
     )
-    groups = group.add_subparsers(dest="action", metavar="ACTION", title="actions")
-    groups.required = True
+    groups = add_group(group, "action", "ACTION", "actions")
     gcreate = add_command(groups, "create", "create a group", run_group_create, parents=both)
     gcreate.add_argument("group", help="the group name")
     gcreate.add_argument("--description", help="what the group is for")
@@ -117,6 +150,10 @@ def register(sub: Any, parents: dict[str, Any]) -> None:
     add_command(groups, "list", "list the groups (all pages)", run_group_list, parents=both)
     gget = add_command(groups, "get", "show a group", run_group_get, parents=both)
     gget.add_argument("group", help="the group name")
+    members = add_command(
+        groups, "members", "list the users in a group (all pages)", run_group_members, parents=both
+    )
+    members.add_argument("group", help="the group name")
     gdelete = add_command(
         groups, "delete", "delete a group (its members stay)", run_group_delete, parents=both
     )
@@ -131,22 +168,23 @@ def register(sub: Any, parents: dict[str, Any]) -> None:
 
 
 def _admin(ctx: Context) -> AsyncCognito:
-    """A session for administration: the pool id matters, the app client does not."""
+    """A session for administration: the pool id matters, no app client is needed."""
     from acognito import AsyncCognito
 
     profile = ctx.profile()
     return AsyncCognito(
         profile.need("pool_id", "--pool-id"),
-        profile.client_id or "acognito-admin",
+        None,
         user_pool_region=profile.region,
         endpoint_url=profile.endpoint_url,
     )
 
 
 async def _raw(cognito: AsyncCognito, operation: str, **params: Any) -> dict[str, Any]:
-    """HOOK: the one place the CLI reaches past the public API, for the two admin calls
-    ``AsyncCognito`` lacks (AdminSetUserPassword, CreateGroup). Replace with the public
-    methods when the session grows them."""
+    """HOOK: the one place the CLI reaches past the public API, for the admin calls
+    ``AsyncCognito`` lacks (AdminSetUserPassword, AdminConfirmSignUp, CreateGroup,
+    ListUsersInGroup, DescribeUserPool). Replace with the public methods when the
+    session grows them."""
     call = cognito._call
     return await call(operation, UserPoolId=cognito.user_pool_id, **params)
 
@@ -164,27 +202,115 @@ def _user_row(user: Any) -> dict[str, Any]:
     }
 
 
+#: Symbols for made-up passwords: all in Cognito's allowed set, none a shell quote.
+_SYMBOLS = "!#%*+-.=?@^_"
+_CLASSES = {
+    "RequireLowercase": "abcdefghijkmnopqrstuvwxyz",
+    "RequireUppercase": "ABCDEFGHJKLMNPQRSTUVWXYZ",
+    "RequireNumbers": "23456789",
+    "RequireSymbols": _SYMBOLS,
+}
+
+
+def make_password(policy: dict[str, Any]) -> str:
+    """A random password that meets a pool's ``PasswordPolicy`` (every class used,
+    at least 16 characters; look-alike characters left out)."""
+    import secrets
+
+    minimum = policy.get("MinimumLength")
+    length = max(16, minimum if isinstance(minimum, int) else 8)
+    # Every class, whatever the policy says: a temporary password meets any policy.
+    chars = [secrets.choice(alphabet) for alphabet in _CLASSES.values()]
+    pool = "".join(_CLASSES.values())
+    chars += [secrets.choice(pool) for _ in range(length - len(chars))]
+    secrets.SystemRandom().shuffle(chars)
+    return "".join(chars)
+
+
+async def _policy(cognito: AsyncCognito) -> dict[str, Any]:
+    """The pool's password policy; an empty one when the credentials may not read it."""
+    from acognito.errors import AccessDeniedError, NotAuthorizedError
+
+    try:
+        pool = (await _raw(cognito, "describe_user_pool")).get("UserPool", {})
+    except (AccessDeniedError, NotAuthorizedError):
+        return {}
+    policy = pool.get("Policies", {}).get("PasswordPolicy", {})
+    return dict(policy) if isinstance(policy, dict) else {}
+
+
 async def run_user_create(ctx: Context) -> None:
-    attributes = _attributes(ctx.args.attribute)
-    temporary = None
-    if ctx.args.temporary_password_stdin:
-        temporary = await ctx.ask("", secret=True, what="temporary password")
-    extra = {} if ctx.args.send_invite else {"MessageAction": "SUPPRESS"}
+    args = ctx.args
+    name = args.username
+    attributes = _attributes(args.attribute)
+    extra = {} if args.send_invite else {"MessageAction": "SUPPRESS"}
+    made: str | None = None
+    if args.password_stdin:
+        password = await ctx.ask("", secret=True, what="password")
+    elif args.temporary_password_stdin:
+        password = await ctx.ask("", secret=True, what="temporary password")
     async with _admin(ctx) as cognito:
-        result = await cognito.admin_create_user(
-            ctx.args.username, temporary, extra, None, **attributes
-        )
+        if not (args.password_stdin or args.temporary_password_stdin):
+            policy = await _policy(cognito)
+            password = made = make_password(policy)
+            days = policy.get("TemporaryPasswordValidityDays")
+        result = await cognito.admin_create_user(name, password, extra, None, **attributes)
+        if args.password_stdin:
+            await _raw(
+                cognito, "admin_set_user_password", Username=name, Password=password, Permanent=True
+            )
     user = result.get("User", {})
-    ctx.out.record(
-        {
-            "username": user.get("Username"),
-            "status": user.get("UserStatus"),
-            "enabled": user.get("Enabled"),
-        }
-    )
+    record: dict[str, Any] = {
+        "username": user.get("Username") or name,
+        "status": "CONFIRMED" if args.password_stdin else user.get("UserStatus"),
+        "enabled": user.get("Enabled"),
+    }
+    if made is not None:
+        record["temporary_password"] = made  # printed this once, on stdout only
+    ctx.out.record(record)
+    first = f"acognito login --username {name}"
+    if args.password_stdin:
+        ctx.out.say(f"Created {name} with the password given; they can sign in now: {first}")
+    elif made is None:
+        ctx.out.say(
+            f"Created {name} with the temporary password given; at the first sign-in "
+            f"({first}) they choose a new one."
+        )
+    else:
+        valid = f" It is valid for {days} days." if isinstance(days, int) else ""
+        ctx.out.say(
+            f"Created {name}. The temporary password above is shown only this once (Cognito "
+            f"never shows it): give it to them; at the first sign-in ({first}) they choose "
+            f"a new one.{valid}"
+        )
+
+
+async def run_user_confirm(ctx: Context) -> None:
+    async with _admin(ctx) as cognito:
+        await _raw(cognito, "admin_confirm_sign_up", Username=ctx.args.username)
     ctx.out.say(
-        f"Created {ctx.args.username}; they choose a new password at the first 'acognito login'."
+        f"Confirmed the sign-up of {ctx.args.username}; they can sign in: "
+        f"acognito login --username {ctx.args.username}"
     )
+
+
+async def run_user_update(ctx: Context) -> None:
+    attributes = _attributes(ctx.args.attribute)
+    removed = list(ctx.args.delete or [])
+    if not attributes and not removed:
+        raise UsageError("nothing to change", hint="give --attribute NAME=VALUE or --delete NAME")
+    async with _admin(ctx) as cognito:
+        if attributes:
+            await cognito.admin_update_profile(attributes, username=ctx.args.username)
+        if removed:
+            await _raw(
+                cognito,
+                "admin_delete_user_attributes",
+                Username=ctx.args.username,
+                UserAttributeNames=removed,
+            )
+    changed = ", ".join([*attributes, *(f"-{n}" for n in removed)])
+    ctx.out.say(f"Updated {ctx.args.username}: {changed}.")
 
 
 async def run_user_get(ctx: Context) -> None:
@@ -294,6 +420,31 @@ async def run_group_get(ctx: Context) -> None:
     async with _admin(ctx) as cognito:
         group = await cognito.get_group(ctx.args.group)
     ctx.out.record(_group_row(group))
+
+
+async def run_group_members(ctx: Context) -> None:
+    rows: list[dict[str, Any]] = []
+    params: dict[str, Any] = {"GroupName": ctx.args.group}
+    async with _admin(ctx) as cognito, ctx.out.progress("listing members"):
+        while True:
+            page = await _raw(cognito, "list_users_in_group", **params)
+            for raw in page.get("Users", []):
+                attrs = {a["Name"]: a.get("Value") for a in raw.get("Attributes", [])}
+                rows.append(
+                    {
+                        "username": raw.get("Username"),
+                        "status": raw.get("UserStatus"),
+                        "enabled": raw.get("Enabled"),
+                        "email": attrs.get("email"),
+                        "sub": attrs.get("sub"),
+                    }
+                )
+            token = page.get("NextToken")
+            if not token:
+                break
+            params["NextToken"] = token
+    ctx.out.table(rows, ["username", "status", "enabled", "email"])
+    ctx.out.say(f"{len(rows)} member(s) of {ctx.args.group}.")
 
 
 async def run_group_delete(ctx: Context) -> None:

@@ -1,38 +1,40 @@
 """The ``acognito`` program: the parser, one run per invocation, and the exit codes.
 
-Exit codes: 0 done; 1 refused by Cognito or failed; 2 usage (bad arguments or
-configuration); 130 interrupted with Ctrl-C; 141 stdout closed early (``| head``).
-Every failure is one line on stderr saying what went wrong and what to do.
+Exit codes: 0 done; 1 refused by Cognito or failed; 2 usage, configuration or
+environment (bad arguments, a missing profile, no AWS credentials); 130 interrupted
+with Ctrl-C; 141 stdout closed early (``| head``). Every failure is one line on stderr:
+what went wrong, Cognito's error code and request id, and what to do (:mod:`.hints`);
+with ``--json``, a JSON document on stderr instead.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import difflib
 import importlib
 import os
 import signal
 import sys
 from collections.abc import Callable, Sequence
 from types import FrameType
-from typing import Any
+from typing import Any, NoReturn
 
 from .errors import (
     EXIT_BROKEN_PIPE,
-    EXIT_FAILED,
     EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_USAGE,
-    CliError,
 )
+from .hints import Facts, Failure, explain
 
 __all__ = ["build_parser", "main"]
 
 #: The modules that add commands, in the order ``--help`` lists them. Each has
-#: ``register(subparsers, common)``. HOOK: the ``local`` command (start the local
-#: Cognito in the foreground) lands as ``acognito/cli/local.py``; add "local" here.
+#: ``register(subparsers, common)``.
 COMMAND_MODULES = (
     "profiles",
+    "status",
     "signin",
     "tokens_cmd",
     "account",
@@ -52,19 +54,80 @@ Start with:  acognito configure --pool-id <id> --client-id <id>
              acognito login --username <name>
              curl -H "Authorization: Bearer $(acognito token)" https://api.example.com/
 
+No AWS account? acognito local --profile local  (a local Cognito, until Ctrl-C)
+
 Data goes to stdout, messages to stderr. Exit codes: 0 ok, 1 refused or failed,
-2 usage, 130 interrupted (Ctrl-C)."""
+2 usage, configuration or environment, 130 interrupted (Ctrl-C)."""
 
 # ------------------------------------------------------------------------- parser
 
 
 class _Formatter(argparse.RawDescriptionHelpFormatter):
     def __init__(self, prog: str) -> None:
-        super().__init__(prog, max_help_position=32)
+        width = None
+        if os.environ.get("ACOGNITO_HELP_WIDTH", "").isdigit():  # the docs' fixed width
+            width = int(os.environ["ACOGNITO_HELP_WIDTH"])
+        super().__init__(prog, max_help_position=32, width=width)
+
+
+#: Set before parsing: with ``--json`` anywhere, usage errors are JSON too.
+_JSON_ERRORS = False
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse with "did you mean" (difflib) and each command's own usage on its errors."""
+
+    def _check_value(self, action: argparse.Action, value: Any) -> None:
+        choices = action.choices
+        if choices is None or value in choices:
+            return
+        names = [str(c) for c in choices]
+        close = difflib.get_close_matches(str(value), names, n=1, cutoff=0.6)
+        if isinstance(action, argparse._SubParsersAction):
+            message = f"unknown command {value!r}"
+            message += f"; did you mean {close[0]!r}?" if close else f"; see '{self.prog} --help'"
+        else:
+            message = f"{'/'.join(action.option_strings) or action.dest}: {value!r} is not one of "
+            message += ", ".join(names)
+            if close:
+                message += f"; did you mean {close[0]!r}?"
+        raise argparse.ArgumentError(None, message)
+
+    def parse_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> argparse.Namespace:
+        found, extras = self.parse_known_args(args, namespace)
+        if extras:
+            parser: Parser = getattr(found, "parser", None) or self
+            parser.error(parser.unrecognized(extras))
+        return found
+
+    def unrecognized(self, extras: Sequence[str]) -> str:
+        """The message for arguments this command does not take, with a near option."""
+        first = extras[0]
+        if not first.startswith("-") or first == "-":
+            return f"unexpected argument {first!r}; see '{self.prog} --help'"
+        name = first.split("=", 1)[0]
+        options = [o for a in self._actions for o in a.option_strings if o.startswith("--")]
+        close = difflib.get_close_matches(name, options, n=1, cutoff=0.6)
+        message = f"no option {name!r}"
+        return message + (
+            f"; did you mean {close[0]!r}?" if close else f"; see '{self.prog} --help'"
+        )
+
+    def error(self, message: str) -> NoReturn:
+        if _JSON_ERRORS:
+            import json
+
+            failure = Failure(message, EXIT_USAGE, hint=f"{self.prog} --help", error="UsageError")
+            sys.stderr.write(json.dumps(failure.document(), sort_keys=True) + "\n")
+            raise SystemExit(EXIT_USAGE)
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
 
 
 def common_parents() -> dict[str, argparse.ArgumentParser]:
-    """Option groups shared by the commands: output options and pool options."""
+    """Option groups shared by the commands: output, pool, and pool-only (admin)."""
     output = argparse.ArgumentParser(add_help=False)
     group = output.add_argument_group("output")
     group.add_argument(
@@ -109,23 +172,26 @@ def common_parents() -> dict[str, argparse.ArgumentParser]:
     pg.add_argument(
         "--domain", metavar="URL", help="the pool's OAuth2 domain, e.g. https://auth.example.com"
     )
-    return {"output": output, "pool": pool}
+
+    admin = argparse.ArgumentParser(add_help=False)
+    ag = admin.add_argument_group("pool (override the profile)")
+    ag.add_argument("--pool-id", metavar="ID", help="user pool id, e.g. eu-west-1_AbC123")
+    ag.add_argument("--region", metavar="REGION", help="AWS region (default: from the pool id)")
+    ag.add_argument("--endpoint-url", metavar="URL", help="a local Cognito's URL instead of AWS")
+    return {"output": output, "pool": pool, "admin": admin}
 
 
 def build_parser() -> argparse.ArgumentParser:
     from acognito import __version__
 
-    parser = argparse.ArgumentParser(
-        prog="acognito", description=DESCRIPTION, formatter_class=_Formatter
-    )
+    parser = Parser(prog="acognito", description=DESCRIPTION, formatter_class=_Formatter)
     parser.add_argument("--version", action="version", version=f"acognito {__version__}")
     parser.add_argument("--json", action="store_true", help="print data as JSON, for scripts")
     parser.add_argument(
         "-q", "--quiet", action="store_true", help="no messages on stderr, only data and errors"
     )
     parser.add_argument("--profile", default=None, metavar="NAME", help="the profile to use")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
-    sub.required = True
+    sub = add_group(parser, "command", "COMMAND", "commands")
     parents = common_parents()
     for name in COMMAND_MODULES:
         module = importlib.import_module(f"{__package__}.{name}")
@@ -150,7 +216,27 @@ def add_command(
         parents=list(parents),
         formatter_class=_Formatter,
     )
-    parser.set_defaults(run=run)
+    parser.set_defaults(run=run, parser=parser)
+    return parser
+
+
+def add_group(
+    parser: argparse.ArgumentParser, dest: str, metavar: str, title: str
+) -> argparse._SubParsersAction[Parser]:
+    """The subcommands of ``parser`` (required: without one, its usage is the error)."""
+    sub: argparse._SubParsersAction[Parser] = parser.add_subparsers(
+        dest=dest, metavar=metavar, title=title, parser_class=Parser
+    )
+    sub.required = True
+    return sub
+
+
+def add_branch(sub: Any, name: str, summary: str, description: str) -> Parser:
+    """A command that only groups others (``admin``, ``profile``): no run of its own."""
+    parser: Parser = sub.add_parser(
+        name, help=summary, description=description, formatter_class=_Formatter
+    )
+    parser.set_defaults(parser=parser)
     return parser
 
 
@@ -210,29 +296,6 @@ def _second_sigint(signum: int, frame: FrameType | None) -> None:
 
 # ------------------------------------------------------------------------- errors
 
-_HINTS = {
-    "NotAuthorizedError": "check the user name and password, or log in again",
-    "UserNotFoundError": "check the user name and the pool id",
-    "UserNotConfirmedError": "confirm the sign-up first: acognito confirm-sign-up",
-    "PasswordResetRequiredError": "reset it: acognito forgot-password",
-    "CodeMismatchError": "check the code, or ask for a new one",
-    "ExpiredCodeError": "ask for a new code and try again",
-    "InvalidPasswordError": "choose a password that meets the pool's policy",
-    "UsernameExistsError": "pick another user name, or sign in",
-    "CognitoConnectionError": "check --endpoint-url / --domain and the network",
-    "JwksFetchError": "check --jwks-url, or pass the keys with --jwks-file",
-    "InvalidParameterError": "check the options given",
-    "ResourceNotFoundError": "check the pool id and client id",
-}
-
-
-def describe(exc: BaseException) -> str:
-    """One line for a library error: its class, its message and, where known, a fix."""
-    name = type(exc).__name__
-    message = " ".join(str(exc).split()) or "no details"
-    hint = _HINTS.get(name)
-    return f"{name}: {message}" + (f" ({hint})" if hint else "")
-
 
 def _leaf(exc: BaseException) -> BaseException:
     """The one error inside nested exception groups (task groups wrap what they raise).
@@ -251,9 +314,15 @@ def _leaf(exc: BaseException) -> BaseException:
     return exc
 
 
-def _error(text: str) -> None:
+def _error(failure: Failure, json_mode: bool) -> None:
+    """The one line (or, with ``--json``, the JSON document) of a failure, on stderr."""
     with contextlib.suppress(Exception):
-        sys.stderr.write(f"acognito: error: {text}\n")
+        if json_mode:
+            import json
+
+            sys.stderr.write(json.dumps(failure.document(), sort_keys=True) + "\n")
+        else:
+            sys.stderr.write(f"acognito: error: {failure.line()}\n")
         sys.stderr.flush()
 
 
@@ -329,21 +398,29 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _main(argv: Sequence[str] | None) -> int:
-    import anyio
+    global _JSON_ERRORS
 
-    from acognito.errors import CognitoError
+    import anyio
 
     from .context import Context
     from .output import Output
 
+    words = list(sys.argv[1:] if argv is None else argv)
+    _JSON_ERRORS = "--json" in words
     parser = build_parser()
-    args = parser.parse_args(argv)
-    ctx = Context(args, Output(json_mode=args.json, quiet=args.quiet))
+    args = parser.parse_args(words)
+    facts = Facts(command=" ".join(str(w) for w in _command_path(args)))
+    ctx = Context(args, Output(json_mode=args.json, quiet=args.quiet), facts=facts)
     backend = (
         getattr(args, "backend", None) or os.environ.get("ACOGNITO_ASYNC_BACKEND") or "asyncio"
     )
     if backend not in ("asyncio", "trio"):
-        _error(f"ACOGNITO_ASYNC_BACKEND={backend!r}: use asyncio or trio")
+        bad = Failure(
+            f"ACOGNITO_ASYNC_BACKEND={backend!r} is not an async library",
+            EXIT_USAGE,
+            hint="use asyncio or trio",
+        )
+        _error(bad, args.json)
         return EXIT_USAGE
     try:
         try:
@@ -353,19 +430,28 @@ def _main(argv: Sequence[str] | None) -> int:
             if leaf is exc:
                 raise
             raise leaf from None
-    except CliError as exc:
-        _error(str(exc))
-        return exc.exit_code
-    except CognitoError as exc:
-        _error(describe(exc))
-        return EXIT_FAILED
-    except (KeyboardInterrupt, BrokenPipeError):
+    except (KeyboardInterrupt, BrokenPipeError, SystemExit):
         raise
-    except OSError as exc:
-        _error(f"{exc.strerror or exc} ({getattr(exc, 'filename', None) or 'I/O'})")
-        return EXIT_FAILED
     except Exception as exc:
-        if os.environ.get("ACOGNITO_DEBUG"):
-            raise
-        _error(f"unexpected {type(exc).__name__}: {exc} (set ACOGNITO_DEBUG=1 for the traceback)")
-        return EXIT_FAILED
+        failure: Failure | None = explain(exc, facts)
+        if failure is None and isinstance(exc, OSError):
+            where = getattr(exc, "filename", None) or "I/O"
+            failure = Failure(f"{exc.strerror or exc} ({where})", error=type(exc).__name__)
+        if failure is None:
+            if os.environ.get("ACOGNITO_DEBUG"):
+                raise
+            failure = Failure(
+                f"unexpected {type(exc).__name__}: {exc}",
+                hint="this is a bug in acognito; ACOGNITO_DEBUG=1 shows the traceback",
+                error=type(exc).__name__,
+            )
+        _error(failure, args.json)
+        return failure.exit_code
+
+
+def _command_path(args: argparse.Namespace) -> list[str]:
+    return [
+        str(getattr(args, name))
+        for name in ("command", "kind", "action", "local_action")
+        if getattr(args, name, None)
+    ]

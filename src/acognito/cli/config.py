@@ -16,7 +16,8 @@ from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
-from .errors import CliError, UsageError
+from ._fast import cache_dir, config_dir
+from .errors import UsageError
 
 __all__ = [
     "Profile",
@@ -28,34 +29,6 @@ __all__ = [
 ]
 
 DEFAULT_PROFILE = "default"
-
-
-def _platform_dir(kind: str) -> Path | None:
-    """The platform's own directory when the optional ``platformdirs`` is installed."""
-    try:
-        import platformdirs
-    except ImportError:
-        return None
-    finder = platformdirs.user_config_dir if kind == "config" else platformdirs.user_cache_dir
-    return Path(finder("acognito", appauthor=False))
-
-
-def config_dir() -> Path:
-    """``$ACOGNITO_CONFIG_DIR``, else ``$XDG_CONFIG_HOME/acognito``, else the platform's."""
-    if os.environ.get("ACOGNITO_CONFIG_DIR"):
-        return Path(os.environ["ACOGNITO_CONFIG_DIR"])
-    if os.environ.get("XDG_CONFIG_HOME"):
-        return Path(os.environ["XDG_CONFIG_HOME"]) / "acognito"
-    return _platform_dir("config") or Path.home() / ".config" / "acognito"
-
-
-def cache_dir() -> Path:
-    """``$ACOGNITO_CACHE_DIR``, else ``$XDG_CACHE_HOME/acognito``, else the platform's."""
-    if os.environ.get("ACOGNITO_CACHE_DIR"):
-        return Path(os.environ["ACOGNITO_CACHE_DIR"])
-    if os.environ.get("XDG_CACHE_HOME"):
-        return Path(os.environ["XDG_CACHE_HOME"]) / "acognito"
-    return _platform_dir("cache") or Path.home() / ".cache" / "acognito"
 
 
 def write_private(path: Path, text: str) -> None:
@@ -93,6 +66,8 @@ class Profile:
     domain: str | None = None
     username: str | None = None
     scopes: str | None = None
+    #: The loopback port of the hosted-UI redirect (``http://localhost:PORT/callback``).
+    callback_port: str | None = None
     #: "on" when the app client rotates refresh tokens (GetTokensFromRefreshToken).
     refresh_rotation: str | None = None
 
@@ -111,8 +86,8 @@ class Profile:
         value = getattr(self, field)
         if not value:
             raise UsageError(
-                f"no {field.replace('_', ' ')}: pass {flag} or run "
-                f"'acognito configure --profile {self.name}'"
+                f"no {field.replace('_', ' ')} in profile {self.name!r}",
+                hint=f"pass {flag}, or save it: acognito configure --profile {self.name}",
             )
         return str(value)
 
@@ -129,7 +104,9 @@ class ProfileStore:
         try:
             parser.read(self.path, encoding="utf-8")
         except configparser.Error as exc:
-            raise CliError(f"cannot read {self.path}: {exc.message}; fix or delete it") from None
+            raise UsageError(
+                f"cannot read {self.path}: {exc.message}", hint="fix or delete that file"
+            ) from None
         return parser
 
     def _write(self, parser: configparser.ConfigParser) -> None:
@@ -165,13 +142,26 @@ class ProfileStore:
         (a named one only with ``allow_new``: the command line gives the pool)."""
         chosen = name or self.default_name()
         found = self.get(chosen)
-        if found is None and name is not None and not allow_new and self.names():
-            known = ", ".join(self.names())
-            raise UsageError(
-                f"no profile {chosen!r} (known: {known}); "
-                f"create it with 'acognito configure --profile {chosen}'"
-            )
+        if found is None and name is not None and not allow_new:
+            raise self.unknown(chosen)
         return found or Profile(name=chosen)
+
+    def unknown(self, name: str) -> UsageError:
+        """The error for a profile that does not exist: the near names, how to make it."""
+        import difflib
+
+        known = self.names()
+        close = difflib.get_close_matches(name, known, n=1)
+        if close:
+            guess = f"; did you mean {close[0]!r}?"
+        elif known:
+            guess = f" (known: {', '.join(known)})"
+        else:
+            guess = " (there are no profiles yet)"
+        return UsageError(
+            f"no profile {name!r}{guess}",
+            hint=f"create it: acognito configure --profile {name} --pool-id ID --client-id ID",
+        )
 
     def save(self, profile: Profile) -> None:
         parser = self._read()
@@ -195,9 +185,7 @@ class ProfileStore:
     def use(self, name: str) -> None:
         parser = self._read()
         if not parser.has_section(f"profile {name}"):
-            raise UsageError(
-                f"no profile {name!r}; create it with 'acognito configure --profile {name}'"
-            )
+            raise self.unknown(name)
         if not parser.has_section("acognito"):
             parser.add_section("acognito")
         parser.set("acognito", "default_profile", name)
@@ -215,7 +203,9 @@ def resolve_secret(profile: Profile) -> str | None:
         if not value:
             raise UsageError(
                 f"environment variable {profile.client_secret_env} (the client secret) is "
-                "not set or empty: export it, or drop --client-secret-env for a public client"
+                "not set or empty",
+                hint=f"export {profile.client_secret_env}, or drop --client-secret-env for a "
+                "public client",
             )
         return value
     if profile.client_secret_keyring:
@@ -225,13 +215,14 @@ def resolve_secret(profile: Profile) -> str | None:
         except ImportError:
             raise UsageError(
                 "the profile reads its client secret from a keyring, but 'keyring' is not "
-                "installed: pip install 'acognito[cli]'"
+                "installed",
+                hint="pip install 'acognito[cli]'",
             ) from None
         secret = keyring.get_password(service, user or profile.client_id or "")
         if not secret:
             raise UsageError(
-                f"no keyring entry {profile.client_secret_keyring!r}: store it with "
-                f"'keyring set {service} {user or profile.client_id}'"
+                f"no keyring entry {profile.client_secret_keyring!r}",
+                hint=f"store it: keyring set {service} {user or profile.client_id}",
             )
         return str(secret)
     return None

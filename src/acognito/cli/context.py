@@ -15,6 +15,7 @@ import anyio.to_thread
 from .cache import CachedLogin, TokenCache
 from .config import Profile, ProfileStore, resolve_secret
 from .errors import UsageError
+from .hints import Facts
 from .output import Output
 
 if TYPE_CHECKING:
@@ -37,6 +38,8 @@ POOL_FIELDS = (
     "domain",
     "scopes",
 )
+#: The settings that name a pool: a profile pointed elsewhere is another pool.
+POOL_IDENTITY = ("pool_id", "endpoint_url")
 
 
 def _read_line(prompt: str, secret: bool, from_stdin: bool) -> str | None:
@@ -66,27 +69,94 @@ class Context:
     out: Output
     store: ProfileStore = field(default_factory=ProfileStore)
     cache: TokenCache = field(default_factory=TokenCache)
+    facts: Facts = field(default_factory=Facts)
 
     # profiles -------------------------------------------------------------------
+
+    @property
+    def named_profile(self) -> str | None:
+        """The profile given with ``--profile`` (None: the default one)."""
+        name = getattr(self.args, "profile", None)
+        return str(name) if name else None
+
+    def profile_name(self) -> str:
+        return self.named_profile or self.store.default_name()
+
+    def pool_options(self) -> dict[str, Any]:
+        """The pool options given on this command line (None: not given)."""
+        return {name: getattr(self.args, name, None) for name in POOL_FIELDS}
 
     def profile(self) -> Profile:
         """The chosen profile with this command line's pool options applied on top."""
         given = getattr(self.args, "pool_id", None) is not None
-        base = self.store.load(getattr(self.args, "profile", None), allow_new=given)
-        overrides = {name: getattr(self.args, name, None) for name in POOL_FIELDS}
-        return base.merged(overrides)
+        base = self.store.load(self.named_profile, allow_new=given)
+        profile = base.merged(self.pool_options())
+        self.facts.profile = profile.name
+        self.facts.endpoint_url = profile.endpoint_url
+        return profile
 
     def username(self, profile: Profile) -> str | None:
-        return getattr(self.args, "username", None) or profile.username
+        name = getattr(self.args, "username", None) or profile.username
+        self.facts.username = name
+        return name
+
+    def record_profile(self, profile: Profile, *, explicit: bool) -> str | None:
+        """Save ``profile`` when the command line gave pool options (a flag login, a
+        ``local --profile``): created when new, updated when named with ``--profile``.
+
+        A profile that names another pool is only repointed when ``explicit``; then its
+        sign-ins of the old pool are forgotten (they belong to that pool). Returns what
+        happened, for a message; None when nothing changed.
+        """
+        saved = self.store.get(profile.name)
+        if saved is not None and saved.settings() == profile.settings():
+            return None
+        if saved is not None and _other_pool(saved, profile):
+            if not explicit:
+                raise self.repoint_refused(saved, profile)
+            self.forget_sign_ins(profile.name, f"they belong to {saved.pool_id}")
+        self.store.save(profile)
+        verb = "Saved" if saved is None else "Updated"
+        return f"{verb} profile {profile.name!r} ({profile.pool_id})."
+
+    def repoint_refused(self, saved: Profile, wanted: Profile) -> UsageError:
+        return UsageError(
+            f"profile {saved.name!r} is for pool {saved.pool_id}"
+            + (f" at {saved.endpoint_url}" if saved.endpoint_url else "")
+            + f", not {wanted.pool_id}",
+            hint="keep both: add --profile NEW_NAME; or repoint it: "
+            f"acognito configure --profile {saved.name} --pool-id {wanted.pool_id} ...",
+        )
+
+    def check_login_target(self, profile: Profile) -> None:
+        """Before asking a password: refuse a flag login that would repoint a profile
+        the user did not name."""
+        saved = self.store.get(profile.name)
+        if saved is not None and self.named_profile is None and _other_pool(saved, profile):
+            raise self.repoint_refused(saved, profile)
+
+    def forget_sign_ins(self, name: str, why: str) -> None:
+        users = self.cache.users(name)
+        for user in users:
+            self.cache.delete(name, user)
+        if users:
+            self.out.say(
+                f"Forgot the cached sign-in(s) of {', '.join(users)} in profile {name!r} "
+                f"({why}; they were not revoked)."
+            )
 
     # questions ------------------------------------------------------------------
 
     @property
     def interactive(self) -> bool:
-        return not getattr(self.args, "password_stdin", False) and sys.stdin.isatty()
+        piped = getattr(self.args, "password_stdin", False) or getattr(
+            self.args, "temporary_password_stdin", False
+        )
+        return not piped and sys.stdin.isatty()
 
     async def ask(self, prompt: str, *, secret: bool = False, what: str = "an answer") -> str:
         """Ask the terminal (or read a line of stdin when it is not a terminal)."""
+        self.facts.answering = what  # a refusal of this answer gets the matching hint
         answer = await anyio.to_thread.run_sync(_read_line, prompt, secret, not self.interactive)
         if answer is None:
             raise UsageError(
@@ -95,6 +165,12 @@ class Context:
         if not answer:
             raise UsageError(f"{what} may not be empty")
         return answer
+
+    async def ask_optional(self, prompt: str) -> str:
+        """A question that Enter (an empty line) answers with "keep it"."""
+        self.facts.answering = None
+        answer = await anyio.to_thread.run_sync(_read_line, prompt, False, not self.interactive)
+        return (answer or "").strip()
 
     async def ask_new_password(self) -> str:
         first = await self.ask("new password: ", secret=True, what="new password")
@@ -132,10 +208,33 @@ class Context:
             id_token=login.id_token,
         )
 
-    def cached(self, profile: Profile | None = None) -> CachedLogin:
-        """The cached sign-in this command is about (``--username`` or the last one)."""
-        name = profile.name if profile else None
-        # A sign-in made with pool options on the command line has a cache but maybe no
-        # saved profile: the cache alone is enough.
-        name = name or getattr(self.args, "profile", None) or self.store.default_name()
-        return self.cache.load(name, getattr(self.args, "username", None))
+    def cached(self) -> CachedLogin:
+        """The cached sign-in this command is about (``--username``, else the current one).
+
+        A profile that neither exists nor has sign-ins is a mistyped name: said so,
+        with the near names, rather than "nobody is signed in".
+        """
+        name = self.profile_name()
+        username = getattr(self.args, "username", None)
+        self.facts.profile = name
+        self.facts.username = username
+        if self.store.get(name) is None and not self.cache.users(name):
+            if self.named_profile is not None or self.store.names():
+                raise self.store.unknown(name)
+            raise UsageError(
+                "nobody is signed in, and there are no profiles yet",
+                hint="acognito configure --pool-id ID --client-id ID, then acognito login "
+                "(no AWS account? acognito local --profile local)",
+            )
+        login = self.cache.load(name, username)
+        self.facts.username = login.username
+        self.facts.endpoint_url = login.endpoint_url
+        return login
+
+
+def _other_pool(a: Profile, b: Profile) -> bool:
+    """Whether two profiles name different pools (a missing setting matches anything)."""
+    return any(
+        getattr(a, key) and getattr(b, key) and getattr(a, key) != getattr(b, key)
+        for key in POOL_IDENTITY
+    )

@@ -37,7 +37,9 @@ def register(sub: Any, parents: dict[str, Any]) -> None:
             "Start the local Cognito (moto's user pools with acognito's extensions: real SRP\n"
             "checks, devices, rotation, a code inbox; needs the 'local' extra) on 127.0.0.1,\n"
             "create a pool, a public app client and a confirmed user, print them as JSON on\n"
-            "stdout, and serve until Ctrl-C or SIGTERM (the server process stops with it)."
+            "stdout, and serve until Ctrl-C or SIGTERM (the server process stops with it).\n"
+            "With --profile NAME the pool is saved as that profile (acognito login --profile\n"
+            "NAME signs in). 'acognito local inbox' shows the codes it sends."
         ),
     )
     local.add_argument("--port", type=int, default=None, help="port to serve on (default: free)")
@@ -53,6 +55,9 @@ def register(sub: Any, parents: dict[str, Any]) -> None:
     )
     # Never on the command line: every user of the machine can read it there (ps).
     secret.add_argument("--password", help=argparse.SUPPRESS)
+    from .inbox import register_inbox
+
+    register_inbox(local, parents)
 
 
 def _password(args: Any) -> str:
@@ -107,27 +112,57 @@ async def run_local(ctx: Context) -> None:
     args = ctx.args
     password = await anyio.to_thread.run_sync(_password, args)
     local = LocalCognito(port=args.port)
+    started = False
     # SIGTERM is watched before the server starts, so a stop never leaves it behind;
     # Ctrl-C cancels the command (exit 130) and the same clean-up runs.
     with anyio.open_signal_receiver(signal.SIGTERM) as signals:
         try:
             async with ctx.out.progress("starting the local Cognito"):
                 await anyio.to_thread.run_sync(local.start)
+            started = True
             info = await _set_up(local, args.username, password)
             ctx.out.json(info)
-            ctx.out.say(
-                f"Try: acognito login --endpoint-url {info['endpoint_url']} "
-                f"--pool-id {info['user_pool_id']} --client-id {info['client_id']} "
-                f"--username {info['username']}"
-            )
-            ctx.out.say(
-                "boto3 / the AWS CLI: export AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER="
-                + local.endpoint_url
-            )
+            _next_steps(ctx, info)
             ctx.out.say("Serving; Ctrl-C stops it.")
             async for _ in signals:
                 break
         finally:
-            with anyio.CancelScope(shield=True):
-                await anyio.to_thread.run_sync(local.stop)
-            ctx.out.say("Stopped the local Cognito.")
+            if started:
+                with anyio.CancelScope(shield=True):
+                    await anyio.to_thread.run_sync(local.stop)
+                ctx.out.say("Stopped the local Cognito.")
+
+
+def _next_steps(ctx: Context, info: dict[str, str]) -> None:
+    """Save the pool as ``--profile`` (if given) and say how to use it."""
+    from .config import Profile
+
+    name = ctx.named_profile
+    if name is not None:
+        profile = Profile(
+            name=name,
+            pool_id=info["user_pool_id"],
+            client_id=info["client_id"],
+            region=info["region"],
+            endpoint_url=info["endpoint_url"],
+            domain=info["oauth_domain_url"],
+            username=info["username"],
+        )
+        ctx.record_profile(profile, explicit=True)
+        ctx.out.say(f"Saved this pool as profile {name!r}. Try:")
+        ctx.out.say(f"  acognito login --profile {name}   (the password is in the JSON above)")
+        ctx.out.say(f"  acognito status ; acognito local inbox --profile {name}")
+    else:
+        ctx.out.say(
+            f"Try: acognito login --profile local --endpoint-url {info['endpoint_url']} "
+            f"--pool-id {info['user_pool_id']} --client-id {info['client_id']} "
+            f"--username {info['username']}"
+        )
+        ctx.out.say("(or start it with: acognito local --profile local, which saves the profile)")
+    ctx.out.say(
+        "Scripts and boto3: export "
+        f"AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER={info['endpoint_url']} "
+        f"COGNITO_ENDPOINT_URL={info['endpoint_url']} "
+        f"COGNITO_USER_POOL_ID={info['user_pool_id']} COGNITO_CLIENT_ID={info['client_id']} "
+        f"COGNITO_USERNAME={info['username']}"
+    )

@@ -8,7 +8,8 @@ import json
 import time
 from typing import TYPE_CHECKING, Any
 
-from .app import add_command
+from ._fast import expiry, jwt_exp
+from .app import add_branch, add_command, add_group
 from .config import cache_dir, write_private
 
 if TYPE_CHECKING:
@@ -18,15 +19,13 @@ __all__ = ["register"]
 
 
 def register(sub: Any, parents: dict[str, Any]) -> None:
-    m2m = sub.add_parser(
+    m2m = add_branch(
+        sub,
         "m2m",
-        help="machine-to-machine tokens (client credentials)",
-        description=(
-            "Machine-to-machine access tokens from the pool's domain (client credentials grant)."
-        ),
+        "machine-to-machine tokens (client credentials)",
+        ("Machine-to-machine access tokens from the pool's domain (client credentials grant)."),
     )
-    actions = m2m.add_subparsers(dest="action", metavar="ACTION", title="actions")
-    actions.required = True
+    actions = add_group(m2m, "action", "ACTION", "actions")
     token = add_command(
         actions,
         "token",
@@ -71,10 +70,13 @@ async def run_m2m_token(ctx: Context) -> None:
             pass
     async with oauth_client(profile) as client, ctx.out.progress("asking for a token"):
         tokens = await client.client_credentials(scopes)
+    claims_scope = _claim(tokens.access_token, "scope")
     record = {
         "access_token": tokens.access_token,
-        "expires_at": tokens.expires_at,
-        "scope": tokens.scope,
+        "expires_at": tokens.expires_at or jwt_exp(tokens.access_token),
+        # The token's own scope claim when the endpoint did not repeat it (Cognito's
+        # client-credentials answer often omits "scope").
+        "scope": tokens.scope or claims_scope,
         "token_type": tokens.token_type,
     }
     if not ctx.args.no_cache and tokens.expires_at:
@@ -82,8 +84,28 @@ async def run_m2m_token(ctx: Context) -> None:
     _print(ctx, record)
 
 
+def _claim(token: str, name: str) -> str | None:
+    from acognito.errors import TokenVerificationError
+    from acognito.tokens import peek_claims
+
+    try:
+        value = peek_claims(token).get(name)
+    except TokenVerificationError:  # an opaque token: no claims to read
+        return None
+    return value if isinstance(value, str) else None
+
+
 def _print(ctx: Context, record: dict[str, Any]) -> None:
     if ctx.out.json_mode:
-        ctx.out.json(record)
+        stamp = record.get("expires_at")
+        exp = float(stamp) if isinstance(stamp, (int, float)) else None
+        ctx.out.json(
+            {
+                "access_token": record["access_token"],
+                "token_type": record.get("token_type"),
+                "scope": record.get("scope") or _claim(record["access_token"], "scope"),
+                **expiry(exp, time.time()),
+            }
+        )
     else:
         ctx.out.data(record["access_token"])

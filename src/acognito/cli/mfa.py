@@ -6,7 +6,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from .app import add_command
+from .app import add_branch, add_command, add_group
 from .errors import CliError
 
 if TYPE_CHECKING:
@@ -16,13 +16,13 @@ __all__ = ["otpauth_uri", "register"]
 
 
 def register(sub: Any, parents: dict[str, Any]) -> None:
-    mfa = sub.add_parser(
+    mfa = add_branch(
+        sub,
         "mfa",
-        help="set up or turn off the signed-in user's second factor",
-        description="Set up an authenticator app (TOTP) for the signed-in user, or turn MFA off.",
+        "set up or turn off the signed-in user's second factor",
+        "Set up an authenticator app (TOTP) for the signed-in user, or turn MFA off.",
     )
-    actions = mfa.add_subparsers(dest="action", metavar="ACTION", title="actions")
-    actions.required = True
+    actions = add_group(mfa, "action", "ACTION", "actions")
     setup = add_command(
         actions,
         "setup-totp",

@@ -13,7 +13,7 @@ import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from .app import add_command
+from .app import add_branch, add_command, add_group
 from .context import _read_line
 from .errors import CliError, UsageError
 
@@ -29,16 +29,16 @@ KEY_ENV = "ACOGNITO_SECURITY_KEY"
 
 
 def register(sub: Any, parents: dict[str, Any]) -> None:
-    passkey = sub.add_parser(
+    passkey = add_branch(
+        sub,
         "passkey",
-        help="register, list or delete the signed-in user's passkeys",
-        description=(
+        "register, list or delete the signed-in user's passkeys",
+        (
             "Manage the signed-in user's passkeys on a FIDO2 security key (USB or NFC,\n"
             "through python-fido2). Sign in with one: acognito login --passkey."
         ),
     )
-    actions = passkey.add_subparsers(dest="action", metavar="ACTION", title="actions")
-    actions.required = True
+    actions = add_group(passkey, "action", "ACTION", "actions")
     add = add_command(
         actions,
         "add",

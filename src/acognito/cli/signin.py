@@ -26,6 +26,7 @@ from acognito.steps import (
 )
 from acognito.tokens import peek_claims
 
+from ._fast import expiry, iso_time, jwt_exp
 from .app import add_command
 from .cache import CachedLogin
 from .errors import CliError, UsageError
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
     from acognito import AsyncCognito
     from acognito.flows import SignInFlow
 
+    from .config import Profile
     from .context import Context
 
 __all__ = ["refresh_login", "register"]
@@ -59,7 +61,10 @@ def register(sub: Any, parents: dict[str, Any]) -> None:
             "passkey on a security key), and keep the tokens in the cache (files 0600).\n"
             "Passwordless: --passkey, or --first-factor EMAIL_OTP / SMS_OTP (USER_AUTH).\n"
             "With --hosted-ui the browser signs in on the pool's domain (PKCE, a loopback\n"
-            "redirect)."
+            "redirect to http://localhost:PORT/callback, which must be a callback URL of the\n"
+            "app client: save the port with 'acognito configure --callback-port PORT').\n"
+            "A sign-in with pool options saves them as the profile (--profile, else\n"
+            "'default' when there is none)."
         ),
     )
     login.add_argument("--username", "-u", help="the user (default: the profile's, else asked)")
@@ -100,8 +105,9 @@ def register(sub: Any, parents: dict[str, Any]) -> None:
     login.add_argument(
         "--port",
         type=int,
-        default=0,
-        help="hosted UI: loopback port for the redirect (default: a free one)",
+        default=None,
+        help="hosted UI: loopback port of the registered callback http://localhost:PORT/callback "
+        "(default: the profile's --callback-port, else a free one)",
     )
     login.add_argument(
         "--timeout",
@@ -214,16 +220,18 @@ async def answer_steps(ctx: Context, cognito: AsyncCognito, step: SignInStep) ->
                 answer = await ctx.ask(f"sign-up code sent to {shown}: ", what="sign-up code")
             case ResetPassword():
                 raise CliError(
-                    "Cognito wants this user's password reset: run 'acognito forgot-password' "
-                    "then 'acognito confirm-forgot-password'"
+                    "Cognito wants this user's password reset",
+                    hint=f"acognito forgot-password {ctx.facts.user}, "
+                    "then acognito confirm-forgot-password",
                 )
             case _:
                 raise CliError(
                     f"Cognito asked for {step.amplify_step or type(step).__name__}, which the "
-                    "command line cannot answer; sign in with the app, or --hosted-ui"
+                    "command line cannot answer",
+                    hint="sign in with the app, or with acognito login --hosted-ui",
                 )
         step = await cognito.confirm_sign_in(answer, **options)
-    raise CliError("too many sign-in steps in a row; try again")
+    raise CliError("too many sign-in steps in a row", hint="try again")
 
 
 async def _totp_setup(ctx: Context, step: ContinueSignInWithTOTPSetup) -> str:
@@ -246,7 +254,7 @@ async def _choose(
     ctx: Context, question: str, options: tuple[str, ...], names: dict[str, str]
 ) -> str:
     if not options:
-        raise CliError("Cognito offered nothing to choose from; try again")
+        raise CliError("Cognito offered nothing to choose from", hint="try again")
     for number, option in enumerate(options, 1):
         ctx.out.say(f"  {number}. {names.get(option, option)}")
     answer = await ctx.ask(f"{question} [1-{len(options)}]: ", what="choice")
@@ -254,7 +262,7 @@ async def _choose(
         return options[int(answer) - 1]
     if answer.upper() in options:
         return answer.upper()
-    raise CliError(f"{answer!r} is not one of the choices; run 'acognito login' again")
+    raise CliError(f"{answer!r} is not one of the choices", hint="run 'acognito login' again")
 
 
 async def run_login(ctx: Context) -> None:
@@ -266,6 +274,7 @@ async def run_login(ctx: Context) -> None:
     profile = ctx.profile()
     profile.need("pool_id", "--pool-id")
     profile.need("client_id", "--client-id")
+    ctx.check_login_target(profile)
     flow, factor = _flow_and_factor(ctx)
     username = ctx.username(profile) or await ctx.ask("user name: ", what="user name")
     password = None
@@ -290,8 +299,19 @@ async def run_login(ctx: Context) -> None:
             refresh_token=cognito.refresh_token,
         )
         claims = {"id": cognito.id_claims, "access": cognito.access_claims}
+    finish_login(ctx, profile, login, claims)
+
+
+def finish_login(
+    ctx: Context, profile: Profile, login: CachedLogin, claims: dict[str, Any]
+) -> None:
+    """Keep a new sign-in: the profile recorded (for a flag login), the tokens cached."""
+    given = any(value is not None for value in ctx.pool_options().values())
+    note = ctx.record_profile(profile, explicit=ctx.named_profile is not None) if given else None
     path = ctx.cache.save(login)
     report_login(ctx, login, claims, str(path))
+    if note:
+        ctx.out.say(note)
 
 
 def _flow_and_factor(ctx: Context) -> tuple[SignInFlow, str | None]:
@@ -301,7 +321,7 @@ def _flow_and_factor(ctx: Context) -> tuple[SignInFlow, str | None]:
     factor = ctx.args.first_factor
     if ctx.args.passkey:
         if factor not in (None, "WEB_AUTHN"):
-            raise UsageError("--passkey is --first-factor WEB_AUTHN: give one or the other")
+            raise UsageError("--passkey is --first-factor WEB_AUTHN", hint="give one or the other")
         factor = "WEB_AUTHN"
     if factor is not None:
         if ctx.args.auth_flow not in (None, "USER_AUTH"):
@@ -321,15 +341,15 @@ def report_login(ctx: Context, login: CachedLogin, claims: dict[str, Any], path:
                 "profile": login.profile,
                 "username": login.username,
                 "cache": path,
-                "expires": access.get("exp"),
-                **claims,
+                **expiry(jwt_exp(login.access_token), time.time()),
+                "claims": claims,
             }
         )
     ctx.out.say(
         f"Signed in as {who} (profile {login.profile}); "
         f"access token {human_expiry(access.get('exp'))}."
     )
-    ctx.out.say("Next: acognito token | acognito whoami | acognito logout")
+    ctx.out.say("Next: acognito token | acognito whoami | acognito status | acognito logout")
 
 
 # ------------------------------------------------------------------------- refresh
@@ -339,7 +359,8 @@ async def refresh_login(ctx: Context, login: CachedLogin) -> tuple[CachedLogin, 
     """New tokens for a cached sign-in, from where it came; returns (login, rotated)."""
     if not login.refresh_token:
         raise CliError(
-            f"the sign-in of {login.username!r} has no refresh token: run 'acognito login'"
+            f"the sign-in of {login.username!r} has no refresh token",
+            hint=f"acognito login --profile {login.profile} --username {login.username}",
         )
     profile = login.as_profile()
     if login.source == "oauth":
@@ -376,13 +397,13 @@ async def run_refresh(ctx: Context) -> None:
     login = ctx.cached()
     async with ctx.out.progress("refreshing"):
         new, rotated = await refresh_login(ctx, login)
-    exp = peek_claims(new.access_token).get("exp")
+    exp = jwt_exp(new.access_token)
     if ctx.out.json_mode:
         ctx.out.json(
             {
                 "username": new.username,
                 "profile": new.profile,
-                "expires": exp,
+                **expiry(exp, time.time()),
                 "refresh_token_rotated": rotated,
             }
         )
@@ -415,9 +436,10 @@ async def run_logout(ctx: Context) -> int:
         async with ctx.out.progress("signing out"):
             await _sign_out(ctx, login, profile)
     except CognitoError as exc:
-        from .app import describe
+        from .hints import explain
 
-        failure = describe(exc)
+        found = explain(exc, ctx.facts)
+        failure = found.line() if found else type(exc).__name__
     ctx.cache.delete(login.profile, login.username)
     if failure:
         ctx.out.warn(
@@ -427,6 +449,9 @@ async def run_logout(ctx: Context) -> int:
         return 1
     how = "everywhere (GlobalSignOut)" if ctx.args.everywhere else "(refresh token revoked)"
     ctx.out.say(f"Signed out {login.username} {how}; cached tokens deleted.")
+    left = ctx.cache.current(login.profile)
+    if left is not None:
+        ctx.out.say(f"Still signed in with profile {login.profile}: {left.username} (current).")
     return 0
 
 
@@ -480,6 +505,7 @@ async def run_whoami(ctx: Context) -> None:
         if login.source == "idp":
             user = await cognito.get_user()
             attributes = dict(user.attributes)
+    exp = access.get("exp")
     result = {
         "username": access.get("username", login.username),
         "sub": access.get("sub"),
@@ -488,7 +514,7 @@ async def run_whoami(ctx: Context) -> None:
         "client_id": login.client_id,
         "groups": access.get("cognito:groups", []),
         "scope": access.get("scope"),
-        "access_token": human_expiry(access.get("exp")),
+        **expiry(float(exp) if isinstance(exp, (int, float)) else None, time.time()),
         "attributes": attributes
         or {
             k: v
@@ -496,22 +522,11 @@ async def run_whoami(ctx: Context) -> None:
             if k in ("email", "email_verified", "name", "given_name", "family_name", "phone_number")
         },
         "verified": True,
-        "checked_at": int(time.time()),
+        "checked_at": iso_time(time.time()),
     }
-    ctx.out.record(
-        result,
-        [
-            (k, result[k])
-            for k in (
-                "username",
-                "sub",
-                "profile",
-                "pool_id",
-                "client_id",
-                "groups",
-                "scope",
-                "access_token",
-                "attributes",
-            )
-        ],
-    )
+    human = [
+        (k, result[k])
+        for k in ("username", "sub", "profile", "pool_id", "client_id", "groups", "scope")
+    ]
+    human += [("access_token", human_expiry(exp)), ("attributes", result["attributes"])]
+    ctx.out.record(result, human)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from typing import TYPE_CHECKING, Any
 
 import anyio.to_thread
@@ -11,6 +12,7 @@ import anyio.to_thread
 from acognito.tokens import peek_claims
 
 from ..tokens import decode_segment, split_jwt
+from ._fast import expiry, jwt_exp, token_record
 from .app import add_command
 from .cache import expires_within
 from .errors import CliError, UsageError
@@ -106,23 +108,20 @@ async def run_token(ctx: Context) -> None:
         try:
             async with ctx.out.progress("refreshing the token"):
                 login, _ = await refresh_login(ctx, login)
-        except NotAuthorizedError:
+        except NotAuthorizedError as exc:
             raise CliError(
-                f"the sign-in of {login.username} has expired or was revoked: "
-                f"run 'acognito login --profile {login.profile}'"
+                f"the sign-in of {login.username} has expired or was revoked ({exc.message})",
+                hint=f"sign in again: acognito login --profile {login.profile} "
+                f"--username {login.username}",
             ) from None
         token = login.id_token if ctx.args.id else login.access_token
     if not token:
-        raise CliError("this sign-in has no id token (the openid scope was not granted)")
-    if ctx.out.json_mode:
-        ctx.out.json(
-            {
-                "token": token,
-                "expires": peek_claims(token).get("exp"),
-                "username": login.username,
-                "profile": login.profile,
-            }
+        raise CliError(
+            "this sign-in has no id token (the openid scope was not granted)",
+            hint="use the access token, or sign in with the openid scope",
         )
+    if ctx.out.json_mode:
+        ctx.out.json(token_record(token, login.username, login.profile, time.time()))
     else:
         ctx.out.data(token)
 
@@ -144,16 +143,16 @@ async def run_decode(ctx: Context) -> None:
         token = ctx.cached().access_token
     claims = peek_claims(token)
     header = _header(token)
-    expiry = human_expiry(claims.get("exp"))
     if ctx.out.json_mode:
-        ctx.out.json({"verified": False, "header": header, "claims": claims, "expiry": expiry})
+        when = expiry(jwt_exp(token), time.time())
+        ctx.out.json({"verified": False, "header": header, "claims": claims, **when})
         return
     ctx.out.say(
         "UNVERIFIED: the signature was not checked; use 'acognito verify' before trusting it."
     )
     ctx.out.data(f"header: {json.dumps(header, sort_keys=True)}")
     ctx.out.data(f"claims: {json.dumps(claims, indent=2, sort_keys=True)}")
-    ctx.out.data(f"expiry: {expiry}")
+    ctx.out.data(f"expiry: {human_expiry(claims.get('exp'))}")
 
 
 def _load_jwks(path: str) -> dict[str, Any]:
@@ -162,12 +161,18 @@ def _load_jwks(path: str) -> dict[str, Any]:
             value = json.load(fh)
     except FileNotFoundError:
         raise UsageError(
-            f"--jwks-file {path}: no such file; give the path of a JWKS JSON file"
+            f"--jwks-file {path}: no such file", hint="give the path of a JWKS JSON file"
         ) from None
     except (OSError, ValueError) as exc:
-        raise UsageError(f"--jwks-file {path}: not a readable JSON file ({exc})") from None
+        raise UsageError(
+            f"--jwks-file {path}: not a readable JSON file ({exc})",
+            hint="give the path of a JWKS JSON file",
+        ) from None
     if not isinstance(value, dict) or not isinstance(value.get("keys"), list):
-        raise UsageError(f"--jwks-file {path}: not a JWKS (a JSON object with a 'keys' list)")
+        raise UsageError(
+            f"--jwks-file {path}: not a JWKS",
+            hint="a JWKS is a JSON object with a 'keys' list",
+        )
     return value
 
 
@@ -177,7 +182,9 @@ async def run_verify(ctx: Context) -> None:
     args = ctx.args
     token = await anyio.to_thread.run_sync(_read_token, args.token)
     if not token:
-        raise UsageError("no token given (stdin was empty)")
+        raise UsageError(
+            "no token given (stdin was empty)", hint='acognito verify "$(acognito token)"'
+        )
     profile = ctx.profile()
     pool_id = profile.need("pool_id", "--pool-id")
     jwks = await anyio.to_thread.run_sync(_load_jwks, args.jwks_file) if args.jwks_file else None

@@ -10,12 +10,19 @@ Errors the endpoint names (``invalid_grant``, ``invalid_client``, ...) become th
 or a secret.
 
 The rooms: ``_models`` (values and error mapping), ``_pkce``, ``_params`` (input checks),
-``_protocol`` (the core), ``_async`` and ``_sync`` (the two clients).
+``_protocol`` (the core), ``_async`` and ``_sync`` (the two clients), ``_id_token`` (the
+one check of a code redemption's id token: verifier, audience, nonce).
 """
 
 from __future__ import annotations
 
 from ._async import OAuth2Client
+from ._id_token import (
+    IdTokenVerifier,
+    check_id_token_claims,
+    verify_id_token,
+    verify_id_token_sync,
+)
 from ._models import AuthorizationRequest, OAuthTokens
 from ._params import cognito_domain_url
 from ._pkce import code_challenge, generate_code_verifier
@@ -26,10 +33,14 @@ __all__ = [
     "DEFAULT_TIMEOUT",
     "MAX_RESPONSE_BYTES",
     "AuthorizationRequest",
+    "IdTokenVerifier",
     "OAuth2Client",
     "OAuthTokens",
     "SyncOAuth2Client",
+    "check_id_token_claims",
     "code_challenge",
     "cognito_domain_url",
     "generate_code_verifier",
+    "verify_id_token",
+    "verify_id_token_sync",
 ]

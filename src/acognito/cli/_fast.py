@@ -1,0 +1,249 @@
+"""The token cache reader, and ``acognito token``'s fast path: standard library only.
+
+``curl -H "Authorization: Bearer $(acognito token)"`` runs this before every request,
+so with a fresh cached token the command prints it having imported nothing but the
+standard library and this module (no argparse, no anyio, no httpx). Anything else (a
+token near expiry, an option this reader does not know, a damaged file) falls through
+to the full command line, which refreshes, explains or fails as usual.
+
+Where the files live and what they hold is defined here once; :mod:`.config` and
+:mod:`.cache` use the same functions. A cached sign-in is a file of the token store
+(one JSON object: ``{"acognito_store": 1, "version": N, "expires_at": T|null,
+"value": {...}}``, mode 0600) at ``<cache dir>/tokens/<profile>/<user>.json``, each
+name percent-quoted.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "STORE_FORMAT",
+    "cache_dir",
+    "config_dir",
+    "expiry",
+    "fast_token",
+    "iso_time",
+    "jwt_exp",
+    "key_path",
+    "read_entry",
+    "token_record",
+]
+
+#: The ``acognito_store`` marker of a token-store file this reader understands.
+STORE_FORMAT = 1
+
+
+def _platform_dir(kind: str) -> Path | None:
+    """The platform's own directory (macOS, Windows) when ``platformdirs`` is installed.
+
+    On Linux it would name the same XDG folders as the fallback, so it is not imported.
+    """
+    if sys.platform.startswith("linux"):
+        return None
+    try:
+        import platformdirs
+    except ImportError:
+        return None
+    finder = platformdirs.user_config_dir if kind == "config" else platformdirs.user_cache_dir
+    return Path(finder("acognito", appauthor=False))
+
+
+def config_dir() -> Path:
+    """``$ACOGNITO_CONFIG_DIR``, else ``$XDG_CONFIG_HOME/acognito``, else the platform's."""
+    if os.environ.get("ACOGNITO_CONFIG_DIR"):
+        return Path(os.environ["ACOGNITO_CONFIG_DIR"])
+    if os.environ.get("XDG_CONFIG_HOME"):
+        return Path(os.environ["XDG_CONFIG_HOME"]) / "acognito"
+    return _platform_dir("config") or Path.home() / ".config" / "acognito"
+
+
+def cache_dir() -> Path:
+    """``$ACOGNITO_CACHE_DIR``, else ``$XDG_CACHE_HOME/acognito``, else the platform's."""
+    if os.environ.get("ACOGNITO_CACHE_DIR"):
+        return Path(os.environ["ACOGNITO_CACHE_DIR"])
+    if os.environ.get("XDG_CACHE_HOME"):
+        return Path(os.environ["XDG_CACHE_HOME"]) / "acognito"
+    return _platform_dir("cache") or Path.home() / ".cache" / "acognito"
+
+
+def key_path(root: Path, key: str) -> Path:
+    """The file of a store key: ``a/b/c`` -> ``root/a/b/c.json``, each part quoted."""
+    from urllib.parse import quote
+
+    parts = [quote(part, safe="") for part in key.split("/")]
+    return root.joinpath(*parts[:-1], parts[-1] + ".json")
+
+
+def read_entry(path: Path, now: float) -> dict[str, Any] | None:
+    """The value of one store file; None when missing, expired or not in this format."""
+    import json
+
+    try:
+        with open(path, encoding="utf-8") as fh:
+            raw = json.load(fh)
+    except (OSError, ValueError):
+        return None
+    if not isinstance(raw, dict) or raw.get("acognito_store") != STORE_FORMAT:
+        return None
+    expires_at = raw.get("expires_at")
+    if (
+        isinstance(expires_at, (int, float))
+        and not isinstance(expires_at, bool)
+        and expires_at <= now
+    ):
+        return None
+    value = raw.get("value")
+    return value if isinstance(value, dict) else None
+
+
+def jwt_exp(token: object) -> float | None:
+    """A JWT's ``exp`` claim, unverified (None when absent or unreadable)."""
+    if not isinstance(token, str) or token.count(".") != 2:
+        return None
+    import base64
+    import json
+
+    body = token.split(".")[1]
+    try:
+        claims = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+    except (ValueError, TypeError):
+        return None
+    exp = claims.get("exp") if isinstance(claims, dict) else None
+    if isinstance(exp, (int, float)) and not isinstance(exp, bool):
+        return float(exp)
+    return None
+
+
+def iso_time(stamp: float) -> str:
+    """Epoch seconds as ISO 8601 UTC, to the second: ``2026-12-01T15:25:32Z``."""
+    import time
+
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(stamp))
+
+
+def expiry(exp: float | None, now: float) -> dict[str, Any]:
+    """How ``--json`` shows an expiry: ISO 8601 time, seconds left (negative: past)."""
+    if exp is None:
+        return {"expires_at": None, "expires_in": None}
+    return {"expires_at": iso_time(exp), "expires_in": int(exp - now)}
+
+
+def token_record(token: str, username: str, profile: str, now: float) -> dict[str, Any]:
+    """``acognito token --json``'s document (the fast and the full path print the same)."""
+    return {"token": token, "username": username, "profile": profile, **expiry(jwt_exp(token), now)}
+
+
+def _default_profile() -> str:
+    env = os.environ.get("ACOGNITO_PROFILE")
+    if env:
+        return env
+    import configparser
+
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        parser.read(config_dir() / "config", encoding="utf-8")
+    except configparser.Error:
+        return "default"
+    return parser.get("acognito", "default_profile", fallback="default")
+
+
+def newest(entries: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The sign-in made last (the profile's current user)."""
+
+    def when(entry: dict[str, Any]) -> float:
+        at = entry.get("signed_in_at")
+        return float(at) if isinstance(at, (int, float)) and not isinstance(at, bool) else 0.0
+
+    return max(entries, key=when, default=None)
+
+
+def _parse(argv: list[str]) -> dict[str, Any] | None:
+    """The options of a plain ``token`` command line; None for anything else."""
+    found: dict[str, Any] = {"profile": None, "username": None, "id": False, "min_valid": 60}
+    found["json"] = False
+    command = False
+    items = iter(argv)
+    for arg in items:
+        name, eq, inline = arg.partition("=")
+        if name in ("--profile", "--username", "-u", "--min-valid"):
+            value = inline if eq else next(items, None)
+            if value is None or (not eq and value.startswith("-")):
+                return None
+            if name == "--min-valid":
+                if not value.isdigit() or not command:
+                    return None
+                found["min_valid"] = int(value)
+            elif name == "--profile":
+                found["profile"] = value
+            elif not command:
+                return None
+            else:
+                found["username"] = value
+        elif eq:
+            return None
+        elif arg == "token" and not command:
+            command = True
+        elif arg in ("-q", "--quiet"):
+            pass
+        elif arg == "--json":
+            found["json"] = True
+        elif arg == "--id" and command:
+            found["id"] = True
+        else:
+            return None
+    return found if command else None
+
+
+def fast_token(argv: list[str]) -> int | None:
+    """Print a fresh cached token for ``acognito token ...``; None: take the full path."""
+    options = _parse(argv)
+    if options is None:
+        return None
+    import time
+
+    now = time.time()
+    profile = options["profile"] or _default_profile()
+    folder = key_path(cache_dir(), f"tokens/{profile}/x").parent
+    if options["username"] is not None:
+        entry = read_entry(key_path(cache_dir(), f"tokens/{profile}/{options['username']}"), now)
+    else:
+        try:
+            names = [p for p in os.listdir(folder) if p.endswith(".json")]
+        except OSError:
+            return None
+        entries = [e for e in (read_entry(folder / n, now) for n in names) if e is not None]
+        entry = newest(entries)
+    if entry is None:
+        return None
+    token = entry.get("id_token" if options["id"] else "access_token")
+    username = entry.get("username")
+    exp = jwt_exp(token)
+    if not isinstance(token, str) or not isinstance(username, str) or exp is None:
+        return None
+    if exp - now <= options["min_valid"]:
+        return None
+    if options["json"]:
+        import json
+
+        text = json.dumps(token_record(token, username, profile, now), indent=2, sort_keys=True)
+    else:
+        text = token
+    try:
+        sys.stdout.write(text + "\n")
+        sys.stdout.flush()
+    except BrokenPipeError:
+        return _broken_pipe()
+    return 0
+
+
+def _broken_pipe() -> int:
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except OSError:
+        pass
+    return 141
