@@ -130,6 +130,20 @@ class Cli:
     def cache_file(self, username: str, profile: str = "default") -> Path:
         return self.cache_dir / "tokens" / profile / f"{username}.json"
 
+    def cached(self, username: str, profile: str = "default") -> dict[str, Any]:
+        """What the token cache holds for a sign-in (the store entry's value)."""
+        entry = json.loads(self.cache_file(username, profile).read_text())
+        assert entry["acognito_store"] == 1
+        value: dict[str, Any] = entry["value"]
+        return value
+
+    def write_cached(self, username: str, value: dict[str, Any], profile: str = "default") -> None:
+        """Change a cached sign-in in place (an expired token, a dead refresh token)."""
+        path = self.cache_file(username, profile)
+        entry = json.loads(path.read_text())
+        entry["value"] = value
+        path.write_text(json.dumps(entry))
+
 
 def _converse(
     proc: subprocess.Popen[str],

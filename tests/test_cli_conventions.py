@@ -8,7 +8,9 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -76,7 +78,9 @@ def test_usage_errors_exit_2(cli) -> None:
     assert cli("login", "--auth-flow", "MAGIC").code == 2
     run = cli("token")
     assert run.code == 2
-    assert "run 'acognito login --profile default'" in one_line_error(run)
+    line = one_line_error(run)
+    assert "nobody is signed in, and there are no profiles yet" in line
+    assert "acognito configure --pool-id ID --client-id ID" in line
 
 
 def test_missing_jwks_file_is_one_line(cli, tmp_path) -> None:
@@ -169,7 +173,33 @@ def test_ctrl_c_at_the_password_prompt_exits_130_at_once(tmp_path, backend) -> N
     os.close(master)
 
 
-def test_ctrl_c_while_waiting_exits_130(tmp_path) -> None:
+class _LoginPage(BaseHTTPRequestHandler):
+    """A pool's domain that shows a login page for every authorize request."""
+
+    def do_GET(self) -> None:
+        body = b"<!doctype html><title>Sign in</title>"
+        self.send_response(200)
+        self.send_header("content-length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def login_page():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _LoginPage)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_ctrl_c_while_waiting_exits_130(tmp_path, login_page) -> None:
     # The hosted-UI login waits for the browser: Ctrl-C there ends it too, quietly.
     cli = Cli(tmp_path)
     proc, master = _spawn_in_pty(
@@ -178,7 +208,7 @@ def test_ctrl_c_while_waiting_exits_130(tmp_path) -> None:
         "--hosted-ui",
         "--no-browser",
         "--domain",
-        "http://127.0.0.1:9",
+        login_page,
         "--pool-id",
         "eu-west-1_Cli1",
         "--client-id",
@@ -195,7 +225,7 @@ def test_ctrl_c_while_waiting_exits_130(tmp_path) -> None:
         os.close(master)
     assert code == 130
     text = (seen + rest).decode(errors="replace")
-    assert re.search(r"https?://127\.0\.0\.1:9/oauth2/authorize\?", text)
+    assert re.search(re.escape(login_page) + r"/oauth2/authorize\?", text)
     assert "Traceback" not in text
 
 
@@ -238,7 +268,7 @@ def test_works_without_the_cli_extra(cli, tmp_path) -> None:
     assert (tmp_path / "home" / ".config" / "acognito" / "config").exists()
     run = _without_extras(cli, tmp_path, "login", "--username", "ann", stdin="pw\n")
     assert run.returncode == 2
-    assert "'keyring' is not installed: pip install 'acognito[cli]'" in run.stderr
+    assert "'keyring' is not installed; pip install 'acognito[cli]'" in run.stderr
     assert "Traceback" not in run.stderr
     passkey = _without_extras(cli, tmp_path, "passkey", "add")
     assert passkey.returncode == 1

@@ -64,7 +64,8 @@ def test_passkey_add_list_login_and_delete(tmp_path, pool, backend) -> None:
     assert cli("passkey", "list", "--json").json() == []
     again = cli("login", "-u", "kim", "--passkey", stdin=PIN + "\n")
     assert again.code == 1
-    assert "InvalidParameterError" in one_line_error(again)
+    line = one_line_error(again)
+    assert "[InvalidParameterException" in line and "acognito passkey add" in line
 
 
 def test_a_wrong_pin_is_one_line_and_counts(tmp_path, pool) -> None:
@@ -74,7 +75,7 @@ def test_a_wrong_pin_is_one_line_and_counts(tmp_path, pool) -> None:
     wrong = cli("passkey", "add", stdin="0000\n")
     assert wrong.code == 1
     line = one_line_error(wrong)
-    assert "AuthenticatorError: the security key refused the PIN" in line and "0000" not in line
+    assert "the security key refused the PIN [pin_invalid]" in line and "0000" not in line
     none = cli("passkey", "add", stdin="")
     assert none.code == 1
     assert "wants its PIN and none was given" in one_line_error(none)
@@ -168,4 +169,4 @@ def test_login_with_a_password_first_factor(tmp_path, pool, factor) -> None:
     assert login.code == 0, login.err
     assert "Signed in as max" in login.err
     wrong = cli("login", "-u", "max", "--first-factor", factor, stdin="Wrong-Passw0rd!\n")
-    assert wrong.code == 1 and "NotAuthorizedError" in one_line_error(wrong)
+    assert wrong.code == 1 and "[NotAuthorizedException" in one_line_error(wrong)

@@ -409,7 +409,11 @@ def _main(argv: Sequence[str] | None) -> int:
     _JSON_ERRORS = "--json" in words
     parser = build_parser()
     args = parser.parse_args(words)
-    facts = Facts(command=" ".join(str(w) for w in _command_path(args)))
+    facts = Facts(
+        command=" ".join(_command_path(args)),
+        profile=getattr(args, "profile", None) or "default",
+        username=getattr(args, "username", None),
+    )
     ctx = Context(args, Output(json_mode=args.json, quiet=args.quiet), facts=facts)
     backend = (
         getattr(args, "backend", None) or os.environ.get("ACOGNITO_ASYNC_BACKEND") or "asyncio"

@@ -194,6 +194,11 @@ RULES: tuple[Rule, ...] = (
         message=("refresh token", "access token", "revoked", "expired"),
     ),
     Rule(
+        ("NotAuthorizedError",),
+        "check the current password (forgotten? acognito logout, then forgot-password)",
+        operations=("ChangePassword",),
+    ),
+    Rule(
         _CODE,
         "type the code the authenticator app shows now (and check this machine's clock), "
         "then sign in again",
@@ -239,6 +244,16 @@ RULES: tuple[Rule, ...] = (
     Rule(("InvalidPasswordError",), "choose a password the pool's policy accepts"),
     Rule(("UsernameExistsError",), "pick another user name, or sign in with that one"),
     Rule(
+        ("InvalidParameterError",),
+        "the user has no passkey: sign in another way, then acognito passkey add",
+        message=("web_authn is not an available challenge",),
+    ),
+    Rule(
+        ("AuthenticatorError",),
+        "type the security key's PIN again; the key counts the wrong ones and locks itself",
+        message=("refused the pin",),
+    ),
+    Rule(
         ("ResourceNotFoundError",),
         "check the pool id and client id (acognito status shows them)",
     ),
@@ -250,6 +265,7 @@ RULES: tuple[Rule, ...] = (
         "check the app client id and its secret (--client-secret-env)",
     ),
     Rule(("InvalidGrantOAuthError",), _log_in_again),
+    Rule(("InvalidScopeOAuthError",), "ask only for scopes the app client allows (--scopes)"),
     Rule(
         ("OAuthStateMismatchError",),
         "a callback that this sign-in did not start; run 'acognito login --hosted-ui' again",
@@ -276,10 +292,22 @@ def _first_line(exc: BaseException) -> str:
 
 
 def _message(exc: BaseException) -> str:
-    """The error's own words: a Cognito error's message without code and request id."""
+    """The error's own words: a Cognito error's message without code and request id.
+
+    A bare word (some servers answer just the user name) gets the code's meaning in
+    front: ``username exists: zoe``.
+    """
+    description = getattr(exc, "description", None)
+    if isinstance(description, str) and isinstance(getattr(exc, "error", None), str):
+        return " ".join(description.split()) or str(getattr(exc, "error", ""))
     own = getattr(exc, "message", None)
-    if isinstance(own, str) and own.strip() and hasattr(exc, "code"):
-        return " ".join(own.split())
+    code = getattr(exc, "code", None)
+    if isinstance(own, str) and isinstance(code, str):
+        text = " ".join(own.split())
+        if " " not in text:
+            meaning = re.sub(r"(?<!^)(?=[A-Z])", " ", code.removesuffix("Exception")).lower()
+            return f"{meaning}: {text}" if text else meaning
+        return text
     return _REQUEST_ID.sub("", _first_line(exc))
 
 
@@ -310,6 +338,10 @@ def explain(exc: BaseException, facts: Facts | None = None) -> Failure | None:
     )
     if isinstance(getattr(exc, "error", None), str) and "OAuthError" in names:
         failure.code = exc.error  # type: ignore[attr-defined]
+    elif "TokenVerificationError" in names:
+        failure.code = type(exc).__name__  # which check refused the token
+    elif "AuthenticatorError" in names:
+        failure.code = str(getattr(exc, "reason", "")) or None  # pin_invalid, no_device ...
     for rule in RULES:
         if _matches(rule, exc, names, facts):
             if rule.say is not None:
