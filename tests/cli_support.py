@@ -128,21 +128,28 @@ class Cli:
         return run
 
     def cache_file(self, username: str, profile: str = "default") -> Path:
-        return self.cache_dir / "tokens" / profile / f"{username}.json"
+        """The token store's file of a sign-in (key ``<profile>/<user>``)."""
+        from acognito.cli._fast import login_key
+        from acognito.stores import file_format
+
+        return file_format.path_for(self.cache_dir / "tokens", login_key(profile, username))
 
     def cached(self, username: str, profile: str = "default") -> dict[str, Any]:
-        """What the token cache holds for a sign-in (the store entry's value)."""
-        entry = json.loads(self.cache_file(username, profile).read_text())
-        assert entry["acognito_store"] == 1
-        value: dict[str, Any] = entry["value"]
+        """What the token cache holds for a sign-in (the store entry's JSON value)."""
+        from acognito.cli._fast import login_key
+        from acognito.stores import file_format
+
+        value = file_format.read_json(self.cache_dir / "tokens", login_key(profile, username))
+        assert value is not None, f"{username} is not cached"
         return value
 
     def write_cached(self, username: str, value: dict[str, Any], profile: str = "default") -> None:
         """Change a cached sign-in in place (an expired token, a dead refresh token)."""
-        path = self.cache_file(username, profile)
-        entry = json.loads(path.read_text())
-        entry["value"] = value
-        path.write_text(json.dumps(entry))
+        from acognito.cli._fast import login_key
+        from acognito.stores import FileTokenStore
+
+        store = FileTokenStore(self.cache_dir / "tokens")
+        store.set_sync(login_key(profile, username), json.dumps(value).encode())
 
 
 def _converse(

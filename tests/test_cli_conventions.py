@@ -49,7 +49,8 @@ def test_every_command_and_option_is_described_without_rst() -> None:
         assert "``" not in help_text, path
         assert parser.description, f"{' '.join(path)} has no description"
         for action in parser._actions:
-            if action.option_strings or action.dest not in ("command", "action", "kind"):
+            groups = ("command", "action", "kind", "local_action")
+            if action.option_strings or action.dest not in groups:
                 assert action.help, f"{' '.join(path)} {action.option_strings or action.dest}"
     assert seen > 30
 

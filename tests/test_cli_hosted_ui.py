@@ -6,7 +6,6 @@ domain) and ``logout`` (revoking at the domain)."""
 from __future__ import annotations
 
 import importlib.util
-import json
 import os
 import shutil
 import socket
@@ -15,6 +14,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 
@@ -177,13 +177,13 @@ def test_hosted_ui_login_in_a_real_browser(tmp_path, authorize_site) -> None:
 
     # An expired cached token is refreshed at the domain's token endpoint, no prompt.
     cache = cli.cache_file("hana")
-    saved = json.loads(cache.read_text())
+    saved = cli.cached("hana")
     assert saved["source"] == "oauth"
     expired = TokenIssuer(authorize_site.pool_id).access_token(
         client_id=authorize_site.client_id, username="hana", now=int(time.time()) - 7200
     )
     saved["access_token"] = expired
-    cache.write_text(json.dumps(saved))
+    cli.write_cached("hana", saved)
     fresh = cli("token")
     assert fresh.code == 0, fresh.err
     assert fresh.out.strip() != expired
@@ -214,7 +214,8 @@ def test_hosted_ui_gives_up_after_the_timeout(tmp_path, authorize_site) -> None:
     )
     assert run.code == 1
     assert "/oauth2/authorize?" in run.err
-    assert "no sign-in came back within 2 s" in run.err.splitlines()[-1]
+    last = run.err.splitlines()[-1]
+    assert "no sign-in came back within 2 s; run 'acognito login --hosted-ui' again" in last
 
 
 def test_hosted_ui_opens_the_browser_with_webbrowser(tmp_path, authorize_site) -> None:
@@ -256,3 +257,166 @@ def test_hosted_ui_opens_the_browser_with_webbrowser(tmp_path, authorize_site) -
     assert proc.returncode == 0, err
     assert "Opened the browser to sign in." in err
     assert "/oauth2/authorize?" not in err  # the URL went to the browser, not the terminal
+
+
+# ------------------------------------------------------------------------ the listener
+
+
+def _login(cli: Cli, site: AuthorizeSite, *extra: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        cli.argv(
+            "login",
+            "--hosted-ui",
+            "--no-browser",
+            "--timeout",
+            "60",
+            *site.pool_args(),
+            *extra,
+        ),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=cli.env(),
+    )
+
+
+def _finish(proc: subprocess.Popen[str]) -> tuple[str, str]:
+    try:
+        return proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+
+
+def test_the_listener_waits_for_the_callback_of_this_sign_in(tmp_path, authorize_site) -> None:
+    """A stray connection, a port scan, garbage, another path, a callback with a wrong,
+    missing or repeated state: each is answered and ignored, none shows "Signed in";
+    then the real callback signs in."""
+    import httpx
+
+    cli = Cli(tmp_path)
+    proc = _login(cli, authorize_site, "--port", str(authorize_site.port))
+    try:
+        url, _ = _wait_for_url(proc, 30)
+        state = parse_qs(urlsplit(url).query)["state"][0]
+        here = ("127.0.0.1", authorize_site.port)
+        with socket.create_connection(here, timeout=5):
+            pass  # a port scan: connect, say nothing, leave
+        with socket.create_connection(here, timeout=5) as sock:
+            sock.sendall(b"\x16\x03\x01\x00\x05hello\r\n\r\n")  # not HTTP at all
+            sock.recv(4096)
+        with socket.create_connection(here, timeout=5) as sock:
+            sock.sendall(b"GET /callback?code=x&st")  # half a request, then gone
+        base = f"http://127.0.0.1:{authorize_site.port}"
+        assert httpx.get(base + "/favicon.ico", timeout=10).status_code == 404
+        forged = [
+            f"/callback?code=forged&state={'A' * len(state)}",  # wrong state
+            "/callback?code=forged",  # no state
+            f"/callback?code=forged&state={state}&state={state}",  # state twice
+            f"/callback?error=access_denied&state={state[:-1]}",  # an error, wrong state
+        ]
+        for path in forged:
+            page = httpx.get(base + path, timeout=10)
+            assert page.status_code == 400, path
+            assert "Signed in" not in page.text and "Not this sign-in" in page.text
+        assert proc.poll() is None  # still waiting
+        page = httpx.get(url, follow_redirects=True, timeout=30)
+        assert page.status_code == 200 and "Signed in" in page.text
+        out, err = _finish(proc)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    assert "Signed in as hana" in err
+    assert err.count("ignored a callback that does not belong to this sign-in") == len(forged)
+    assert "Traceback" not in err and "EndOfStream" not in err
+    assert authorize_site.server.counts["token:authorization_code"] == 1  # forged codes never sent
+
+
+def test_an_id_token_for_another_nonce_is_refused(tmp_path, authorize_site) -> None:
+    """An attacker who sees the authorize URL asks for a code with their own nonce and
+    hands it to the listener with the right state: PKCE and state pass, the nonce does
+    not, and nothing is cached."""
+    import httpx
+
+    cli = Cli(tmp_path)
+    proc = _login(cli, authorize_site, "--port", str(authorize_site.port))
+    try:
+        url, _ = _wait_for_url(proc, 30)
+        query = parse_qs(urlsplit(url).query)
+        assert query["nonce"][0]
+        query["nonce"] = ["the-attackers-nonce"]
+        theirs = url.split("?")[0] + "?" + urlencode({k: v[0] for k, v in query.items()})
+        hop = httpx.get(theirs, follow_redirects=False, timeout=10)
+        assert hop.status_code in (302, 303), hop.text
+        httpx.get(hop.headers["location"], timeout=10)
+        out, err = _finish(proc)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 1
+    line = err.strip().splitlines()[-1]
+    assert "the id token's nonce is missing or not the one this sign-in sent" in line, err
+    assert "the-attackers-nonce" not in err
+    assert not cli.cache_file("hana").exists()
+
+
+def test_a_callback_url_the_client_lacks_fails_before_the_browser(tmp_path, authorize_site):
+    other = _free_port()
+    run = Cli(tmp_path)(
+        "login",
+        "--hosted-ui",
+        "--no-browser",
+        "--port",
+        str(other),
+        *authorize_site.pool_args(),
+        timeout=30,
+    )
+    assert run.code == 2
+    line = one_line_error(run)
+    assert "the pool's domain refused this sign-in: HTTP 400 (redirect_mismatch)" in line
+    assert (
+        f"register http://localhost:{other}/callback as a callback URL of app client "
+        f"{authorize_site.client_id}, then keep the port: "
+        f"acognito configure --profile default --callback-port {other}"
+    ) in line
+    assert "/oauth2/authorize?" not in run.err  # no browser was sent anywhere
+
+
+def test_an_unknown_app_client_fails_before_the_browser(tmp_path, authorize_site) -> None:
+    args = authorize_site.pool_args()
+    args[args.index("--client-id") + 1] = "unknownclient123"
+    run = Cli(tmp_path)("login", "--hosted-ui", "--no-browser", *args, timeout=30)
+    assert run.code == 2
+    line = one_line_error(run)
+    assert "invalid client_id" in line and "check --client-id and --domain" in line
+
+
+def test_the_callback_port_comes_from_the_profile(tmp_path, authorize_site) -> None:
+    import httpx
+
+    cli = Cli(tmp_path)
+    saved = cli(
+        "configure",
+        "--profile",
+        "web",
+        *authorize_site.pool_args(),
+        "--callback-port",
+        str(authorize_site.port),
+    )
+    assert saved.code == 0, saved.err
+    proc = _login(cli, authorize_site, "--profile", "web")
+    try:
+        url, _ = _wait_for_url(proc, 30)
+        redirect = parse_qs(urlsplit(url).query)["redirect_uri"][0]
+        assert redirect == authorize_site.redirect_uri
+        httpx.get(url, follow_redirects=True, timeout=30)
+        out, err = _finish(proc)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    status = cli("status", "--profile", "web")
+    assert f"callback http://localhost:{authorize_site.port}/callback" in status.out
+    assert cli("status", "--json").json()["profiles"][0]["callback_port"] == authorize_site.port

@@ -2,15 +2,15 @@
 
 ``curl -H "Authorization: Bearer $(acognito token)"`` runs this before every request,
 so with a fresh cached token the command prints it having imported nothing but the
-standard library and this module (no argparse, no anyio, no httpx). Anything else (a
+standard library, this module and the token store's file reader
+(:mod:`acognito.stores.file_format`): no argparse, no anyio, no httpx. Anything else (a
 token near expiry, an option this reader does not know, a damaged file) falls through
 to the full command line, which refreshes, explains or fails as usual.
 
-Where the files live and what they hold is defined here once; :mod:`.config` and
-:mod:`.cache` use the same functions. A cached sign-in is a file of the token store
-(one JSON object: ``{"acognito_store": 1, "version": N, "expires_at": T|null,
-"value": {...}}``, mode 0600) at ``<cache dir>/tokens/<profile>/<user>.json``, each
-name percent-quoted.
+Where the files live is defined here once; :mod:`.config` and :mod:`.cache` use the
+same functions. The token cache is a :class:`~acognito.stores.FileTokenStore` in
+``<cache dir>/tokens``: one 0600 file per sign-in, under the key
+``<profile>/<user>`` (each part percent-quoted), whose value is a JSON object.
 """
 
 from __future__ import annotations
@@ -21,20 +21,19 @@ from pathlib import Path
 from typing import Any
 
 __all__ = [
-    "STORE_FORMAT",
     "cache_dir",
     "config_dir",
     "expiry",
     "fast_token",
     "iso_time",
     "jwt_exp",
-    "key_path",
-    "read_entry",
+    "login_key",
+    "newest",
+    "read_logins",
+    "split_key",
     "token_record",
+    "tokens_dir",
 ]
-
-#: The ``acognito_store`` marker of a token-store file this reader understands.
-STORE_FORMAT = 1
 
 
 def _platform_dir(kind: str) -> Path | None:
@@ -70,34 +69,68 @@ def cache_dir() -> Path:
     return _platform_dir("cache") or Path.home() / ".cache" / "acognito"
 
 
-def key_path(root: Path, key: str) -> Path:
-    """The file of a store key: ``a/b/c`` -> ``root/a/b/c.json``, each part quoted."""
+def tokens_dir(root: Path | None = None) -> Path:
+    """The token store's directory: ``<cache dir>/tokens``."""
+    return (root or cache_dir()) / "tokens"
+
+
+def login_key(profile: str, username: str) -> str:
+    """The store key of a sign-in: ``<profile>/<user>``, each part percent-quoted."""
     from urllib.parse import quote
 
-    parts = [quote(part, safe="") for part in key.split("/")]
-    return root.joinpath(*parts[:-1], parts[-1] + ".json")
+    return f"{quote(profile, safe='')}/{quote(username, safe='')}"
 
 
-def read_entry(path: Path, now: float) -> dict[str, Any] | None:
-    """The value of one store file; None when missing, expired or not in this format."""
+def split_key(key: str) -> tuple[str, str] | None:
+    """``(profile, user)`` from a store key written by :func:`login_key`."""
+    from urllib.parse import unquote
+
+    profile, sep, user = key.partition("/")
+    if not sep or not profile or not user or "/" in user:
+        return None
+    return unquote(profile), unquote(user)
+
+
+def _value(record: Any, now: float) -> dict[str, Any] | None:
+    if record is None or record.expired(now) or record.encoding == "sealed":
+        return None
     import json
 
     try:
-        with open(path, encoding="utf-8") as fh:
-            raw = json.load(fh)
-    except (OSError, ValueError):
+        value = json.loads(record.value.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
         return None
-    if not isinstance(raw, dict) or raw.get("acognito_store") != STORE_FORMAT:
-        return None
-    expires_at = raw.get("expires_at")
-    if (
-        isinstance(expires_at, (int, float))
-        and not isinstance(expires_at, bool)
-        and expires_at <= now
-    ):
-        return None
-    value = raw.get("value")
     return value if isinstance(value, dict) else None
+
+
+def read_logins(
+    directory: Path, profile: str, username: str | None, now: float
+) -> list[dict[str, Any]]:
+    """The cached sign-ins of ``profile`` (only ``username``'s, when given), readable ones."""
+    from acognito.stores import file_format
+
+    def one(path: Path) -> dict[str, Any] | None:
+        try:
+            record = file_format.read_record(path)
+        except (OSError, ValueError):
+            return None
+        found = None if record is None else split_key(record.key)
+        if found is None or found[0] != profile or username not in (None, found[1]):
+            return None
+        value = _value(record, now)
+        if value is not None:
+            value["username"], value["profile"] = found[1], found[0]
+        return value
+
+    if username is not None:
+        single = one(file_format.path_for(directory, login_key(profile, username)))
+        return [single] if single is not None else []
+    try:
+        names = sorted(os.listdir(directory))
+    except OSError:
+        return []
+    found = (one(directory / name) for name in names if name.endswith(".json"))
+    return [value for value in found if value is not None]
 
 
 def jwt_exp(token: object) -> float | None:
@@ -207,16 +240,7 @@ def fast_token(argv: list[str]) -> int | None:
 
     now = time.time()
     profile = options["profile"] or _default_profile()
-    folder = key_path(cache_dir(), f"tokens/{profile}/x").parent
-    if options["username"] is not None:
-        entry = read_entry(key_path(cache_dir(), f"tokens/{profile}/{options['username']}"), now)
-    else:
-        try:
-            names = [p for p in os.listdir(folder) if p.endswith(".json")]
-        except OSError:
-            return None
-        entries = [e for e in (read_entry(folder / n, now) for n in names) if e is not None]
-        entry = newest(entries)
+    entry = newest(read_logins(tokens_dir(), profile, options["username"], now))
     if entry is None:
         return None
     token = entry.get("id_token" if options["id"] else "access_token")

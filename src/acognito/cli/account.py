@@ -162,7 +162,7 @@ async def run_confirm_forgot(ctx: Context) -> None:
 
 
 async def run_change(ctx: Context) -> None:
-    login = ctx.cached()
+    login = await ctx.cached()
     old = await ctx.ask("current password: ", secret=True, what="current password")
     new = await ctx.ask_new_password()
     async with ctx.cognito(
@@ -174,7 +174,7 @@ async def run_change(ctx: Context) -> None:
     ) as cognito:
         await cognito.change_password(old, new)
         if cognito.access_token and cognito.access_token != login.access_token:
-            ctx.cache.save(_with_tokens(login, cognito))
+            await ctx.cache.save(_with_tokens(login, cognito))
     ctx.out.say(f"Password changed for {login.username}.")
 
 

@@ -1,26 +1,32 @@
 """The token cache: the sign-ins of each profile, one 0600 file per user.
 
-A sign-in is a token-store entry (:mod:`._fast` defines the file format and reads it)
-under the key ``tokens/<profile>/<user>``; it holds the tokens and the pool settings
-they belong to (never the client secret: only where it comes from), so ``acognito
-token`` can refresh without the config file. Who is signed in with a profile is exactly
-the entries under it, and the current user is the one who signed in last: logging one
-user out leaves the others, and the newest of them becomes current.
+A :class:`~acognito.stores.FileTokenStore` in ``<cache dir>/tokens`` holds one entry
+per sign-in under the key ``<profile>/<user>`` (:func:`._fast.login_key`): a JSON
+object with the tokens and the pool settings they belong to (never the client secret:
+only where it comes from), so ``acognito token`` can refresh without the config file,
+and its fast path can read it with the standard library alone.
+
+Who is signed in with a profile is exactly its entries, and the current user is the one
+who signed in last: logging one user out leaves the others, and the newest of them
+becomes current.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import time
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ._fast import STORE_FORMAT, cache_dir, jwt_exp, key_path, newest, read_entry
-from .config import Profile, write_private
+import anyio.to_thread
+
+from ._fast import cache_dir, jwt_exp, login_key, newest, read_logins, split_key, tokens_dir
+from .config import Profile
 from .errors import CliError, UsageError
+
+if TYPE_CHECKING:
+    from acognito.stores import FileTokenStore
 
 __all__ = ["CachedLogin", "TokenCache", "expires_within"]
 
@@ -107,89 +113,101 @@ def _login(raw: dict[str, Any]) -> CachedLogin | None:
 
 
 class TokenCache:
-    """Read and write cached sign-ins; every file 0600, every write atomic."""
+    """Read and write cached sign-ins: a FileTokenStore (files 0600, writes atomic)."""
 
     def __init__(self, directory: Path | None = None) -> None:
         self.root = directory or cache_dir()
+        self.directory = tokens_dir(self.root)
+        self._store: FileTokenStore | None = None
+
+    @property
+    def store(self) -> FileTokenStore:
+        if self._store is None:
+            from acognito.stores import FileTokenStore
+
+            self._store = FileTokenStore(self.directory)
+        return self._store
 
     def path(self, profile: str, username: str) -> Path:
-        return key_path(self.root, f"tokens/{profile}/{username}")
+        return self.store.path(login_key(profile, username))
 
-    def _dir(self, profile: str) -> Path:
-        return self.path(profile, "x").parent
+    async def save(self, login: CachedLogin) -> Path:
+        value = json.dumps(asdict(login), separators=(",", ":")).encode()
+        await self.store.set(login_key(login.profile, login.username), value)
+        return self.path(login.profile, login.username)
 
-    def save(self, login: CachedLogin) -> Path:
-        path = self.path(login.profile, login.username)
-        entry = {
-            "acognito_store": STORE_FORMAT,
-            "version": 1,
-            "expires_at": None,
-            "value": asdict(login),
-        }
-        write_private(path, json.dumps(entry, indent=2))
-        return path
+    async def entries(self, profile: str, username: str | None = None) -> list[CachedLogin]:
+        """The readable sign-ins of ``profile`` (of ``username`` only, when given)."""
+        found = await anyio.to_thread.run_sync(
+            read_logins, self.directory, profile, username, time.time()
+        )
+        logins = [login for login in map(_login, found) if login is not None]
+        return sorted(logins, key=lambda login: login.username)
 
-    def entries(self, profile: str) -> list[CachedLogin]:
-        """Every readable sign-in of ``profile``, sorted by user name."""
-        folder = self._dir(profile)
-        try:
-            names = sorted(p for p in os.listdir(folder) if p.endswith(".json"))
-        except OSError:
-            return []
-        now = time.time()
-        found = []
-        for name in names:
-            raw = read_entry(folder / name, now)
-            login = _login(raw) if raw is not None else None
-            if login is not None:
-                found.append(login)
-        return found
+    async def users(self, profile: str) -> list[str]:
+        return [login.username for login in await self.entries(profile)]
 
-    def users(self, profile: str) -> list[str]:
-        return [login.username for login in self.entries(profile)]
-
-    def current(self, profile: str) -> CachedLogin | None:
+    async def current(self, profile: str) -> CachedLogin | None:
         """The sign-in made last with ``profile`` (None when nobody is signed in)."""
-        entries = self.entries(profile)
+        entries = await self.entries(profile)
         chosen = newest([asdict(e) for e in entries])
         if chosen is None:
             return None
         return next(e for e in entries if e.username == chosen["username"])
 
-    def current_user(self, profile: str) -> str | None:
-        found = self.current(profile)
+    async def current_user(self, profile: str) -> str | None:
+        found = await self.current(profile)
         return found.username if found else None
 
-    def load(self, profile: str, username: str | None = None) -> CachedLogin:
+    async def profiles(self) -> set[str]:
+        """Every profile with at least one cached sign-in."""
+
+        def scan() -> set[str]:
+            from acognito.stores import file_format
+
+            names: set[str] = set()
+            try:
+                paths = sorted(self.directory.glob("*.json"))
+            except OSError:
+                return names
+            for path in paths:
+                try:
+                    record = file_format.read_record(path)
+                except (OSError, ValueError):
+                    continue
+                found = None if record is None else split_key(record.key)
+                if found is not None:
+                    names.add(found[0])
+            return names
+
+        return await anyio.to_thread.run_sync(scan)
+
+    async def load(self, profile: str, username: str | None = None) -> CachedLogin:
         """The cached sign-in of ``username`` (default: the current one) in ``profile``."""
         if username is None:
-            found = self.current(profile)
+            found = await self.current(profile)
             if found is None:
                 raise UsageError(
                     f"nobody is signed in with profile {profile!r}",
                     hint=f"acognito login --profile {profile}",
                 )
             return found
+        logins = await self.entries(profile, username)
+        if logins:
+            return logins[0]
         path = self.path(profile, username)
-        if not path.exists():
+        if not await anyio.to_thread.run_sync(path.exists):
             raise UsageError(
                 f"{username!r} is not signed in with profile {profile!r}",
                 hint=f"acognito login --profile {profile} --username {username}",
             )
-        raw = read_entry(path, time.time())
-        login = _login(raw) if raw is not None else None
-        if login is None:
-            raise CliError(
-                f"the token cache {path} is unreadable or from another version",
-                hint=f"log in again: acognito login --profile {profile} --username {username}",
-            )
-        return login
+        raise CliError(
+            f"the token cache {path} is unreadable or from another version",
+            hint=f"log in again: acognito login --profile {profile} --username {username}",
+        )
 
-    def delete(self, profile: str, username: str) -> bool:
-        try:
-            self.path(profile, username).unlink()
-        except FileNotFoundError:
-            return False
-        with contextlib.suppress(OSError):
-            self._dir(profile).rmdir()  # only when empty
-        return True
+    async def delete(self, profile: str, username: str) -> bool:
+        path = self.path(profile, username)
+        existed = await anyio.to_thread.run_sync(path.exists)
+        await self.store.delete(login_key(profile, username))
+        return existed

@@ -100,7 +100,7 @@ class Context:
         self.facts.username = name
         return name
 
-    def record_profile(self, profile: Profile, *, explicit: bool) -> str | None:
+    async def record_profile(self, profile: Profile, *, explicit: bool) -> str | None:
         """Save ``profile`` when the command line gave pool options (a flag login, a
         ``local --profile``): created when new, updated when named with ``--profile``.
 
@@ -114,7 +114,7 @@ class Context:
         if saved is not None and _other_pool(saved, profile):
             if not explicit:
                 raise self.repoint_refused(saved, profile)
-            self.forget_sign_ins(profile.name, f"they belong to {saved.pool_id}")
+            await self.forget_sign_ins(profile.name, f"they belong to {saved.pool_id}")
         self.store.save(profile)
         verb = "Saved" if saved is None else "Updated"
         return f"{verb} profile {profile.name!r} ({profile.pool_id})."
@@ -135,10 +135,10 @@ class Context:
         if saved is not None and self.named_profile is None and _other_pool(saved, profile):
             raise self.repoint_refused(saved, profile)
 
-    def forget_sign_ins(self, name: str, why: str) -> None:
-        users = self.cache.users(name)
+    async def forget_sign_ins(self, name: str, why: str) -> None:
+        users = await self.cache.users(name)
         for user in users:
-            self.cache.delete(name, user)
+            await self.cache.delete(name, user)
         if users:
             self.out.say(
                 f"Forgot the cached sign-in(s) of {', '.join(users)} in profile {name!r} "
@@ -197,9 +197,9 @@ class Context:
             **extra,
         )
 
-    def cached_cognito(self) -> tuple[CachedLogin, AsyncCognito]:
+    async def cached_cognito(self) -> tuple[CachedLogin, AsyncCognito]:
         """The cached sign-in and a session holding its tokens (for account commands)."""
-        login = self.cached()
+        login = await self.cached()
         return login, self.cognito(
             login.as_profile(),
             login.username,
@@ -208,7 +208,7 @@ class Context:
             id_token=login.id_token,
         )
 
-    def cached(self) -> CachedLogin:
+    async def cached(self) -> CachedLogin:
         """The cached sign-in this command is about (``--username``, else the current one).
 
         A profile that neither exists nor has sign-ins is a mistyped name: said so,
@@ -218,7 +218,7 @@ class Context:
         username = getattr(self.args, "username", None)
         self.facts.profile = name
         self.facts.username = username
-        if self.store.get(name) is None and not self.cache.users(name):
+        if self.store.get(name) is None and not await self.cache.users(name):
             if self.named_profile is not None or self.store.names():
                 raise self.store.unknown(name)
             raise UsageError(
@@ -226,7 +226,7 @@ class Context:
                 hint="acognito configure --pool-id ID --client-id ID, then acognito login "
                 "(no AWS account? acognito local --profile local)",
             )
-        login = self.cache.load(name, username)
+        login = await self.cache.load(name, username)
         self.facts.username = login.username
         self.facts.endpoint_url = login.endpoint_url
         return login

@@ -152,15 +152,18 @@ async def _answer(stream: anyio.abc.SocketStream, status: str, title: str, text:
         await stream.send(head.encode() + body)
 
 
-def _port(ctx: Context, profile: Profile) -> int:
+def _port(ctx: Context, profile: Profile) -> tuple[int, bool]:
+    """The loopback port (0: any free one), and whether it is the profile's saved one."""
     if ctx.args.port is not None:
-        return int(ctx.args.port)
+        return int(ctx.args.port), False
     if profile.callback_port:
-        return int(profile.callback_port)
-    return 0
+        return int(profile.callback_port), True
+    return 0, False
 
 
-async def preflight(url: str, redirect_uri: str, client_id: str, port_saved: bool) -> None:
+async def preflight(
+    url: str, redirect_uri: str, client_id: str, port_saved: bool, profile: str
+) -> None:
     """Ask the domain for the authorize URL once, following no redirect; raise at once
     when it refuses the request (a redirect mismatch, an unknown client, a bad scope)."""
     import httpx
@@ -197,7 +200,10 @@ async def preflight(url: str, redirect_uri: str, client_id: str, port_saved: boo
         hint = register
     else:
         port = urlsplit(redirect_uri).port
-        hint = f"{register}, then keep the port: acognito configure --callback-port {port}"
+        hint = (
+            f"{register}, then keep the port: "
+            f"acognito configure --profile {profile} --callback-port {port}"
+        )
     raise UsageError(f"the pool's domain refused this sign-in: {problem}", hint=hint)
 
 
@@ -212,7 +218,7 @@ async def hosted_login(ctx: Context) -> None:
     client_id = profile.need("client_id", "--client-id")
     ctx.check_login_target(profile)
     scopes = args.scopes or profile.scopes or DEFAULT_SCOPES
-    wanted = _port(ctx, profile)
+    wanted, saved = _port(ctx, profile)
     try:
         listener = await anyio.create_tcp_listener(local_host="127.0.0.1", local_port=wanted)
     except OSError as exc:
@@ -224,7 +230,7 @@ async def hosted_login(ctx: Context) -> None:
     redirect_uri = f"http://localhost:{port}{CALLBACK_PATH}"
     async with oauth_client(profile) as client, listener:
         request = client.authorization_url(redirect_uri, scopes=scopes)
-        await preflight(request.url, redirect_uri, client_id, wanted != 0)
+        await preflight(request.url, redirect_uri, client_id, saved, profile.name)
 
         def ignored() -> None:
             ctx.out.warn("ignored a callback that does not belong to this sign-in (wrong state)")
@@ -287,4 +293,4 @@ async def hosted_login(ctx: Context) -> None:
     from .signin import finish_login
 
     claims: dict[str, Any] = {"access": access, "id": ident}
-    finish_login(ctx, profile, login, claims)
+    await finish_login(ctx, profile, login, claims)

@@ -60,7 +60,7 @@ async def run_inbox(ctx: Context) -> None:
 
     import anyio.to_thread
 
-    from acognito.testing import Inbox, TestApi
+    from acognito.testing import Inbox, LocalCognitoError, TestApi
 
     profile = ctx.profile()
     endpoint = profile.endpoint_url
@@ -75,6 +75,11 @@ async def run_inbox(ctx: Context) -> None:
         codes = await anyio.to_thread.run_sync(
             lambda: inbox.codes(pool_id=pool_id, purpose=ctx.args.purpose)
         )
+    except LocalCognitoError as exc:
+        raise UsageError(
+            f"{endpoint} refused the inbox request ({exc})",
+            hint="is it a local Cognito (acognito local)?",
+        ) from None
     except urllib.error.HTTPError as exc:
         exc.close()
         raise UsageError(

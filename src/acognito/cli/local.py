@@ -122,7 +122,7 @@ async def run_local(ctx: Context) -> None:
             started = True
             info = await _set_up(local, args.username, password)
             ctx.out.json(info)
-            _next_steps(ctx, info)
+            await _next_steps(ctx, info)
             ctx.out.say("Serving; Ctrl-C stops it.")
             async for _ in signals:
                 break
@@ -133,7 +133,7 @@ async def run_local(ctx: Context) -> None:
                 ctx.out.say("Stopped the local Cognito.")
 
 
-def _next_steps(ctx: Context, info: dict[str, str]) -> None:
+async def _next_steps(ctx: Context, info: dict[str, str]) -> None:
     """Save the pool as ``--profile`` (if given) and say how to use it."""
     from .config import Profile
 
@@ -148,7 +148,7 @@ def _next_steps(ctx: Context, info: dict[str, str]) -> None:
             domain=info["oauth_domain_url"],
             username=info["username"],
         )
-        ctx.record_profile(profile, explicit=True)
+        await ctx.record_profile(profile, explicit=True)
         ctx.out.say(f"Saved this pool as profile {name!r}. Try:")
         ctx.out.say(f"  acognito login --profile {name}   (the password is in the JSON above)")
         ctx.out.say(f"  acognito status ; acognito local inbox --profile {name}")

@@ -70,7 +70,7 @@ def show_qr(ctx: Context, uri: str) -> bool:
 
 
 async def run_setup(ctx: Context) -> None:
-    login, cognito = ctx.cached_cognito()
+    login, cognito = await ctx.cached_cognito()
     async with cognito:
         secret = await cognito.associate_software_token()
         uri = otpauth_uri(secret, login.username, ctx.args.issuer)
@@ -92,7 +92,7 @@ async def run_setup(ctx: Context) -> None:
 
 
 async def run_off(ctx: Context) -> None:
-    login, cognito = ctx.cached_cognito()
+    login, cognito = await ctx.cached_cognito()
     async with cognito:
         await cognito.set_user_mfa_preference(False, False, None)
     ctx.out.say(f"MFA is off for {login.username}.")

@@ -122,7 +122,7 @@ async def use_security_key(
 
 async def run_add(ctx: Context) -> None:
     authenticator = security_key(ctx)  # before any request: fido2 may be missing
-    login, cognito = ctx.cached_cognito()
+    login, cognito = await ctx.cached_cognito()
     async with cognito:
         options = await cognito.start_webauthn_registration()
         credential = await use_security_key(ctx, "create", options, authenticator)
@@ -140,7 +140,7 @@ async def run_add(ctx: Context) -> None:
 
 
 async def run_list(ctx: Context) -> None:
-    login, cognito = ctx.cached_cognito()
+    login, cognito = await ctx.cached_cognito()
     async with cognito:
         passkeys = await cognito.list_webauthn_credentials()
     rows: list[dict[str, Any]] = [
@@ -165,7 +165,7 @@ async def run_list(ctx: Context) -> None:
 
 
 async def run_delete(ctx: Context) -> None:
-    login, cognito = ctx.cached_cognito()
+    login, cognito = await ctx.cached_cognito()
     async with cognito:
         await cognito.delete_webauthn_credential(ctx.args.credential_id)
     ctx.out.say(f"Passkey deleted for {login.username}; it no longer signs in.")

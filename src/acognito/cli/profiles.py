@@ -133,7 +133,7 @@ async def run_configure(ctx: Context) -> None:
     profile.need("client_id", "--client-id")
     _check(profile)
     if current is not None and _moved(current, profile):
-        ctx.forget_sign_ins(name, f"they belong to {current.pool_id}")
+        await ctx.forget_sign_ins(name, f"they belong to {current.pool_id}")
     ctx.store.save(profile)
     if args.use:
         ctx.store.use(name)
@@ -176,14 +176,14 @@ async def run_list(ctx: Context) -> None:
     for name in ctx.store.names():
         profile = ctx.store.get(name)
         assert profile is not None
-        current = ctx.cache.current_user(name)
+        current = await ctx.cache.current_user(name)
         rows.append(
             {
                 "default": name == default,
                 "name": name,
                 "pool_id": profile.pool_id,
                 "client_id": profile.client_id,
-                "signed_in": ctx.cache.users(name),
+                "signed_in": await ctx.cache.users(name),
                 "current": current,
             }
         )
@@ -218,11 +218,11 @@ async def run_use(ctx: Context) -> None:
 
 async def run_delete(ctx: Context) -> None:
     name = ctx.args.name
-    users = ctx.cache.users(name)
+    users = await ctx.cache.users(name)
     if not ctx.store.delete(name) and not users:
         raise ctx.store.unknown(name)
     for user in users:
-        ctx.cache.delete(name, user)
+        await ctx.cache.delete(name, user)
     ctx.out.say(
         f"Deleted profile {name!r}" + (f" and {len(users)} cached sign-in(s)." if users else ".")
     )

@@ -299,16 +299,18 @@ async def run_login(ctx: Context) -> None:
             refresh_token=cognito.refresh_token,
         )
         claims = {"id": cognito.id_claims, "access": cognito.access_claims}
-    finish_login(ctx, profile, login, claims)
+    await finish_login(ctx, profile, login, claims)
 
 
-def finish_login(
+async def finish_login(
     ctx: Context, profile: Profile, login: CachedLogin, claims: dict[str, Any]
 ) -> None:
     """Keep a new sign-in: the profile recorded (for a flag login), the tokens cached."""
     given = any(value is not None for value in ctx.pool_options().values())
-    note = ctx.record_profile(profile, explicit=ctx.named_profile is not None) if given else None
-    path = ctx.cache.save(login)
+    note = (
+        await ctx.record_profile(profile, explicit=ctx.named_profile is not None) if given else None
+    )
+    path = await ctx.cache.save(login)
     report_login(ctx, login, claims, str(path))
     if note:
         ctx.out.say(note)
@@ -389,12 +391,12 @@ async def refresh_login(ctx: Context, login: CachedLogin) -> tuple[CachedLogin, 
                 id_token=cognito.id_token or login.id_token,
                 refresh_token=cognito.refresh_token or login.refresh_token,
             )
-    ctx.cache.save(new)
+    await ctx.cache.save(new)
     return new, new.refresh_token != login.refresh_token
 
 
 async def run_refresh(ctx: Context) -> None:
-    login = ctx.cached()
+    login = await ctx.cached()
     async with ctx.out.progress("refreshing"):
         new, rotated = await refresh_login(ctx, login)
     exp = jwt_exp(new.access_token)
@@ -422,7 +424,7 @@ async def run_refresh(ctx: Context) -> None:
 
 
 async def run_logout(ctx: Context) -> int:
-    login = ctx.cached()
+    login = await ctx.cached()
     profile = login.as_profile().merged(
         {
             "client_secret_env": ctx.args.client_secret_env,
@@ -440,7 +442,7 @@ async def run_logout(ctx: Context) -> int:
 
         found = explain(exc, ctx.facts)
         failure = found.line() if found else type(exc).__name__
-    ctx.cache.delete(login.profile, login.username)
+    await ctx.cache.delete(login.profile, login.username)
     if failure:
         ctx.out.warn(
             f"the server did not sign {login.username} out ({failure}); "
@@ -449,7 +451,7 @@ async def run_logout(ctx: Context) -> int:
         return 1
     how = "everywhere (GlobalSignOut)" if ctx.args.everywhere else "(refresh token revoked)"
     ctx.out.say(f"Signed out {login.username} {how}; cached tokens deleted.")
-    left = ctx.cache.current(login.profile)
+    left = await ctx.cache.current(login.profile)
     if left is not None:
         ctx.out.say(f"Still signed in with profile {login.profile}: {left.username} (current).")
     return 0
@@ -490,7 +492,7 @@ def _expired(token: str | None) -> bool:
 
 
 async def run_whoami(ctx: Context) -> None:
-    login = ctx.cached()
+    login = await ctx.cached()
     if _expired(login.access_token):
         login, _ = await refresh_login(ctx, login)
     profile = login.as_profile()

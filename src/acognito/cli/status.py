@@ -3,11 +3,9 @@ is; read from the config file and the token cache alone (no network)."""
 
 from __future__ import annotations
 
-import contextlib
 import os
 import time
 from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote
 
 from ._fast import expiry, iso_time, jwt_exp
 from .app import add_command
@@ -50,13 +48,9 @@ def _user(login: CachedLogin, current: bool, now: float) -> dict[str, Any]:
     }
 
 
-def _profiles(ctx: Context) -> list[str]:
+async def _profiles(ctx: Context) -> list[str]:
     """The configured profiles, plus any with sign-ins but no section (older caches)."""
-    names = set(ctx.store.names())
-    folder = ctx.cache.root / "tokens"
-    with contextlib.suppress(OSError):
-        names.update(unquote(p) for p in os.listdir(folder) if (folder / p).is_dir())
-    return sorted(n for n in names if n in ctx.store.names() or ctx.cache.users(n))
+    return sorted(set(ctx.store.names()) | await ctx.cache.profiles())
 
 
 async def run_status(ctx: Context) -> None:
@@ -70,10 +64,10 @@ async def run_status(ctx: Context) -> None:
         else "the default name"
     )
     rows: list[dict[str, Any]] = []
-    for name in sorted(_profiles(ctx), key=lambda n: (n != default, n)):
+    for name in sorted(await _profiles(ctx), key=lambda n: (n != default, n)):
         profile = ctx.store.get(name)
-        entries = ctx.cache.entries(name)
-        current = ctx.cache.current_user(name)
+        entries = await ctx.cache.entries(name)
+        current = await ctx.cache.current_user(name)
         rows.append(
             {
                 "name": name,
@@ -93,7 +87,7 @@ async def run_status(ctx: Context) -> None:
     document = {
         "default_profile": default,
         "config_file": str(ctx.store.path),
-        "cache_dir": str(ctx.cache.root),
+        "cache_dir": str(ctx.cache.directory),
         "profiles": rows,
     }
     if ctx.out.json_mode:
@@ -121,8 +115,8 @@ async def run_status(ctx: Context) -> None:
         if not row["users"]:
             ctx.out.data(f"  signed in nobody (acognito login --profile {row['name']})")
         name = str(row["name"])
-        current = ctx.cache.current_user(name)
-        for login in sorted(ctx.cache.entries(name), key=lambda e: e.username != current):
+        current = await ctx.cache.current_user(name)
+        for login in sorted(await ctx.cache.entries(name), key=lambda e: e.username != current):
             ctx.out.data(_user_line(login, login.username == current, row["pool_id"], now))
 
 

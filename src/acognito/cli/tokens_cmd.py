@@ -98,7 +98,7 @@ def register(sub: Any, parents: dict[str, Any]) -> None:
 
 
 async def run_token(ctx: Context) -> None:
-    login = ctx.cached()
+    login = await ctx.cached()
     token = login.id_token if ctx.args.id else login.access_token
     if expires_within(token, ctx.args.min_valid):
         from acognito.errors import NotAuthorizedError
@@ -140,7 +140,7 @@ async def run_decode(ctx: Context) -> None:
     if ctx.args.token:
         token = await anyio.to_thread.run_sync(_read_token, ctx.args.token)
     else:
-        token = ctx.cached().access_token
+        token = (await ctx.cached()).access_token
     claims = peek_claims(token)
     header = _header(token)
     if ctx.out.json_mode:
