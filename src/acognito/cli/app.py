@@ -63,11 +63,30 @@ Data goes to stdout, messages to stderr. Exit codes: 0 ok, 1 refused or failed,
 
 
 class _Formatter(argparse.RawDescriptionHelpFormatter):
+    """Help as Python 3.13 writes it, on every version (docs/cli.md holds it verbatim)."""
+
     def __init__(self, prog: str) -> None:
         width = None
         if os.environ.get("ACOGNITO_HELP_WIDTH", "").isdigit():  # the docs' fixed width
             width = int(os.environ["ACOGNITO_HELP_WIDTH"])
         super().__init__(prog, max_help_position=32, width=width)
+
+    def add_argument(self, action: argparse.Action) -> None:
+        # The help column counts each subcommand with its own indent (as 3.13 does).
+        if action.help is argparse.SUPPRESS:
+            return
+        lengths = [len(self._format_action_invocation(action)) + self._current_indent]
+        for sub in self._iter_indented_subactions(action):
+            lengths.append(len(self._format_action_invocation(sub)) + self._current_indent)
+        self._action_max_length = max(self._action_max_length, *lengths)
+        self._add_item(self._format_action, [action])
+
+    def _format_action_invocation(self, action: argparse.Action) -> str:
+        # "-u, --username USERNAME" (3.13), not "-u USERNAME, --username USERNAME".
+        if not action.option_strings or action.nargs == 0:
+            return super()._format_action_invocation(action)
+        value = self._format_args(action, self._get_default_metavar_for_optional(action))
+        return ", ".join(action.option_strings) + " " + value
 
 
 #: Set before parsing: with ``--json`` anywhere, usage errors are JSON too.
@@ -407,6 +426,12 @@ def _main(argv: Sequence[str] | None) -> int:
 
     words = list(sys.argv[1:] if argv is None else argv)
     _JSON_ERRORS = "--json" in words
+    if os.environ.get("ACOGNITO_DEBUG"):
+        import logging
+
+        # Every logger on stderr (acognito's, botocore's, httpx's): acognito keeps
+        # tokens and passwords out of them.
+        logging.basicConfig(level=logging.DEBUG, stream=sys.stderr)
     parser = build_parser()
     args = parser.parse_args(words)
     facts = Facts(

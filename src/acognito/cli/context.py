@@ -125,7 +125,7 @@ class Context:
             + (f" at {saved.endpoint_url}" if saved.endpoint_url else "")
             + f", not {wanted.pool_id}",
             hint="keep both: add --profile NEW_NAME; or repoint it: "
-            f"acognito configure --profile {saved.name} --pool-id {wanted.pool_id} ...",
+            f"acognito configure --profile {saved.name} --pool-id {wanted.pool_id}",
         )
 
     def check_login_target(self, profile: Profile) -> None:

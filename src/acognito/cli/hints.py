@@ -55,6 +55,8 @@ class Failure:
     request_id: str | None = None
     hint: str | None = None
     error: str = "CliError"  # the exception class
+    #: The name of the row of :data:`RULES` that matched (None: the CLI's own error).
+    rule: str | None = None
 
     def line(self) -> str:
         text = self.message.rstrip()
@@ -98,6 +100,8 @@ class Rule:
     answering: tuple[str, ...] = ()
     #: A message to show instead of the error's own (for library wording).
     say: Callable[[Facts, BaseException], str] | None = field(default=None, compare=False)
+    #: The row's name (tests/test_cli_errors.py has a case for each).
+    name: str = ""
 
 
 def _chain(exc: BaseException) -> Iterator[BaseException]:
@@ -151,7 +155,7 @@ def _password(facts: Facts, exc: BaseException) -> str:
     return f"check the user name and password; forgotten? acognito forgot-password {facts.user}"
 
 
-_CODE = ("CodeMismatchError", "CodeMismatchException")
+_CODE = ("CodeMismatchError",)
 
 #: The message -> hint table (first match wins). Each row is tested.
 RULES: tuple[Rule, ...] = (
@@ -162,125 +166,180 @@ RULES: tuple[Rule, ...] = (
         "(pip install keyrings.alt)",
         EXIT_USAGE,
         say=lambda f, e: f"no system keyring is available ({_first_line(e)})",
+        name="no-keyring",
     ),
     Rule(
         ("KeyringError", "KeyringLocked", "InitError"),
         "unlock the keyring, or use --client-secret-env VAR instead",
         EXIT_USAGE,
         say=lambda f, e: f"the keyring failed: {_first_line(e)}",
+        name="keyring-failed",
     ),
     Rule(
         ("ProfileNotFound",),
         "check AWS_PROFILE, or list the profiles: aws configure list-profiles",
         EXIT_USAGE,
         say=_aws_profile,
+        name="aws-profile",
     ),
     Rule(
         ("NoCredentialsError", "PartialCredentialsError"),
         _local_credentials,
         EXIT_USAGE,
         say=lambda f, e: "admin commands need AWS credentials, and none were found",
+        name="no-aws-credentials",
+    ),
+    Rule(  # the library's own words for botocore's NoCredentialsError
+        ("ConfigurationError",),
+        _local_credentials,
+        EXIT_USAGE,
+        message=("needs aws credentials",),
+        say=lambda f, e: "admin commands need AWS credentials, and none were found",
+        name="no-aws-credentials-library",
     ),
     # ---- refusals of a sign-in
-    Rule(("NotAuthorizedError",), _enable, message=("user is disabled",)),
+    Rule(("NotAuthorizedError",), _enable, message=("user is disabled",), name="user-disabled"),
     Rule(
         ("NotAuthorizedError",),
         _password,
         message=("incorrect username or password",),
+        name="wrong-password",
     ),
     Rule(
         ("NotAuthorizedError", "InvalidGrantOAuthError", "RefreshTokenReuseError"),
         _log_in_again,
         message=("refresh token", "access token", "revoked", "expired"),
+        name="sign-in-again",
     ),
     Rule(
         ("NotAuthorizedError",),
         "check the current password (forgotten? acognito logout, then forgot-password)",
         operations=("ChangePassword",),
+        name="change-password",
     ),
     Rule(
         _CODE,
         "type the code the authenticator app shows now (and check this machine's clock), "
         "then sign in again",
         answering=("TOTP code",),
+        name="totp-code",
     ),
     Rule(
         _CODE,
         "check the code, then sign in again (a refused code ends the sign-in)",
         answering=("SMS code", "email code", "sign-up code"),
+        name="sent-code",
     ),
     Rule(
         (*_CODE, "EnableSoftwareTokenMFAError"),
         "type the code the authenticator app shows now (and check this machine's clock)",
         operations=("VerifySoftwareToken",),
+        name="totp-setup",
     ),
     Rule(
         (*_CODE, "ExpiredCodeError"),
         lambda f, e: f"check the code, or ask for a new one: acognito resend-code {f.user}",
         operations=("ConfirmSignUp",),
+        name="sign-up-code",
     ),
     Rule(
         (*_CODE, "ExpiredCodeError"),
         lambda f, e: f"check the code, or ask for a new one: acognito forgot-password {f.user}",
         operations=("ConfirmForgotPassword",),
+        name="reset-code",
     ),
-    Rule(("ExpiredCodeError",), "ask for a new code and try again"),
-    Rule(_CODE, "check the code and try again"),
+    Rule(("ExpiredCodeError",), "ask for a new code and try again", name="expired-code"),
+    Rule(_CODE, "check the code and try again", name="wrong-code"),
     Rule(
         ("UserNotConfirmedError",),
         lambda f, e: (
             f"confirm the sign-up first: acognito confirm-sign-up {f.user} CODE"
             + (" (acognito local inbox shows the code)" if f.local else "")
         ),
+        name="not-confirmed",
     ),
     Rule(
         ("PasswordResetRequiredError",),
         lambda f, e: f"reset it: acognito forgot-password {f.user}",
+        name="reset-required",
     ),
     Rule(
         ("UserNotFoundError",),
         "check the user name and the pool (acognito status shows the profile's pool)",
+        name="user-not-found",
     ),
-    Rule(("InvalidPasswordError",), "choose a password the pool's policy accepts"),
-    Rule(("UsernameExistsError",), "pick another user name, or sign in with that one"),
+    Rule(
+        ("InvalidPasswordError",),
+        "choose a password the pool's policy accepts",
+        name="weak-password",
+    ),
+    Rule(
+        ("UsernameExistsError",),
+        "pick another user name, or sign in with that one",
+        name="username-taken",
+    ),
     Rule(
         ("InvalidParameterError",),
         "the user has no passkey: sign in another way, then acognito passkey add",
         message=("web_authn is not an available challenge",),
+        name="no-passkey",
     ),
     Rule(
         ("AuthenticatorError",),
         "type the security key's PIN again; the key counts the wrong ones and locks itself",
         message=("refused the pin",),
+        name="wrong-pin",
     ),
     Rule(
         ("ResourceNotFoundError",),
         "check the pool id and client id (acognito status shows them)",
+        name="pool-not-found",
     ),
-    Rule(("TooManyRequestsError", "LimitExceededError"), "wait a little and try again"),
-    Rule(("GroupExistsError",), "the group exists already: acognito admin group get NAME"),
+    Rule(
+        ("TooManyRequestsError", "LimitExceededError"),
+        "wait a little and try again",
+        name="throttled",
+    ),
+    Rule(
+        ("GroupExistsError",),
+        "the group exists already: acognito admin group get NAME",
+        name="group-exists",
+    ),
     # ---- the OAuth2 domain
     Rule(
         ("InvalidClientOAuthError",),
         "check the app client id and its secret (--client-secret-env)",
+        name="oauth-client",
     ),
-    Rule(("InvalidGrantOAuthError",), _log_in_again),
-    Rule(("InvalidScopeOAuthError",), "ask only for scopes the app client allows (--scopes)"),
+    Rule(("InvalidGrantOAuthError",), _log_in_again, name="oauth-grant"),
+    Rule(
+        ("InvalidScopeOAuthError",),
+        "ask only for scopes the app client allows (--scopes)",
+        name="oauth-scope",
+    ),
     Rule(
         ("OAuthStateMismatchError",),
         "a callback that this sign-in did not start; run 'acognito login --hosted-ui' again",
+        name="oauth-state",
     ),
     # ---- token checks (verify, whoami)
-    Rule(("JwtExpiredError",), "get a fresh token: acognito token"),
+    Rule(("JwtExpiredError",), "get a fresh token: acognito token", name="token-expired"),
     Rule(
         ("JwksFetchError",),
         "check where the keys come from (--endpoint-url, the JWKS URL option), "
         "or give them with --jwks-file",
+        name="jwks",
     ),
     # ---- the network
-    Rule(("CognitoConnectionError",), _unreachable),
+    Rule(("CognitoConnectionError",), _unreachable, name="unreachable"),
     # ---- configuration the library refused before any call: exit 2
-    Rule(("ConfigurationError",), "check the options given (acognito status)", EXIT_USAGE),
+    Rule(("LocalCognitoError",), None, EXIT_USAGE, name="local-extra"),
+    Rule(
+        ("ConfigurationError",),
+        "check the options given (acognito status)",
+        EXIT_USAGE,
+        name="configuration",
+    ),
 )
 
 _REQUEST_ID = re.compile(r"\s*\(request id [^)]*\)\s*$")
@@ -344,6 +403,7 @@ def explain(exc: BaseException, facts: Facts | None = None) -> Failure | None:
         failure.code = str(getattr(exc, "reason", "")) or None  # pin_invalid, no_device ...
     for rule in RULES:
         if _matches(rule, exc, names, facts):
+            failure.rule = rule.name
             if rule.say is not None:
                 failure.message = rule.say(facts, exc)
                 failure.code = failure.request_id = None
