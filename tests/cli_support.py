@@ -128,18 +128,18 @@ class Cli:
         return run
 
     def cache_file(self, username: str, profile: str = "default") -> Path:
-        """The token store's file of a sign-in (key ``<profile>/<user>``)."""
+        """The token store's file of a sign-in (key ``tokens/<profile>/<user>``)."""
         from acognito.cli._fast import login_key
         from acognito.stores import file_format
 
-        return file_format.path_for(self.cache_dir / "tokens", login_key(profile, username))
+        return file_format.path_for(self.cache_dir, login_key(profile, username))
 
     def cached(self, username: str, profile: str = "default") -> dict[str, Any]:
         """What the token cache holds for a sign-in (the store entry's JSON value)."""
         from acognito.cli._fast import login_key
         from acognito.stores import file_format
 
-        value = file_format.read_json(self.cache_dir / "tokens", login_key(profile, username))
+        value = file_format.read_json(self.cache_dir, login_key(profile, username))
         assert value is not None, f"{username} is not cached"
         return value
 
@@ -148,7 +148,7 @@ class Cli:
         from acognito.cli._fast import login_key
         from acognito.stores import FileTokenStore
 
-        store = FileTokenStore(self.cache_dir / "tokens")
+        store = FileTokenStore(self.cache_dir)
         store.set_sync(login_key(profile, username), json.dumps(value).encode())
 
 

@@ -303,7 +303,7 @@ def test_no_token_or_password_on_stderr_across_every_command(tmp_path, cognito_l
     ]
     made = runs[-7].out  # the generated temporary password: on stdout, once
     temporary = made.split("temporary_password: ")[1].split()[0]
-    fresh = [json.loads(p.read_text()) for p in (cli.cache_dir / "tokens").glob("*.json")]
+    fresh = [json.loads(p.read_text()) for p in (cli.cache_dir / "tokens").glob("*/*.json")]
     secrets += [temporary, new_password, "Temp-Pw0rd!x"]
     secrets += [str(e["value"].get(k)) for e in fresh for k in ("access_token", "refresh_token")]
     for run in runs:

@@ -8,9 +8,9 @@ token near expiry, an option this reader does not know, a damaged file) falls th
 to the full command line, which refreshes, explains or fails as usual.
 
 Where the files live is defined here once; :mod:`.config` and :mod:`.cache` use the
-same functions. The token cache is a :class:`~acognito.stores.FileTokenStore` in
-``<cache dir>/tokens``: one 0600 file per sign-in, under the key
-``<profile>/<user>`` (each part percent-quoted), whose value is a JSON object.
+same functions. The token cache is a :class:`~acognito.stores.FileTokenStore` rooted at
+the cache dir: one 0600 file per sign-in, under the key ``tokens/<profile>/<user>``
+(so ``<cache dir>/tokens/<profile>/<user>.json``), whose value is a JSON object.
 """
 
 from __future__ import annotations
@@ -32,7 +32,6 @@ __all__ = [
     "read_logins",
     "split_key",
     "token_record",
-    "tokens_dir",
 ]
 
 
@@ -69,26 +68,24 @@ def cache_dir() -> Path:
     return _platform_dir("cache") or Path.home() / ".cache" / "acognito"
 
 
-def tokens_dir(root: Path | None = None) -> Path:
-    """The token store's directory: ``<cache dir>/tokens``."""
-    return (root or cache_dir()) / "tokens"
-
-
 def login_key(profile: str, username: str) -> str:
-    """The store key of a sign-in: ``<profile>/<user>``, each part percent-quoted."""
+    """The store key of a sign-in: ``tokens/<profile>/<user>``.
+
+    Both names are percent-quoted first, so a ``/`` in either stays inside its part
+    (the store quotes each part again for the file name)."""
     from urllib.parse import quote
 
-    return f"{quote(profile, safe='')}/{quote(username, safe='')}"
+    return f"tokens/{quote(profile, safe='')}/{quote(username, safe='')}"
 
 
 def split_key(key: str) -> tuple[str, str] | None:
     """``(profile, user)`` from a store key written by :func:`login_key`."""
     from urllib.parse import unquote
 
-    profile, sep, user = key.partition("/")
-    if not sep or not profile or not user or "/" in user:
+    parts = key.split("/")
+    if len(parts) != 3 or parts[0] != "tokens" or not parts[1] or not parts[2]:
         return None
-    return unquote(profile), unquote(user)
+    return unquote(parts[1]), unquote(parts[2])
 
 
 def _value(record: Any, now: float) -> dict[str, Any] | None:
@@ -103,10 +100,9 @@ def _value(record: Any, now: float) -> dict[str, Any] | None:
     return value if isinstance(value, dict) else None
 
 
-def read_logins(
-    directory: Path, profile: str, username: str | None, now: float
-) -> list[dict[str, Any]]:
-    """The cached sign-ins of ``profile`` (only ``username``'s, when given), readable ones."""
+def read_logins(root: Path, profile: str, username: str | None, now: float) -> list[dict[str, Any]]:
+    """The cached sign-ins of ``profile`` (only ``username``'s, when given) in the store
+    rooted at ``root``: the readable ones, each value with its user and profile names."""
     from acognito.stores import file_format
 
     def one(path: Path) -> dict[str, Any] | None:
@@ -123,13 +119,14 @@ def read_logins(
         return value
 
     if username is not None:
-        single = one(file_format.path_for(directory, login_key(profile, username)))
+        single = one(file_format.path_for(root, login_key(profile, username)))
         return [single] if single is not None else []
+    folder = file_format.path_for(root, login_key(profile, "x")).parent
     try:
-        names = sorted(os.listdir(directory))
+        names = sorted(os.listdir(folder))
     except OSError:
         return []
-    found = (one(directory / name) for name in names if name.endswith(".json"))
+    found = (one(folder / name) for name in names if name.endswith(".json"))
     return [value for value in found if value is not None]
 
 
@@ -240,7 +237,7 @@ def fast_token(argv: list[str]) -> int | None:
 
     now = time.time()
     profile = options["profile"] or _default_profile()
-    entry = newest(read_logins(tokens_dir(), profile, options["username"], now))
+    entry = newest(read_logins(cache_dir(), profile, options["username"], now))
     if entry is None:
         return None
     token = entry.get("id_token" if options["id"] else "access_token")

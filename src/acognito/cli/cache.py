@@ -1,7 +1,7 @@
 """The token cache: the sign-ins of each profile, one 0600 file per user.
 
-A :class:`~acognito.stores.FileTokenStore` in ``<cache dir>/tokens`` holds one entry
-per sign-in under the key ``<profile>/<user>`` (:func:`._fast.login_key`): a JSON
+A :class:`~acognito.stores.FileTokenStore` rooted at the cache dir holds one entry per
+sign-in under the key ``tokens/<profile>/<user>`` (:func:`._fast.login_key`): a JSON
 object with the tokens and the pool settings they belong to (never the client secret:
 only where it comes from), so ``acognito token`` can refresh without the config file,
 and its fast path can read it with the standard library alone.
@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import anyio.to_thread
 
-from ._fast import cache_dir, jwt_exp, login_key, newest, read_logins, split_key, tokens_dir
+from ._fast import cache_dir, jwt_exp, login_key, newest, read_logins, split_key
 from .config import Profile
 from .errors import CliError, UsageError
 
@@ -117,7 +117,7 @@ class TokenCache:
 
     def __init__(self, directory: Path | None = None) -> None:
         self.root = directory or cache_dir()
-        self.directory = tokens_dir(self.root)
+        self.directory = self.root / "tokens"
         self._store: FileTokenStore | None = None
 
     @property
@@ -125,7 +125,7 @@ class TokenCache:
         if self._store is None:
             from acognito.stores import FileTokenStore
 
-            self._store = FileTokenStore(self.directory)
+            self._store = FileTokenStore(self.root)
         return self._store
 
     def path(self, profile: str, username: str) -> Path:
@@ -139,7 +139,7 @@ class TokenCache:
     async def entries(self, profile: str, username: str | None = None) -> list[CachedLogin]:
         """The readable sign-ins of ``profile`` (of ``username`` only, when given)."""
         found = await anyio.to_thread.run_sync(
-            read_logins, self.directory, profile, username, time.time()
+            read_logins, self.root, profile, username, time.time()
         )
         logins = [login for login in map(_login, found) if login is not None]
         return sorted(logins, key=lambda login: login.username)
@@ -167,7 +167,7 @@ class TokenCache:
 
             names: set[str] = set()
             try:
-                paths = sorted(self.directory.glob("*.json"))
+                paths = sorted(self.directory.glob("*/*.json"))
             except OSError:
                 return names
             for path in paths:
