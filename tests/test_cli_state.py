@@ -265,11 +265,15 @@ def test_a_token_near_expiry_takes_the_full_path_and_refreshes(cli, pool) -> Non
 # ------------------------------------------------------------------------ no secrets
 
 
-def test_no_token_or_password_on_stderr_across_every_command(tmp_path, cognito_local) -> None:
+@pytest.mark.parametrize("debug", [False, True], ids=["plain", "debug-logs"])
+def test_no_token_or_password_on_stderr_across_every_command(
+    tmp_path, cognito_local, debug
+) -> None:
     """Every command a person runs: tokens, refresh tokens and passwords go to stdout
-    when asked for, never to stderr."""
+    when asked for, never to stderr, nor to a log (``ACOGNITO_DEBUG=1`` puts every
+    logger, botocore's and httpx's too, at DEBUG on stderr)."""
     pool = make_pool(cognito_local, {"ivy": PASSWORD})
-    cli = Cli(tmp_path)
+    cli = Cli(tmp_path, extra_env={"ACOGNITO_DEBUG": "1"} if debug else {})
     cli.configure(pool)
     runs = [cli("login", "-u", "ivy", stdin=PASSWORD + "\n")]
     cached = cli.cached("ivy")
@@ -310,6 +314,8 @@ def test_no_token_or_password_on_stderr_across_every_command(tmp_path, cognito_l
         for secret in secrets:
             assert secret not in run.err, (secret[:12], run.err[:300])
     assert temporary in made and "shown only this once" in runs[-7].err
+    if debug:  # the logs were on: botocore's request and response lines among them
+        assert "DEBUG:botocore.endpoint:" in runs[0].err
 
 
 def test_usage_errors_are_json_with_json(cli) -> None:

@@ -12,6 +12,7 @@ import json
 import os
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -111,7 +112,7 @@ async def test_from_password_refuses_a_wrong_password(
 
 
 async def test_cli_login_refuses_a_wrong_password(
-    cognito_admin: CognitoAdmin, cognito_pool: LocalPool
+    cognito_admin: CognitoAdmin, cognito_pool: LocalPool, tmp_path: Path
 ) -> None:
     await cognito_admin.create_user(cognito_pool.user_pool_id, "dora", PASSWORD)
     args = [
@@ -123,6 +124,8 @@ async def test_cli_login_refuses_a_wrong_password(
         "--json",
     ]
     env = {**os.environ, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+    # The CLI's own profiles and token cache, not the ones of whoever runs the tests.
+    env.update(ACOGNITO_CONFIG_DIR=str(tmp_path / "config"), ACOGNITO_CACHE_DIR=str(tmp_path))
     with anyio.fail_after(120):
         bad = await anyio.run_process(args, input=f"{WRONG}\n".encode(), env=env, check=False)
         good = await anyio.run_process(args, input=f"{PASSWORD}\n".encode(), env=env, check=False)

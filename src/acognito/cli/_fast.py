@@ -68,24 +68,29 @@ def cache_dir() -> Path:
     return _platform_dir("cache") or Path.home() / ".cache" / "acognito"
 
 
+def _escape(name: str) -> str:
+    """``%`` and ``/`` escaped, so a name is one part of a key (no import needed)."""
+    return name.replace("%", "%25").replace("/", "%2F")
+
+
+def _unescape(part: str) -> str:
+    return part.replace("%2F", "/").replace("%25", "%")
+
+
 def login_key(profile: str, username: str) -> str:
     """The store key of a sign-in: ``tokens/<profile>/<user>``.
 
-    Both names are percent-quoted first, so a ``/`` in either stays inside its part
-    (the store quotes each part again for the file name)."""
-    from urllib.parse import quote
-
-    return f"tokens/{quote(profile, safe='')}/{quote(username, safe='')}"
+    A ``/`` in either name is escaped, so it stays inside its part (the store quotes
+    each part again for the file name)."""
+    return f"tokens/{_escape(profile)}/{_escape(username)}"
 
 
 def split_key(key: str) -> tuple[str, str] | None:
     """``(profile, user)`` from a store key written by :func:`login_key`."""
-    from urllib.parse import unquote
-
     parts = key.split("/")
     if len(parts) != 3 or parts[0] != "tokens" or not parts[1] or not parts[2]:
         return None
-    return unquote(parts[1]), unquote(parts[2])
+    return _unescape(parts[1]), _unescape(parts[2])
 
 
 def _value(record: Any, now: float) -> dict[str, Any] | None:
@@ -168,17 +173,27 @@ def token_record(token: str, username: str, profile: str, now: float) -> dict[st
 
 
 def _default_profile() -> str:
+    """``$ACOGNITO_PROFILE``, else ``[acognito] default_profile`` of the config file,
+    else ``default`` (the file is scanned for that one key, without configparser)."""
     env = os.environ.get("ACOGNITO_PROFILE")
     if env:
         return env
-    import configparser
-
-    parser = configparser.ConfigParser(interpolation=None)
     try:
-        parser.read(config_dir() / "config", encoding="utf-8")
-    except configparser.Error:
+        with open(config_dir() / "config", encoding="utf-8") as fh:
+            lines = fh.read().splitlines()
+    except (OSError, UnicodeError):
         return "default"
-    return parser.get("acognito", "default_profile", fallback="default")
+    section = None
+    for line in lines:
+        text = line.strip()
+        if text.startswith("[") and text.endswith("]"):
+            section = text[1:-1].strip()
+        elif section == "acognito" and text and text[0] not in "#;":
+            cut = min((i for i in (text.find("="), text.find(":")) if i >= 0), default=-1)
+            key, value = text[:cut].strip().lower(), text[cut + 1 :].strip()
+            if cut > 0 and key == "default_profile" and value:
+                return value
+    return "default"
 
 
 def newest(entries: list[dict[str, Any]]) -> dict[str, Any] | None:

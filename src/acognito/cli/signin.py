@@ -344,7 +344,7 @@ def report_login(ctx: Context, login: CachedLogin, claims: dict[str, Any], path:
                 "username": login.username,
                 "cache": path,
                 **expiry(jwt_exp(login.access_token), time.time()),
-                "claims": claims,
+                **claims,  # "access" and "id": the verified claims
             }
         )
     ctx.out.say(
