@@ -139,5 +139,5 @@ async def test_login_command_against_the_local_cognito(
         [sys.executable, "-m", "acognito", *unknown], input=b"whatever\n", env=env, check=False
     )
     assert bad.returncode == 1
-    assert b"[UserNotFoundException" in bad.stderr
+    assert json.loads(bad.stderr)["error"]["type"] == "UserNotFoundError"  # --json: JSON
     assert bad.stderr.count(b"\n") == 1  # one line, no traceback
