@@ -311,3 +311,18 @@ def test_ctrl_c_in_the_demo_still_stops_the_local_cognito(tmp_path) -> None:
     with socket.socket() as sock, pytest.raises(OSError):
         sock.settimeout(2)
         sock.connect(("127.0.0.1", port))
+
+
+def test_local_without_the_local_extra_says_what_to_install(cli, tmp_path) -> None:
+    # A moto without its server (as a plain install has no moto at all): nothing starts,
+    # so nothing is said to stop.
+    shim = tmp_path / "shim" / "moto"
+    shim.mkdir(parents=True)
+    (shim / "__init__.py").write_text("")
+    cli.extra_env["PYTHONPATH"] = str(shim.parent)
+    run = cli("local")
+    assert run.code == 2
+    assert one_line_error(run) == (
+        "acognito: error: the local Cognito needs moto's server: pip install 'acognito[local]'"
+    )
+    assert "Stopped" not in run.err
