@@ -240,9 +240,12 @@ class SharedRecord:
             return await refresh(None), True
         if latest is not None and usable(latest):
             return latest, False
+        # However busy the lease, a caller waits at most a lease and a half, then
+        # refreshes by itself (a store that answers but never yields a result).
+        give_up = time.monotonic() + self._lease_ttl * 1.5
         while True:
             lease = await self.guard.acquire(self.key, self._lease_ttl)
-            if isinstance(lease, _Unavailable):
+            if isinstance(lease, _Unavailable) or (lease is None and time.monotonic() > give_up):
                 return await refresh(latest), True
             if lease is not None:
                 return await self._refresh_holding(lease, latest, usable, refresh, ttl)
