@@ -172,3 +172,20 @@ async def test_cancelled_calls_leave_the_store_consistent(own_server: RedisServe
                     await anyio.sleep(0.05)
         assert entry is not None and (entry.value, entry.version) in ((b"v1", 1), (b"v2", 2))
         assert await store.compare_and_set("k", b"v3", version=entry.version) is not None
+
+
+def test_without_the_binary_tests_skip_naming_the_package_except_on_ci(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import shutil
+
+    import redis_server
+
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    monkeypatch.setattr(redis_server.os.path, "exists", lambda path: False)
+    monkeypatch.delenv("CI", raising=False)
+    with pytest.raises(pytest.skip.Exception, match="Debian package redis-server"):
+        redis_server.need_redis_server()
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="CI must install it"):
+        redis_server.need_redis_server()
