@@ -117,7 +117,7 @@ class BenchPool:
 
     def jwks(self) -> dict[str, Any]:
         """The pool's JWKS as moto serves it (one HTTP GET, for peers that need it pinned)."""
-        with urllib.request.urlopen(self.pool.jwks_url, timeout=10) as resp:  # noqa: S310
+        with urllib.request.urlopen(self.pool.jwks_uri, timeout=10) as resp:  # noqa: S310
             data: dict[str, Any] = json.loads(resp.read())
         return data
 

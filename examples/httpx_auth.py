@@ -54,7 +54,7 @@ def tiny_api(pool: LocalPool) -> Iterator[tuple[str, Counter[str]]]:
         client_id=pool.public_client.client_id,
         token_use="access",
         # The pool's keys, fetched once: verify_sync() then never does I/O.
-        jwks=httpx.get(pool.jwks_url).json(),
+        jwks=httpx.get(pool.jwks_uri).json(),
     )
     tokens_seen: Counter[str] = Counter()
 

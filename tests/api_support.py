@@ -51,7 +51,7 @@ class World:
                     "user_pool_id": self.pool.user_pool_id,
                     "client_id": self.pool.public_client.client_id,
                     "token_use": "access",
-                    "jwks_uri": self.pool.jwks_url,
+                    "jwks_uri": self.pool.jwks_uri,
                 },
                 {
                     "user_pool_id": ISSUER_POOL,

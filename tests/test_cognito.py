@@ -8,7 +8,7 @@ import anyio
 import pytest
 
 import acognito
-from acognito import AsyncCognito
+from acognito import AsyncCognito, CognitoPool
 from acognito.errors import (
     CodeMismatchError,
     CognitoServiceError,
@@ -57,9 +57,9 @@ def test_region_defaults_from_pool_id_and_urls() -> None:
     c = AsyncCognito("eu-west-2_AbC123", "client1")
     assert c.user_pool_region == "eu-west-2"
     assert c.issuer == "https://cognito-idp.eu-west-2.amazonaws.com/eu-west-2_AbC123"
-    assert c.jwks_url == c.issuer + "/.well-known/jwks.json"
+    assert c.jwks_uri == c.issuer + "/.well-known/jwks.json"
     local = AsyncCognito("eu-west-2_AbC123", "client1", endpoint_url="http://127.0.0.1:9/")
-    assert local.jwks_url == "http://127.0.0.1:9/eu-west-2_AbC123/.well-known/jwks.json"
+    assert local.jwks_uri == "http://127.0.0.1:9/eu-west-2_AbC123/.well-known/jwks.json"
     assert local.issuer == c.issuer
 
 
@@ -582,16 +582,16 @@ async def test_pinned_jwks_needs_no_fetch(cognito_admin, cognito_pool) -> None:
 
     await cognito_admin.create_user(cognito_pool.user_pool_id, "xia", PASSWORD)
     async with httpx.AsyncClient() as http:
-        jwks = (await http.get(cognito_pool.jwks_url)).json()
+        jwks = (await http.get(cognito_pool.jwks_uri)).json()
     kwargs = cognito_pool.cognito_kwargs()
     async with AsyncCognito(
-        **kwargs, username="xia", jwks=jwks, jwks_url="https://127.0.0.1:9/none"
+        **kwargs, username="xia", jwks=jwks, jwks_uri="https://127.0.0.1:9/none"
     ) as c:
         await c.authenticate(PASSWORD, auth_flow="USER_PASSWORD_AUTH")
         assert c.access_claims["username"] == "xia"
     other = {"keys": [dict(jwks["keys"][0], kid="someone-else")]}
     async with AsyncCognito(
-        **kwargs, username="xia", jwks=other, jwks_url="https://127.0.0.1:9/none"
+        **kwargs, username="xia", jwks=other, jwks_uri="https://127.0.0.1:9/none"
     ) as c:
         with pytest.raises(KidNotFoundInJwksError):
             await c.authenticate(PASSWORD, auth_flow="USER_PASSWORD_AUTH")
@@ -719,3 +719,22 @@ async def test_a_client_without_rotation_keeps_refresh_token_auth(
         refresh = c.refresh_token
         await c.renew_access_token()
         assert c.refresh_token_rotation is False and c.refresh_token == refresh
+
+
+def test_jwks_url_is_a_deprecated_spelling_of_jwks_uri() -> None:
+    uri = "https://keys.example.com/eu-west-2_AbC123/.well-known/jwks.json"
+    with pytest.warns(DeprecationWarning, match="jwks_uri"):
+        old = AsyncCognito("eu-west-2_AbC123", "client1", jwks_url=uri)
+    assert old.jwks_uri == uri
+    with pytest.warns(DeprecationWarning, match="jwks_uri"):
+        assert old.jwks_url == uri
+    with (
+        pytest.warns(DeprecationWarning, match="jwks_uri"),
+        pytest.raises(ConfigurationError, match="disagree"),
+    ):
+        AsyncCognito("eu-west-2_AbC123", "client1", jwks_uri=uri, jwks_url=uri + "x")
+    with pytest.warns(DeprecationWarning, match="jwks_uri"):
+        pool = CognitoPool("eu-west-2_AbC123", "client1", jwks_url=uri)
+    assert pool.settings.jwks_uri == uri
+    with pytest.raises(TypeError, match="jwks_uir"):
+        AsyncCognito("eu-west-2_AbC123", "client1", jwks_uir=uri)  # type: ignore[call-arg]

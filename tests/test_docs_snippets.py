@@ -532,7 +532,7 @@ def snippet_env(snippet, cognito_local, api_url, monkeypatch) -> Iterator[PoolSt
 
     state = anyio.run(make)
     pool = state.pool
-    with urllib.request.urlopen(pool.jwks_url, timeout=30) as answer:  # loopback
+    with urllib.request.urlopen(pool.jwks_uri, timeout=30) as answer:  # loopback
         jwks = answer.read().decode()
     for name, value in {
         "AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER": cognito_local.endpoint_url,

@@ -159,7 +159,7 @@ def test_settings_build_the_verifier(world: World) -> None:
     config = {
         "USER_POOL_ID": world.pool.user_pool_id,
         "CLIENT_ID": [world.pool.public_client.client_id],
-        "JWKS_URI": world.pool.jwks_url,
+        "JWKS_URI": world.pool.jwks_uri,
         "REALM": "shop",
     }
     with override_settings(ACOGNITO=config):

@@ -100,13 +100,13 @@ def test_the_extension_reads_app_config(world: World) -> None:
     app.config.update(
         COGNITO_USER_POOL_ID=world.pool.user_pool_id,
         COGNITO_CLIENT_ID=world.pool.public_client.client_id,
-        COGNITO_JWKS_URI=world.pool.jwks_url,
+        COGNITO_JWKS_URI=world.pool.jwks_uri,
         COGNITO_REALM="shop",
         COGNITO_HYDRATE=True,
     )
     cognito = CognitoFlask(app)
     assert isinstance(cognito.verifier, CognitoVerifier)
-    assert cognito.verifier.jwks_cache.kids(world.pool.jwks_url)  # hydrated at init_app
+    assert cognito.verifier.jwks_cache.kids(world.pool.jwks_uri)  # hydrated at init_app
 
     @app.get("/me")
     @require_cognito()

@@ -96,7 +96,7 @@ async def test_a_hundred_sessions_share_one_client_and_one_jwks_download(
 ) -> None:
     await cognito_admin.create_user(cognito_pool.user_pool_id, "una", DEFAULT_PASSWORD)
     aio_session, made = counted_session()
-    kwargs = dict(cognito_pool.cognito_kwargs(), session=aio_session, jwks_url=counting_jwks.url)
+    kwargs = dict(cognito_pool.cognito_kwargs(), session=aio_session, jwks_uri=counting_jwks.url)
     seen: list[dict[str, Any] | None] = []
     pools: set[int] = set()
 
@@ -139,7 +139,7 @@ async def test_an_explicit_pool_hands_out_sessions_and_closes_what_they_share(
     for name in ("vic", "wes"):
         await cognito_admin.create_user(cognito_pool.user_pool_id, name, DEFAULT_PASSWORD)
     aio_session, made = counted_session()
-    kwargs = dict(cognito_pool.cognito_kwargs(), session=aio_session, jwks_url=counting_jwks.url)
+    kwargs = dict(cognito_pool.cognito_kwargs(), session=aio_session, jwks_uri=counting_jwks.url)
     async with CognitoPool(**kwargs) as pool:
         assert "testing" not in repr(pool)  # no credentials in repr
         async with pool.session("vic") as vic, pool.session(username="wes") as wes:
@@ -285,9 +285,9 @@ async def test_implicit_pools_stay_bounded_and_inline_configs_share_one(
 ) -> None:
     from aiobotocore.config import AioConfig
 
-    import acognito.pool
+    import acognito._pools
 
-    monkeypatch.setattr(acognito.pool, "MAX_IMPLICIT_POOLS", 3)
+    monkeypatch.setattr(acognito._pools, "MAX_IMPLICIT_POOLS", 3)
     kwargs: dict[str, Any] = {
         "user_pool_id": "us-east-1_bounded",
         "endpoint_url": "http://127.0.0.1:9",
@@ -317,7 +317,7 @@ async def test_implicit_pools_stay_bounded_and_inline_configs_share_one(
 
 def test_a_plain_http_emulator_endpoint_may_serve_its_jwks_over_http() -> None:
     """A container-network emulator (``http://moto:5000``) is the user's explicit choice;
-    an explicit plain-http ``jwks_url`` to a remote host is still refused."""
+    an explicit plain-http ``jwks_uri`` to a remote host is still refused."""
     from acognito.errors import ConfigurationError
     from acognito.pool import CognitoPool
 
@@ -331,7 +331,7 @@ def test_a_plain_http_emulator_endpoint_may_serve_its_jwks_over_http() -> None:
         CognitoPool(
             "eu-west-1_AbC123",
             "client1",
-            jwks_url="http://jwks.example.com/eu-west-1_AbC123/.well-known/jwks.json",
+            jwks_uri="http://jwks.example.com/eu-west-1_AbC123/.well-known/jwks.json",
         )
 
 

@@ -5,7 +5,6 @@ Plain sync tests (no event loop in the test), from one thread and from several.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import datetime
 import gc
@@ -21,6 +20,7 @@ import pycognito.aws_srp
 import pytest
 
 from acognito import AsyncCognito, sync
+from acognito._loop_thread import shared_loop
 from acognito.errors import (
     ConfigurationError,
     NotAuthorizedError,
@@ -28,7 +28,6 @@ from acognito.errors import (
     TokenVerificationError,
     UserNotFoundError,
 )
-from acognito.sync._loop import _loop
 from acognito.testing import MOTO_TOTP_SECRET, CognitoAdmin, LocalPool, totp
 from acognito.testing._srp_server import SrpServer, user_verifier
 
@@ -343,9 +342,9 @@ def test_a_forgotten_object_is_closed_when_collected(pool) -> None:
     async def scheduled_closes() -> None:
         # The finalizer scheduled the close before this coroutine (FIFO on the loop).
         with anyio.fail_after(WAIT):
-            await asyncio.gather(*_loop()._pending)
+            await shared_loop().drain()
 
-    _loop().run(scheduled_closes)
+    shared_loop().run(scheduled_closes)
     assert core.closed
 
 

@@ -818,7 +818,7 @@ async def test_moto_tokens_verify_with_the_emulator_jwks(
     async with JwksCache() as cache:
         common = {
             "client_id": pool.public_client.client_id,
-            "jwks_uri": pool.jwks_url,
+            "jwks_uri": pool.jwks_uri,
             "jwks_cache": cache,
         }
         access_v = CognitoVerifier(pool.user_pool_id, token_use="access", groups="staff", **common)
@@ -839,7 +839,7 @@ async def test_moto_tokens_verify_with_the_emulator_jwks(
             pool.user_pool_id,
             client_id=pool.secret_client.client_id,
             token_use="access",
-            jwks_uri=pool.jwks_url,
+            jwks_uri=pool.jwks_uri,
             jwks_cache=cache,
         )
         with pytest.raises(JwtInvalidClientIdError):

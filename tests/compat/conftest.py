@@ -30,7 +30,7 @@ def pycognito_env(request, monkeypatch):
             return pool
 
     pool = anyio.run(make)
-    with urllib.request.urlopen(pool.jwks_url, timeout=30) as answer:  # loopback only
+    with urllib.request.urlopen(pool.jwks_uri, timeout=30) as answer:  # loopback only
         jwks = json.loads(answer.read())
     for name, value in {
         "AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER": local.endpoint_url,

@@ -10,7 +10,8 @@ flight), for threads (``httpx.Client``) and for tasks (``httpx.AsyncClient`` on
 asyncio or trio).
 
 The rooms: ``_core`` (the flow and its drivers), ``_cache``, ``_base`` (the
-``httpx.Auth``), ``_client_credentials``, ``_cognito`` and ``_loop``.
+``httpx.Auth``), ``_client_credentials`` and ``_cognito`` (whose blocking side runs on
+an ``acognito._loop_thread.LoopThread``).
 """
 
 from __future__ import annotations

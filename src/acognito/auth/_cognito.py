@@ -19,6 +19,7 @@ import anyio
 import anyio.to_thread
 
 from .._lifecycle import AsyncClosing, Closing
+from .._loop_thread import LoopThread, running_loop
 from .._secret import redact
 from ..errors import (
     ConfigurationError,
@@ -40,7 +41,6 @@ from ._core import (
     check_header,
     check_margin,
 )
-from ._loop import PrivateLoop, running_loop
 
 if TYPE_CHECKING:
     from ..cognito import AsyncCognito, AuthFlow
@@ -147,7 +147,7 @@ class CognitoAuth(BearerAuth, AsyncClosing, Closing):
         self._mode = _UNBOUND
         self._loop: weakref.ReferenceType[Any] | None = None
         self._bind_lock = threading.Lock()
-        self._portal: PrivateLoop | None = None
+        self._portal: LoopThread | None = None
         self._closed = False
         if events is not None and not isinstance(events, Events):
             raise ConfigurationError("events must be an acognito.events.Events hub")
@@ -195,7 +195,7 @@ class CognitoAuth(BearerAuth, AsyncClosing, Closing):
         """An auth that owns its session and signs ``username`` in on first use (SRP).
 
         ``session_options`` go to :class:`~acognito.AsyncCognito` (``botocore_config``,
-        ``access_key``, ``jwks_url``, ``refresh_token_rotation``, ...). When Cognito
+        ``access_key``, ``jwks_uri``, ``refresh_token_rotation``, ...). When Cognito
         rejects the refresh token (expired, revoked), the auth signs in again.
         """
         if not isinstance(password, str) or not password:
@@ -319,7 +319,7 @@ class CognitoAuth(BearerAuth, AsyncClosing, Closing):
                 )
             # The session's aiobotocore client must stay on one loop: give it its own,
             # in a background thread, for as long as this auth lives.
-            self._portal = PrivateLoop.start()
+            self._portal = LoopThread.start("acognito-auth-loop")
             self._mode = _SYNC
 
     # ------------------------------------------------------------------ fetching

@@ -161,7 +161,7 @@ async def _walk(p: _Steps, local: Any, pool_id: str, settings: dict[str, Any]) -
             pool_id,
             client_id=settings["client_id"],
             token_use="access",  # noqa: S106 - a claim value, not a secret
-            jwks_uri=cognito.jwks_url,
+            jwks_uri=cognito.jwks_uri,
             issuer=cognito.issuer,
             jwks_cache=cognito.jwks_cache,
         )

@@ -101,6 +101,8 @@ async def _set_up(local: Any, username: str, password: str) -> dict[str, str]:
         "username": username,
         # The fixed throw-away one only: a password you chose stays off the output.
         **({"password": password} if password == LOCAL_PASSWORD else {}),
+        "jwks_uri": f"{local.endpoint_url}/{pool.user_pool_id}/.well-known/jwks.json",
+        # The deprecated spelling, for scripts that read it (removed in the next release).
         "jwks_url": f"{local.endpoint_url}/{pool.user_pool_id}/.well-known/jwks.json",
         "oauth_domain_url": local.oauth_domain_url(),
     }

@@ -84,9 +84,12 @@ def register(sub: Any, parents: dict[str, Any]) -> None:
         help="require an id or an access token",
     )
     verify.add_argument(
+        "--jwks-uri",
         "--jwks-url",
+        dest="jwks_uri",
         default=None,
-        help="where the keys are (default: from the pool id or --endpoint-url)",
+        help="where the keys are (default: from the pool id or --endpoint-url; "
+        "--jwks-url is the deprecated spelling)",
     )
     verify.add_argument(
         "--jwks-file", default=None, help="a JWKS JSON file to use instead of fetching the keys"
@@ -188,9 +191,9 @@ async def run_verify(ctx: Context) -> None:
     profile = ctx.profile()
     pool_id = profile.need("pool_id", "--pool-id")
     jwks = await anyio.to_thread.run_sync(_load_jwks, args.jwks_file) if args.jwks_file else None
-    jwks_url = args.jwks_url
-    if jwks_url is None and profile.endpoint_url:
-        jwks_url = f"{profile.endpoint_url.rstrip('/')}/{pool_id}/.well-known/jwks.json"
+    jwks_uri = args.jwks_uri
+    if jwks_uri is None and profile.endpoint_url:
+        jwks_uri = f"{profile.endpoint_url.rstrip('/')}/{pool_id}/.well-known/jwks.json"
     issuer = args.issuer
     if issuer is None and profile.region:
         issuer = f"https://cognito-idp.{profile.region}.amazonaws.com/{pool_id}"
@@ -199,7 +202,7 @@ async def run_verify(ctx: Context) -> None:
         client_id=None if args.any_client else profile.client_id,
         token_use=args.token_use,
         jwks=jwks,
-        jwks_uri=jwks_url,
+        jwks_uri=jwks_uri,
         issuer=issuer,
     )
     async with verifier:

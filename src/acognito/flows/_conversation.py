@@ -190,9 +190,8 @@ class Conversation:
             io, machine, record, machine.start_user_auth_session(name, session)
         )
 
-    async def confirm_sign_up(self, io: SignInIO, username: str, code: str) -> None:
-        """ConfirmSignUp; its session, when Cognito returns one, is kept for auto sign-in."""
-        session = await io._send_confirm_sign_up(username, code)
+    def signed_up(self, username: str, session: str | None) -> None:
+        """Keep ConfirmSignUp's session (when Cognito returned one) for auto sign-in."""
         self.sign_up = (username, session) if session else None
 
     def resume(self, record: PendingSignIn) -> SignInStep:
@@ -303,7 +302,7 @@ class Conversation:
                 start = replace(start, preferred=None)
             return await self.start(io, start)
         if isinstance(step, ConfirmSignUp):
-            await self.confirm_sign_up(io, record.username, text)
+            self.signed_up(record.username, await io._send_confirm_sign_up(record.username, text))
             if self.sign_up is not None and record.password is None:
                 # The code just given signs the user in (passwordless, or a record read
                 # back without its password).

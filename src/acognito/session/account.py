@@ -8,8 +8,9 @@ expire (``refresh_margin``).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Protocol
 
+from .._idp import IdpClient
 from ..devices import (
     Device,
     DeviceCredentials,
@@ -22,13 +23,31 @@ from ..devices import (
 from ..errors import CognitoError, ConfigurationError
 from ..models import User, dict_to_attributes
 from ..passkeys import Authenticator, WebAuthnCredential, call_authenticator
-from .state import SessionState, need
+from ._base import CallsCognito, MakesUsers, need
 
-__all__ = ["AccountCommands"]
+__all__ = ["AccountCommands", "AccountHost"]
 
 
-class AccountCommands(SessionState):
+class AccountHost(CallsCognito, MakesUsers, Protocol):
+    """What the account room uses of the session: who the user is, the remembered
+    device, a fresh access token, and the client for the device calls."""
+
+    username: str | None
+
+    async def _fresh_access_token(self) -> None: ...
+
+    def _require_access_token(self) -> str: ...
+
+    def _forget_tokens(self) -> None: ...
+
+    async def _idp_client(self) -> IdpClient: ...
+
+
+class AccountCommands(AccountHost):
     """The signed-in user's own account: profile, passwords, MFA, devices."""
+
+    device: DeviceCredentials | None
+    new_device_metadata: dict[str, str] | None
 
     async def get_user(self, attr_map: Mapping[str, str] | None = None) -> User:
         """The signed-in user (GetUser with the access token)."""

@@ -7,15 +7,25 @@ session, or the usual AWS environment); no user needs to be signed in.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
-from typing import Any
+from typing import Any, Protocol
 
 from ..models import Group, User, dict_to_attributes
-from .state import SessionState, need
+from ._base import CallsCognito, MakesObjects, need
 
-__all__ = ["AdminCommands"]
+__all__ = ["AdminCommands", "AdminHost"]
 
 
-class AdminCommands(SessionState):
+class AdminHost(CallsCognito, MakesObjects, Protocol):
+    """What the admin room uses of the session: the pool, the session's user as a
+    default, pycognito's objects."""
+
+    @property
+    def user_pool_id(self) -> str: ...
+
+    def _require_username(self, username: str | None = None) -> str: ...
+
+
+class AdminCommands(AdminHost):
     """User-pool administration with AWS credentials."""
 
     async def admin_get_user(

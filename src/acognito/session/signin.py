@@ -1,4 +1,4 @@
-"""The sign-in room: sign-up, sign-in, challenges, sign-out; both faces, thin.
+"""The sign-in room: sign-in, challenges, sign-out; both faces, thin.
 
 Sign-in itself lives in :mod:`acognito.flows`: each method here checks its arguments
 and hands over to the session's :class:`~acognito.flows.Conversation`. The typed face
@@ -11,141 +11,56 @@ shows as pycognito's dict.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from ..errors import ConfigurationError, ForceChangePasswordException
 from ..flows import (
     FIRST_FACTORS,
     SIGN_IN_FLOWS,
+    Conversation,
     CustomAnswer,
     PendingSignIn,
     SignIn,
     SignInFlow,
+    SignInIO,
     challenge_error,
     mfa_tokens,
     record_from_mfa_tokens,
 )
-from ..models import dict_to_attributes
 from ..steps import SignInStep
-from .state import SessionState, need
+from ._base import CallsCognito, need
 
-__all__ = ["AuthFlow", "SignInCommands"]
+__all__ = ["AuthFlow", "SignInCommands", "SignInHost"]
 
 AuthFlow = Literal["USER_SRP_AUTH", "USER_PASSWORD_AUTH", "USER_AUTH"]
 
 
-class SignInCommands(SessionState):
-    """Sign-up, sign-in and sign-out for the session's user."""
+class SignInHost(CallsCognito, SignInIO, Protocol):
+    """What the sign-in room uses of the session: the conversation and what it needs
+    (``SignInIO``: the machine, token acceptance, the sign-up and password-reset
+    confirmations), the user's name, the refresh token and sign-out."""
 
-    # ------------------------------------------------------------------ sign-up
+    _conversation: Conversation
 
-    def set_base_attributes(self, **kwargs: Any) -> None:
-        """Standard attributes for :meth:`register` (``email=...``, ``given_name=...``)."""
-        self.base_attributes = kwargs
+    @property
+    def client_secret(self) -> str | None: ...
 
-    def add_custom_attributes(self, **kwargs: Any) -> None:
-        """Custom attributes for :meth:`register`; names get the ``custom:`` prefix."""
-        self.custom_attributes = {f"custom:{key}": value for key, value in kwargs.items()}
+    @property
+    def refresh_token(self) -> str | None: ...
 
-    async def register(
-        self,
-        username: str,
-        password: str,
-        attr_map: Mapping[str, str] | None = None,
-        client_metadata: Mapping[str, str] | None = None,
-    ) -> dict[str, Any]:
-        """Sign a user up (SignUp) with the base and custom attributes set before.
+    def _app_client(self, operation: str) -> str: ...
 
-        Returns Cognito's answer (``UserConfirmed``, ``UserSub``, ``CodeDeliveryDetails``)
-        and sets ``username`` on the session.
-        """
-        need(username, "username")
-        need(password, "password")
-        attributes = dict(self.base_attributes or {})
-        attributes.update(self.custom_attributes or {})
-        params: dict[str, Any] = {
-            "ClientId": self._app_client("register"),
-            "Username": username,
-            "Password": password,
-            "UserAttributes": dict_to_attributes(attributes, attr_map),
-            **self._hash_for(username),
-        }
-        if client_metadata is not None:
-            params["ClientMetadata"] = dict(client_metadata)
-        response = await self._call("sign_up", **params)
-        # As pycognito: the session's username and the registered attributes are set.
-        self._set_attributes(response, {**attributes, "username": username})
-        return response
+    def _require_username(self, username: str | None = None) -> str: ...
 
-    async def confirm_sign_up(self, confirmation_code: str, username: str | None = None) -> None:
-        """Confirm a sign-up with the code Cognito sent.
+    def _require_access_token(self) -> str: ...
 
-        Returns ``None``, as pycognito. When Cognito answers with a session (app clients
-        that allow USER_AUTH), it is kept for :meth:`auto_sign_in`, which signs the user
-        in without the password.
-        """
-        name = self._require_username(username)
-        need(confirmation_code, "confirmation_code")
-        await self._conversation.confirm_sign_up(self, name, confirmation_code)
+    def _forget_tokens(self) -> None: ...
 
-    async def _send_confirm_sign_up(self, username: str, code: str) -> str | None:
-        response = await self._call(
-            "confirm_sign_up",
-            ClientId=self._app_client("confirm_sign_up"),
-            Username=username,
-            ConfirmationCode=code,
-            **self._hash_for(username),
-        )
-        session = response.get("Session")
-        return session if isinstance(session, str) and session else None
 
-    async def admin_confirm_sign_up(self, username: str | None = None) -> None:
-        """Confirm a sign-up without a code (needs AWS credentials)."""
-        await self._call(
-            "admin_confirm_sign_up",
-            UserPoolId=self.user_pool_id,
-            Username=self._require_username(username),
-        )
+class SignInCommands(SignInHost):
+    """Sign-in (typed steps and pycognito's challenges) and sign-out for the session's user."""
 
-    async def resend_confirmation_code(self, username: str | None = None) -> dict[str, Any]:
-        """Send the sign-up confirmation code again; returns ``CodeDeliveryDetails``."""
-        name = self._require_username(username)
-        response = await self._call(
-            "resend_confirmation_code",
-            ClientId=self._app_client("resend_confirmation_code"),
-            Username=name,
-            **self._hash_for(name),
-        )
-        return dict(response.get("CodeDeliveryDetails", {}))
-
-    async def initiate_forgot_password(self) -> dict[str, Any]:
-        """Send the user a code to reset the password; returns ``CodeDeliveryDetails``."""
-        name = self._require_username()
-        response = await self._call(
-            "forgot_password",
-            ClientId=self._app_client("initiate_forgot_password"),
-            Username=name,
-            **self._hash_for(name),
-        )
-        return dict(response.get("CodeDeliveryDetails", {}))
-
-    async def confirm_forgot_password(self, confirmation_code: str, password: str) -> None:
-        """Set a new password with the code from :meth:`initiate_forgot_password`."""
-        await self._send_confirm_forgot_password(
-            self._require_username(), confirmation_code, password
-        )
-
-    async def _send_confirm_forgot_password(self, username: str, code: str, password: str) -> None:
-        need(code, "confirmation_code")
-        need(password, "password")
-        await self._call(
-            "confirm_forgot_password",
-            ClientId=self._app_client("confirm_forgot_password"),
-            Username=username,
-            ConfirmationCode=code,
-            Password=password,
-            **self._hash_for(username),
-        )
+    username: str | None
 
     # ------------------------------------------------------------------ the typed face
 

@@ -6,11 +6,11 @@ import weakref
 from collections.abc import Mapping
 from typing import Any
 
+from .._loop_thread import shared_loop
 from .._secret import secret_hash
 from ..aws_srp import AWSSRP as AsyncAWSSRP
 from ..aws_srp import ChallengeNames
 from ..errors import ConfigurationError
-from ._loop import _loop
 
 __all__ = ["AWSSRP"]
 
@@ -51,7 +51,7 @@ class AWSSRP(ChallengeNames):
         self.pool_id = pool_id
         self.client_id = client_id
         self.client_secret = client_secret
-        loop = _loop()
+        loop = shared_loop()
         self._loop = loop
         self._async: AsyncAWSSRP = loop.build(
             lambda: AsyncAWSSRP(

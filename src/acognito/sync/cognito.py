@@ -1,62 +1,78 @@
-"""pycognito's ``Cognito``, blocking, over :class:`~acognito.AsyncCognito`."""
+"""pycognito's ``Cognito``, blocking, over :class:`~acognito.AsyncCognito`.
+
+The object holds an ``AsyncCognito`` made on the process's one loop thread
+(:func:`acognito._loop_thread.shared_loop`) and runs each call there. Its methods are
+written out in three groups (:mod:`._signin`, :mod:`._account`, :mod:`._admin`);
+the user's state (``username``, the tokens, the claims, ...) lives on the async session
+and is read and set there (:class:`~acognito.sync._host.OnAsync`).
+"""
 
 from __future__ import annotations
 
-import asyncio
 import weakref
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from datetime import datetime
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
+from .._loop_thread import LoopThread, shared_loop
 from .._secret import secret_hash
 from ..cognito import AsyncCognito
+from ..devices import DeviceCredentials
 from ..errors import ConfigurationError
 from ..models import User
-from ._loop import T, _Loop, _loop
+from ..tokens import Tokens
+from ._account import SyncAccount
+from ._admin import SyncAdmin
+from ._host import OnAsync
 from ._options import _session_kwargs
-from .models import GroupObj, UserObj, _attribute_list, _group_data, _jwk_dict
+from ._signin import SyncSignIn
+from .models import GroupObj, UserObj, _attribute_list, _jwk_dict
 
 __all__ = ["Cognito"]
 
-#: Attributes that live on the async session; reading or setting them on the sync
-#: object reads or sets them there.
-_SHARED = frozenset(
-    {
-        "user_pool_id",
-        "client_id",
-        "user_pool_region",
-        "username",
-        "id_token",
-        "access_token",
-        "refresh_token",
-        "id_claims",
-        "access_claims",
-        "base_attributes",
-        "custom_attributes",
-        "mfa_tokens",
-        "device",
-        "new_device_metadata",
-        "refresh_margin",
-        "verify_on_sign_in",
-    }
-)
-
-_SET_AFTER_REGISTER_SKIP = frozenset({"password"})
+T = TypeVar("T")
 
 
-class Cognito:
+class Cognito(SyncSignIn, SyncAccount, SyncAdmin):
     """pycognito's ``Cognito`` over acognito's :class:`~acognito.AsyncCognito`, blocking.
 
     Same positional arguments as pycognito; further :class:`~acognito.AsyncCognito`
-    options (``endpoint_url``, ``jwks_url``, device credentials, ...) as keywords.
+    options (``endpoint_url``, ``jwks_uri``, device credentials, ...) as keywords.
     ``close()`` (or ``with``) releases the client; a forgotten one is released when the
     object is garbage-collected. Safe to share between threads.
     """
 
     user_class: type[UserObj] = UserObj
     group_class: type[GroupObj] = GroupObj
-    _loop: _Loop
+    _loop: LoopThread
     _async: AsyncCognito
+
+    user_pool_id: OnAsync[str] = OnAsync()
+    client_id: OnAsync[str | None] = OnAsync()
+    user_pool_region: OnAsync[str] = OnAsync()
+    endpoint_url: OnAsync[str | None] = OnAsync()
+    issuer: OnAsync[str] = OnAsync()
+    jwks_uri: OnAsync[str] = OnAsync()
+    username: OnAsync[str | None] = OnAsync()
+    tokens: OnAsync[Tokens] = OnAsync()
+    id_token: OnAsync[str | None] = OnAsync()
+    access_token: OnAsync[str | None] = OnAsync()
+    refresh_token: OnAsync[str | None] = OnAsync()
+    token_type: OnAsync[str | None] = OnAsync()
+    expires_in: OnAsync[int | None] = OnAsync()
+    expires_datetime: OnAsync[datetime | None] = OnAsync()
+    id_claims: OnAsync[dict[str, Any] | None] = OnAsync()
+    access_claims: OnAsync[dict[str, Any] | None] = OnAsync()
+    base_attributes: OnAsync[dict[str, Any] | None] = OnAsync()
+    custom_attributes: OnAsync[dict[str, Any] | None] = OnAsync()
+    mfa_tokens: OnAsync[dict[str, Any] | None] = OnAsync()
+    device: OnAsync[DeviceCredentials | None] = OnAsync()
+    new_device_metadata: OnAsync[dict[str, str] | None] = OnAsync()
+    refresh_token_rotation: OnAsync[bool] = OnAsync()
+    refresh_margin: OnAsync[float] = OnAsync()
+    verify_on_sign_in: OnAsync[bool] = OnAsync()
+    closed: OnAsync[bool] = OnAsync()
 
     def __init__(
         self,
@@ -80,8 +96,8 @@ class Cognito:
         )
         if options.get("endpoint_url") is None:
             options.pop("endpoint_url", None)
-        loop = _loop()
-        object.__setattr__(self, "_loop", loop)
+        loop = shared_loop()
+        self._loop = loop
         self._async = loop.build(
             lambda: AsyncCognito(
                 user_pool_id,
@@ -102,27 +118,6 @@ class Cognito:
 
     def _run(self, func: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
         return self._loop.run(func, *args, **kwargs)
-
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("_"):
-            raise AttributeError(name)
-        value = getattr(self.__dict__["_async"], name)
-        if asyncio.iscoroutinefunction(value):
-            method = value
-
-            def blocking(*args: Any, **kwargs: Any) -> Any:
-                return self._run(method, *args, **kwargs)
-
-            blocking.__name__ = name
-            blocking.__doc__ = method.__doc__
-            return blocking
-        return value
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        if name in _SHARED and "_async" in self.__dict__:
-            setattr(self._async, name, value)
-        else:
-            object.__setattr__(self, name, value)
 
     def close(self) -> None:
         """Release the aiobotocore client and the JWKS cache; the object is then unusable."""
@@ -163,10 +158,6 @@ class Cognito:
         """The issuer URL of the pool's tokens (pycognito's ``user_pool_url``)."""
         return self._async.issuer
 
-    @property
-    def token_type(self) -> str | None:
-        return self._async.token_type
-
     def _set_attributes(
         self, response: Mapping[str, Any], attribute_dict: Mapping[str, Any]
     ) -> None:
@@ -180,7 +171,7 @@ class Cognito:
 
     def _add_secret_hash(self, parameters: dict[str, Any], key: str) -> None:
         """pycognito's helper: add SECRET_HASH for ``username`` when the client has a secret."""
-        if self.client_secret is not None and self.username:
+        if self.client_secret is not None and self.username and self.client_id:
             parameters[key] = secret_hash(self.username, self.client_id, self.client_secret)
 
     # ------------------------------------------------------------------ tokens
@@ -194,7 +185,7 @@ class Cognito:
     async def _download_keys(self) -> dict[str, Any]:
         # The session borrows its JWKS cache from its pool, bound on its first async use.
         await self._async.__aenter__()
-        cache, uri = self._async.jwks_cache, self._async.jwks_url
+        cache, uri = self._async.jwks_cache, self._async.jwks_uri
         if uri not in cache:
             await cache.hydrate(uri)
         keys = [cache.peek(uri, kid) for kid in cache.kids(uri)]
@@ -255,234 +246,3 @@ class Cognito:
 
     def _user(self, user: User, attr_map: Mapping[str, str] | None) -> UserObj:
         return self.get_user_obj(user.username, _attribute_list(user), user.metadata, attr_map)
-
-    def get_user(self, attr_map: Mapping[str, str] | None = None) -> UserObj:
-        """The signed-in user (GetUser with the access token)."""
-        return self._user(self._run(self._async.get_user), attr_map)
-
-    def admin_get_user(
-        self, attr_map: Mapping[str, str] | None = None, *, username: str | None = None
-    ) -> UserObj:
-        """A user by name with AWS credentials (AdminGetUser)."""
-        return self._user(self._run(self._async.admin_get_user, username=username), attr_map)
-
-    def get_users(self, attr_map: Mapping[str, str] | None = None) -> list[UserObj]:
-        """Every user of the pool (ListUsers, all pages)."""
-        return [self._user(u, attr_map) for u in self._run(self._async.get_users)]
-
-    def get_group(self, group_name: str) -> GroupObj:
-        """A group by name (GetGroup)."""
-        return self.get_group_obj(_group_data(self._run(self._async.get_group, group_name)))
-
-    def get_groups(self) -> list[GroupObj]:
-        """Every group of the pool (ListGroups, all pages)."""
-        return [self.get_group_obj(_group_data(g)) for g in self._run(self._async.get_groups)]
-
-    # ------------------------------------------------------------------ with side effects
-
-    def register(
-        self,
-        username: str,
-        password: str,
-        attr_map: Mapping[str, str] | None = None,
-        client_metadata: Mapping[str, str] | None = None,
-    ) -> dict[str, Any]:
-        """Sign a user up (SignUp); sets ``username`` and the registered attributes."""
-        attributes = {**(self.base_attributes or {}), **(self.custom_attributes or {})}
-        response = self._run(self._async.register, username, password, attr_map, client_metadata)
-        for key, value in attributes.items():
-            if key not in _SET_AFTER_REGISTER_SKIP and ":" not in key:
-                setattr(self, key, value)
-        return response
-
-    def authenticate(self, password: str, client_metadata: Mapping[str, str] | None = None) -> None:
-        """Sign in with SRP; MFA and new-password steps raise pycognito's exceptions."""
-        self._run(self._async.authenticate, password, client_metadata)
-
-    def admin_authenticate(self, password: str) -> None:
-        """Sign in with AdminInitiateAuth (needs AWS credentials)."""
-        self._run(self._async.admin_authenticate, password)
-
-    def new_password_challenge(self, password: str, new_password: str) -> None:
-        """Sign in with a temporary password and set the permanent one."""
-        self._run(self._async.new_password_challenge, password, new_password)
-
-    def respond_to_software_token_mfa_challenge(
-        self, code: str, mfa_tokens: Mapping[str, Any] | None = None
-    ) -> None:
-        """Answer SOFTWARE_TOKEN_MFA with a TOTP code."""
-        self._run(self._async.respond_to_software_token_mfa_challenge, str(code), mfa_tokens)
-
-    def respond_to_sms_mfa_challenge(
-        self, code: str, mfa_tokens: Mapping[str, Any] | None = None
-    ) -> None:
-        """Answer SMS_MFA with the code sent by SMS."""
-        self._run(self._async.respond_to_sms_mfa_challenge, str(code), mfa_tokens)
-
-    def logout(self) -> None:
-        """Sign out everywhere (GlobalSignOut) and drop the tokens."""
-        self._run(self._async.logout)
-
-    def admin_update_profile(
-        self,
-        attrs: Mapping[str, Any],
-        attr_map: Mapping[str, str] | None = None,
-        *,
-        username: str | None = None,
-    ) -> None:
-        """Update a user's attributes with AWS credentials (AdminUpdateUserAttributes)."""
-        self._run(self._async.admin_update_profile, attrs, attr_map, username=username)
-
-    def admin_delete_user(self, *, username: str | None = None) -> None:
-        """Delete the session's user (or ``username``) with AWS credentials."""
-        self._run(self._async.admin_delete_user, username=username)
-
-    def resend_confirmation_code(self, username: str | None = None) -> dict[str, Any]:
-        """Send the sign-up confirmation code again."""
-        return self._run(self._async.resend_confirmation_code, username)
-
-    def admin_create_user(
-        self,
-        username: str,
-        temporary_password: str | None = "",
-        additional_kwargs: Mapping[str, Any] | None = None,
-        attr_map: Mapping[str, str] | None = None,
-        **kwargs: Any,
-    ) -> dict[str, Any]:
-        """Create a user with AWS credentials (AdminCreateUser)."""
-        return self._run(
-            self._async.admin_create_user,
-            username,
-            temporary_password,
-            additional_kwargs,
-            attr_map,
-            **kwargs,
-        )
-
-    # ------------------------------------------------------------------ one-to-one
-
-    def set_base_attributes(self, **kwargs: Any) -> None:
-        """Standard attributes for :meth:`register` (``email=...``, ``given_name=...``)."""
-        self._async.set_base_attributes(**kwargs)
-
-    def add_custom_attributes(self, **kwargs: Any) -> None:
-        """Custom attributes for :meth:`register`; names get the ``custom:`` prefix."""
-        self._async.add_custom_attributes(**kwargs)
-
-    def confirm_sign_up(self, confirmation_code: str, username: str | None = None) -> None:
-        """Confirm a sign-up with the code Cognito sent."""
-        self._run(self._async.confirm_sign_up, confirmation_code, username)
-
-    def admin_confirm_sign_up(self, username: str | None = None) -> None:
-        """Confirm a sign-up without a code (needs AWS credentials)."""
-        self._run(self._async.admin_confirm_sign_up, username)
-
-    def update_profile(
-        self, attrs: Mapping[str, Any], attr_map: Mapping[str, str] | None = None
-    ) -> dict[str, Any]:
-        """Update the signed-in user's attributes (UpdateUserAttributes)."""
-        return self._run(self._async.update_profile, attrs, attr_map)
-
-    def send_verification(self, attribute: str = "email") -> dict[str, Any]:
-        """Send a code to verify ``attribute`` (email or phone_number)."""
-        return self._run(self._async.send_verification, attribute)
-
-    def validate_verification(self, confirmation_code: str, attribute: str = "email") -> None:
-        """Verify ``attribute`` with the code from :meth:`send_verification`."""
-        self._run(self._async.validate_verification, confirmation_code, attribute)
-
-    def initiate_forgot_password(self) -> dict[str, Any]:
-        """Send the user a code to reset the password."""
-        return self._run(self._async.initiate_forgot_password)
-
-    def confirm_forgot_password(self, confirmation_code: str, password: str) -> None:
-        """Set a new password with the code from :meth:`initiate_forgot_password`."""
-        self._run(self._async.confirm_forgot_password, confirmation_code, password)
-
-    def change_password(self, previous_password: str, proposed_password: str) -> None:
-        """Change the signed-in user's password."""
-        self._run(self._async.change_password, previous_password, proposed_password)
-
-    def delete_user(self) -> None:
-        """Delete the signed-in user (DeleteUser) and drop the tokens."""
-        self._run(self._async.delete_user)
-
-    def admin_reset_password(
-        self, username: str, client_metadata: Mapping[str, str] | None = None
-    ) -> None:
-        """Reset a user's password (AdminResetUserPassword)."""
-        self._run(self._async.admin_reset_password, username, client_metadata)
-
-    def admin_add_user_to_group(self, username: str, group_name: str) -> None:
-        """Add a user to a group."""
-        self._run(self._async.admin_add_user_to_group, username, group_name)
-
-    def admin_remove_user_from_group(self, username: str, group_name: str) -> None:
-        """Remove a user from a group."""
-        self._run(self._async.admin_remove_user_from_group, username, group_name)
-
-    def admin_list_groups_for_user(self, username: str) -> list[str]:
-        """The names of a user's groups (all pages)."""
-        return self._run(self._async.admin_list_groups_for_user, username)
-
-    def admin_enable_user(self, username: str) -> None:
-        """Enable a user."""
-        self._run(self._async.admin_enable_user, username)
-
-    def admin_disable_user(self, username: str) -> None:
-        """Disable a user."""
-        self._run(self._async.admin_disable_user, username)
-
-    def admin_create_identity_provider(
-        self,
-        pool_id: str,
-        provider_name: str,
-        provider_type: str,
-        provider_details: Mapping[str, str],
-        **kwargs: Any,
-    ) -> None:
-        """Create an identity provider (CreateIdentityProvider)."""
-        self._run(
-            self._async.admin_create_identity_provider,
-            pool_id,
-            provider_name,
-            provider_type,
-            provider_details,
-            **kwargs,
-        )
-
-    def admin_describe_identity_provider(self, pool_id: str, provider_name: str) -> dict[str, Any]:
-        """Describe an identity provider (DescribeIdentityProvider)."""
-        return self._run(self._async.admin_describe_identity_provider, pool_id, provider_name)
-
-    def admin_update_identity_provider(
-        self, pool_id: str, provider_name: str, **kwargs: Any
-    ) -> dict[str, Any]:
-        """Update an identity provider (UpdateIdentityProvider)."""
-        return self._run(
-            self._async.admin_update_identity_provider, pool_id, provider_name, **kwargs
-        )
-
-    def describe_user_pool_client(self, pool_id: str, client_id: str) -> dict[str, Any]:
-        """An app client's configuration (DescribeUserPoolClient)."""
-        return self._run(self._async.describe_user_pool_client, pool_id, client_id)
-
-    def admin_update_user_pool_client(
-        self, pool_id: str, client_id: str, **kwargs: Any
-    ) -> dict[str, Any]:
-        """Update an app client (UpdateUserPoolClient)."""
-        return self._run(self._async.admin_update_user_pool_client, pool_id, client_id, **kwargs)
-
-    def associate_software_token(self) -> str:
-        """Start TOTP set-up; returns the secret for the authenticator app."""
-        return self._run(self._async.associate_software_token)
-
-    def verify_software_token(self, code: str, device_name: str = "") -> bool:
-        """Finish TOTP set-up with a code from the app; True on success."""
-        return self._run(self._async.verify_software_token, code, device_name)
-
-    def set_user_mfa_preference(
-        self, sms_mfa: bool, software_token_mfa: bool, preferred: str | None = None
-    ) -> None:
-        """Enable or disable SMS and TOTP MFA and pick the preferred one."""
-        self._run(self._async.set_user_mfa_preference, sms_mfa, software_token_mfa, preferred)

@@ -4,15 +4,44 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, Protocol, cast
 
 from ..jwks import Jwk
 from ..models import Group, User, dict_to_attributes
 
-if TYPE_CHECKING:
-    from .cognito import Cognito
-
 __all__ = ["GroupObj", "UserObj"]
+
+
+class _Owner(Protocol):
+    """What a blocking ``UserObj`` / ``GroupObj`` calls on the session that made it (so
+    this module never imports :class:`acognito.sync.Cognito`)."""
+
+    def update_profile(
+        self, attrs: Mapping[str, Any], attr_map: Mapping[str, str] | None = None
+    ) -> dict[str, Any]: ...
+
+    def admin_update_profile(
+        self,
+        attrs: Mapping[str, Any],
+        attr_map: Mapping[str, str] | None = None,
+        *,
+        username: str | None = None,
+    ) -> None: ...
+
+    def delete_user(self) -> None: ...
+
+    def admin_delete_user(self, *, username: str | None = None) -> None: ...
+
+    def admin_update_group(
+        self,
+        group_name: str,
+        *,
+        description: str | None = None,
+        precedence: int | None = None,
+        role_arn: str | None = None,
+    ) -> None: ...
+
+    def admin_delete_group(self, group_name: str) -> None: ...
 
 
 class UserObj(User):
@@ -22,7 +51,7 @@ class UserObj(User):
         self,
         username: str | None,
         attribute_list: Sequence[Mapping[str, str]] | None,
-        cognito_obj: Cognito,
+        cognito_obj: _Owner,
         metadata: Mapping[str, Any] | None = None,
         attr_map: Mapping[str, str] | None = None,
     ) -> None:
@@ -30,7 +59,7 @@ class UserObj(User):
 
     def save(self, admin: bool = False) -> None:  # type: ignore[override]
         """Write the attributes back (``update_profile``, or ``admin_update_profile``)."""
-        cognito = cast("Cognito", self._cognito)
+        cognito = cast("_Owner", self._cognito)
         if admin:
             cognito.admin_update_profile(dict(self._data), self._attr_map, username=self.username)
         else:
@@ -38,7 +67,7 @@ class UserObj(User):
 
     def delete(self, admin: bool = False) -> None:  # type: ignore[override]
         """Delete the user (``delete_user`` with its tokens, or ``admin_delete_user``)."""
-        cognito = cast("Cognito", self._cognito)
+        cognito = cast("_Owner", self._cognito)
         if admin:
             cognito.admin_delete_user(username=self.username)
         else:
@@ -48,12 +77,12 @@ class UserObj(User):
 class GroupObj(Group):
     """pycognito's ``GroupObj`` (``group_name``, ``precedence``, ...)."""
 
-    def __init__(self, group_data: Mapping[str, Any], cognito_obj: Cognito) -> None:
+    def __init__(self, group_data: Mapping[str, Any], cognito_obj: _Owner) -> None:
         super().__init__(group_data, cast(Any, cognito_obj))
 
     def save(self) -> None:  # type: ignore[override]
         """Write description, precedence and role back (UpdateGroup)."""
-        cast("Cognito", self._cognito).admin_update_group(
+        cast("_Owner", self._cognito).admin_update_group(
             self.group_name or "",
             description=self.description,
             precedence=self.precedence,
@@ -62,7 +91,7 @@ class GroupObj(Group):
 
     def delete(self) -> None:  # type: ignore[override]
         """Delete the group (DeleteGroup); its users stay in the pool."""
-        cast("Cognito", self._cognito).admin_delete_group(self.group_name or "")
+        cast("_Owner", self._cognito).admin_delete_group(self.group_name or "")
 
 
 def _attribute_list(user: User) -> list[dict[str, str]]:

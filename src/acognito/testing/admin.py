@@ -10,6 +10,7 @@ from typing import Any
 from acognito._idp import IdpClient
 from acognito._lifecycle import AsyncClosing
 from acognito._secret import secret_hash
+from acognito._settings import warn_jwks_url
 from acognito.errors import ConfigurationError
 
 __all__ = ["AppClient", "CognitoAdmin", "LocalPool", "LocalUser"]
@@ -71,8 +72,15 @@ class LocalPool:
         return kwargs
 
     @property
-    def jwks_url(self) -> str:
+    def jwks_uri(self) -> str:
+        """The pool's JWKS URL on the local Cognito."""
         return f"{self.endpoint_url}/{self.user_pool_id}/.well-known/jwks.json"
+
+    @property
+    def jwks_url(self) -> str:
+        """Deprecated spelling of :attr:`jwks_uri` (removed in the next release)."""
+        warn_jwks_url(stacklevel=2)
+        return self.jwks_uri
 
 
 class CognitoAdmin(AsyncClosing):
