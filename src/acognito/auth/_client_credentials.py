@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import httpx
 
 from .._lifecycle import AsyncClosing, Closing
+from .._loop_thread import LoopThread
 from ..errors import ConfigurationError
 from ..events import Events, RefreshFailed, SignedIn, TokensRefreshed
 from ..oauth import DEFAULT_TIMEOUT, OAuth2Client, SyncOAuth2Client
@@ -24,7 +25,6 @@ if TYPE_CHECKING:
     from ..events import AuthEvent
     from ..stores import TokenStore
     from ..stores._shared import Record, SharedRecord
-    from ._loop import PrivateLoop
 
 __all__ = ["ClientCredentialsAuth"]
 
@@ -102,7 +102,7 @@ class ClientCredentialsAuth(BearerAuth, AsyncClosing, Closing):
             from ..stores._shared import SharedRecord
 
             self._shared = SharedRecord(store, self.store_key)
-        self._portal: PrivateLoop | None = None
+        self._portal: LoopThread | None = None
         self._portal_lock = threading.Lock()
 
     @property
@@ -239,13 +239,11 @@ class ClientCredentialsAuth(BearerAuth, AsyncClosing, Closing):
 
         return await self._obtain_shared(stale, refresh)
 
-    def _loop(self) -> PrivateLoop:
+    def _loop(self) -> LoopThread:
         """The private event loop that reaches the store for ``httpx.Client`` requests."""
         with self._portal_lock:
             if self._portal is None:
-                from ._loop import PrivateLoop
-
-                self._portal = PrivateLoop.start()
+                self._portal = LoopThread.start("acognito-m2m-loop")
             return self._portal
 
     # ------------------------------------------------------------------ public helpers
