@@ -8,6 +8,7 @@ typed error and does the SRP math with pure Python. A missing declared import fa
 from __future__ import annotations
 
 import base64
+import importlib
 import importlib.util
 import json
 import sys
@@ -103,6 +104,36 @@ def check_verification() -> None:
     print(f"acognito {acognito.__version__}: verify ok, tampered token refused")
 
 
+def check_integrations_without_frameworks() -> None:
+    """The Lambda authorizer needs no extra; each web framework's adapter names its extra."""
+    from acognito import CognitoVerifier
+    from acognito.integrations.aws_lambda import ApiGatewayAuthorizer, Unauthorized
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    numbers = key.public_key().public_numbers()
+    jwks = {"keys": [{"kty": "RSA", "kid": "k", "n": int_b64(numbers.n), "e": int_b64(numbers.e)}]}
+    verifier = CognitoVerifier(POOL, client_id=CLIENT, token_use="access", jwks=jwks)  # noqa: S106
+    authorizer = ApiGatewayAuthorizer(verifier)
+    event = {"type": "TOKEN", "authorizationToken": f"Bearer {mint(key, 'k')}", "methodArn": "a"}
+    assert authorizer.rest(event)["policyDocument"]["Statement"][0]["Effect"] == "Allow"
+    refusal = ""
+    try:
+        authorizer.rest({**event, "authorizationToken": "Bearer x"})
+    except Unauthorized as exc:
+        refusal = str(exc)
+    assert refusal == "Unauthorized", refusal or "a bad token was allowed"
+    for framework in ("fastapi", "starlette", "flask", "django"):
+        if importlib.util.find_spec(framework) is not None:
+            continue  # present for another reason: nothing to check here
+        message = ""
+        try:
+            importlib.import_module(f"acognito.integrations.{framework}")
+        except ImportError as exc:
+            message = str(exc)
+        assert f"acognito[{framework}]" in message, message or f"{framework} imported"
+    print("integrations: the Lambda authorizer decides; web adapters name their extra")
+
+
 def check_srp() -> None:
     from acognito import srp
 
@@ -147,6 +178,7 @@ def main() -> int:
     from acognito import AsyncCognito, CognitoAuth, OAuth2Client  # noqa: F401
 
     check_passkeys_without_fido2()
+    check_integrations_without_frameworks()
     print("plain install smoke: ok", file=sys.stdout)
     return 0
 
