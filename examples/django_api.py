@@ -43,7 +43,7 @@ def configure(pool: LocalPool) -> None:
         ACOGNITO={
             "USER_POOL_ID": pool.user_pool_id,
             "CLIENT_ID": pool.public_client.client_id,
-            "JWKS_URI": pool.jwks_url,  # an emulator serves the JWKS here; AWS derives it
+            "JWKS_URI": pool.jwks_uri,  # an emulator serves the JWKS here; AWS derives it
         },
     )
     django.setup()

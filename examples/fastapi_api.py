@@ -87,7 +87,7 @@ async def main(backend: str) -> None:
             pool.user_pool_id,
             client_id=pool.public_client.client_id,
             token_use="access",
-            jwks_uri=pool.jwks_url,  # an emulator serves the JWKS here; AWS derives it
+            jwks_uri=pool.jwks_uri,  # an emulator serves the JWKS here; AWS derives it
         )
         app = make_app(verifier, local.oauth_domain_url(), pool.public_client.client_id)
         port, stop = free_port(), anyio.Event()

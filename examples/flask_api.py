@@ -30,7 +30,7 @@ def make_app(pool: LocalPool) -> flask.Flask:
     app.config.update(
         COGNITO_USER_POOL_ID=pool.user_pool_id,
         COGNITO_CLIENT_ID=pool.public_client.client_id,
-        COGNITO_JWKS_URI=pool.jwks_url,  # an emulator serves the JWKS here; AWS derives it
+        COGNITO_JWKS_URI=pool.jwks_uri,  # an emulator serves the JWKS here; AWS derives it
     )
     cognito = CognitoFlask(app)
 

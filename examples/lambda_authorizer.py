@@ -65,7 +65,7 @@ async def prepare(local: LocalCognito) -> tuple[LocalPool, dict[str, str]]:
 def main(backend: str) -> None:
     with LocalCognito() as local:
         pool, tokens = anyio.run(prepare, local, backend=backend)
-        with urllib.request.urlopen(pool.jwks_url, timeout=30) as answer:  # loopback
+        with urllib.request.urlopen(pool.jwks_uri, timeout=30) as answer:  # loopback
             jwks = answer.read().decode()
     # The local Cognito is stopped: from here on there is no JWKS endpoint at all.
     os.environ.update(

@@ -69,7 +69,7 @@ async def main() -> None:
             pool.user_pool_id,
             client_id=pool.public_client.client_id,
             token_use="access",
-            jwks_uri=pool.jwks_url,  # an emulator serves the JWKS here; AWS derives it
+            jwks_uri=pool.jwks_uri,  # an emulator serves the JWKS here; AWS derives it
         ) as verifier:
             ada, grace = await sign_in(pool, "ada"), await sign_in(pool, "grace")
             transport = httpx.ASGITransport(app=make_app(verifier))

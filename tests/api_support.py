@@ -43,7 +43,7 @@ class World:
     other_client_access: str  # an access token of the pool's other (confidential) client
     tokens: dict[str, str] = field(default_factory=dict)
 
-    def verifier(self, jwks_url: str, **options: Any) -> MultiPoolVerifier:
+    def verifier(self, edge_jwks_uri: str, **options: Any) -> MultiPoolVerifier:
         """One verifier for both issuers: the local pool and the edge-case issuer."""
         return CognitoVerifier.for_pools(
             [
@@ -57,7 +57,7 @@ class World:
                     "user_pool_id": ISSUER_POOL,
                     "client_id": EDGE_CLIENT,
                     "token_use": "access",
-                    "jwks_uri": jwks_url,
+                    "jwks_uri": edge_jwks_uri,
                 },
             ],
             **options,

@@ -155,7 +155,7 @@ def site(cognito_local: LocalCognito) -> Iterator[dict[str, Any]]:
         ready["pool"].user_pool_id,
         client_id=ready["client_id"],
         token_use="access",
-        jwks_uri=ready["pool"].jwks_url,
+        jwks_uri=ready["pool"].jwks_uri,
     )
     app = make_app(verifier, cognito_local.oauth_domain_url(), ready["client_id"])
     with Served(app, port):
