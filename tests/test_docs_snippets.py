@@ -72,7 +72,7 @@ CALLBACK = "https://app.example.com/callback"  # the redirect URI of docs/oauth.
 
 @dataclass(frozen=True)
 class Snippet:
-    source: str  # "docs/signin.md#2"
+    source: str  # "docs/sign-in.md#2"
     code: str
     needs_aws: bool
     setup: str = "default"

@@ -56,7 +56,7 @@ from acognito.testing import fresh_totp
 PASSWORD = "Sup3r-Secret-Passw0rd!"
 NEW_PASSWORD = "N3w-Secret-Passw0rd!"
 
-# Amplify JS v6 signInStep -> ours (the table in docs/sign-in-flows.md).
+# Amplify JS v6 signInStep -> ours (the table in docs/sign-in-steps.md).
 AMPLIFY_STEPS: dict[str, type[SignInStep]] = {
     "CONFIRM_SIGN_IN_WITH_SMS_CODE": ConfirmSignInWithSMSCode,
     "CONFIRM_SIGN_IN_WITH_TOTP_CODE": ConfirmSignInWithTOTPCode,

@@ -181,7 +181,9 @@ class SharedPool(AsyncClosing, Generic[S]):
             await self.idp.close()
             await self.jwks_cache.aclose()
 
-    close = aclose
+    async def close(self) -> None:
+        """Another name for :meth:`aclose`."""
+        await self.aclose()
 
     def __repr__(self) -> str:
         state = "closed" if self._closed else f"{self._borrowers} sessions"

@@ -417,7 +417,9 @@ class AsyncCognito(
         (an implicit pool closes when its event loop ends). Cannot be used afterwards."""
         await self._lease.aclose()
 
-    close = aclose
+    async def close(self) -> None:
+        """pycognito's name for :meth:`aclose`."""
+        await self.aclose()
 
     def __repr__(self) -> str:
         return (

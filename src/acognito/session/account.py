@@ -226,6 +226,7 @@ class AccountCommands(AccountHost):
             self.device = None
 
     async def get_device(self, device_key: str | None = None) -> Device:
+        """A device Cognito keeps for the user (GetDevice; this session's by default)."""
         key = device_key or (self.device.device_key if self.device else None)
         return await get_device(
             await self._idp_client(),

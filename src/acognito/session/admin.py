@@ -124,11 +124,13 @@ class AdminCommands(AdminHost):
         )
 
     async def admin_enable_user(self, username: str) -> None:
+        """Enable a user (AdminEnableUser): they can sign in again."""
         await self._call(
             "admin_enable_user", UserPoolId=self.user_pool_id, Username=need(username, "username")
         )
 
     async def admin_disable_user(self, username: str) -> None:
+        """Disable a user (AdminDisableUser): their sign-ins and refreshes are refused."""
         await self._call(
             "admin_disable_user", UserPoolId=self.user_pool_id, Username=need(username, "username")
         )
@@ -161,6 +163,7 @@ class AdminCommands(AdminHost):
         await self._call("admin_reset_user_password", **params)
 
     async def get_group(self, group_name: str) -> Group:
+        """A group by name (GetGroup), as a :class:`~acognito.models.Group`."""
         response = await self._call(
             "get_group", GroupName=need(group_name, "group_name"), UserPoolId=self.user_pool_id
         )
@@ -188,6 +191,8 @@ class AdminCommands(AdminHost):
         precedence: int | None = None,
         role_arn: str | None = None,
     ) -> None:
+        """Update a group's description, precedence or IAM role (UpdateGroup); only the
+        keywords given change."""
         params: dict[str, Any] = {"UserPoolId": self.user_pool_id, "GroupName": group_name}
         if description is not None:
             params["Description"] = description
@@ -198,11 +203,13 @@ class AdminCommands(AdminHost):
         await self._call("update_group", **params)
 
     async def admin_delete_group(self, group_name: str) -> None:
+        """Delete a group (DeleteGroup); its users stay in the pool."""
         await self._call(
             "delete_group", UserPoolId=self.user_pool_id, GroupName=need(group_name, "group_name")
         )
 
     async def admin_add_user_to_group(self, username: str, group_name: str) -> None:
+        """Add a user to a group (AdminAddUserToGroup)."""
         await self._call(
             "admin_add_user_to_group",
             UserPoolId=self.user_pool_id,
@@ -211,6 +218,7 @@ class AdminCommands(AdminHost):
         )
 
     async def admin_remove_user_from_group(self, username: str, group_name: str) -> None:
+        """Remove a user from a group (AdminRemoveUserFromGroup)."""
         await self._call(
             "admin_remove_user_from_group",
             UserPoolId=self.user_pool_id,
@@ -244,6 +252,8 @@ class AdminCommands(AdminHost):
         provider_details: Mapping[str, str],
         **kwargs: Any,
     ) -> dict[str, Any]:
+        """Create an identity provider of the pool (CreateIdentityProvider): ``provider_type``
+        is ``SAML``, ``OIDC``, ``Google``, ...; ``kwargs`` go to the call as they are."""
         response = await self._call(
             "create_identity_provider",
             UserPoolId=pool_id,
@@ -257,6 +267,7 @@ class AdminCommands(AdminHost):
     async def admin_describe_identity_provider(
         self, pool_id: str, provider_name: str
     ) -> dict[str, Any]:
+        """An identity provider's configuration (DescribeIdentityProvider)."""
         return await self._call(
             "describe_identity_provider", UserPoolId=pool_id, ProviderName=provider_name
         )
@@ -264,12 +275,15 @@ class AdminCommands(AdminHost):
     async def admin_update_identity_provider(
         self, pool_id: str, provider_name: str, **kwargs: Any
     ) -> dict[str, Any]:
+        """Update an identity provider (UpdateIdentityProvider); ``kwargs`` go to the call
+        as they are (``ProviderDetails=...``, ``AttributeMapping=...``)."""
         response = await self._call(
             "update_identity_provider", UserPoolId=pool_id, ProviderName=provider_name, **kwargs
         )
         return dict(response.get("IdentityProvider", {}))
 
     async def describe_user_pool_client(self, pool_id: str, client_id: str) -> dict[str, Any]:
+        """An app client's configuration (DescribeUserPoolClient)."""
         response = await self._call(
             "describe_user_pool_client", UserPoolId=pool_id, ClientId=client_id
         )
@@ -278,6 +292,8 @@ class AdminCommands(AdminHost):
     async def admin_update_user_pool_client(
         self, pool_id: str, client_id: str, **kwargs: Any
     ) -> dict[str, Any]:
+        """Update an app client (UpdateUserPoolClient); ``kwargs`` go to the call as they
+        are."""
         response = await self._call(
             "update_user_pool_client", UserPoolId=pool_id, ClientId=client_id, **kwargs
         )

@@ -220,6 +220,7 @@ class AlbVerifier(_JwsVerifier):
         return claims
 
     async def aclose(self) -> None:
+        """Close the key cache's HTTP client, and the access-token verifier's."""
         await super().aclose()
         if self.access_verifier is not None:
             await self.access_verifier.aclose()
