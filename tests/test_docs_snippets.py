@@ -62,6 +62,7 @@ ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
 FENCE = re.compile(r"^```python[^\n]*\n(.*?)^```", re.DOTALL | re.MULTILINE)
 NEEDS_AWS = "<!-- needs-aws -->"
+OWN_PROCESS = "<!-- snippet-process -->"
 SETUP = re.compile(r"<!-- snippet-setup: ([a-z0-9-]+) -->")
 USERNAME = "ann"
 PASSWORD = "Ann-Passw0rd!x"
@@ -76,6 +77,7 @@ class Snippet:
     code: str
     needs_aws: bool
     setup: str = "default"
+    own_process: bool = False  # runs in a fresh interpreter (Django's settings are global)
 
 
 def extract(path: Path) -> list[Snippet]:
@@ -89,7 +91,15 @@ def extract(path: Path) -> list[Snippet]:
         setups = [m.group(1) for line in comments if (m := SETUP.fullmatch(line))]
         source = f"{path.relative_to(ROOT)}#{number}"
         assert len(setups) <= 1, f"{source}: more than one snippet-setup"
-        found.append(Snippet(source, match.group(1), NEEDS_AWS in comments, *setups[:1]))
+        found.append(
+            Snippet(
+                source,
+                match.group(1),
+                NEEDS_AWS in comments,
+                *(setups[:1] or ["default"]),
+                own_process=OWN_PROCESS in comments,
+            )
+        )
     return found
 
 
@@ -502,6 +512,39 @@ async def _oauth_callback(admin: CognitoAdmin, local: LocalCognito) -> PoolState
     return state
 
 
+APP_URL = "http://localhost:8000"  # the web app of docs/server-sign-in.md
+
+
+async def _server_signin(admin: CognitoAdmin, local: LocalCognito) -> PoolState:
+    """The default pool, a managed-login client whose callback is the docs' web app
+    (APP_URL/auth/callback) and whose domain signs ann in at once (no login page):
+    COGNITO_CLIENT_ID, COGNITO_DOMAIN, APP_URL, SESSION_SECRET. The domain must have
+    redeemed a code for the app."""
+    import secrets
+
+    state = await _default(admin, local)
+    pool_id = state.pool.user_pool_id
+    client = await admin.create_hosted_ui_client(
+        pool_id, [f"{APP_URL}/auth/callback"], logout_urls=[f"{APP_URL}/"]
+    )
+    api = local.api
+    await anyio.to_thread.run_sync(api.oauth_reset)
+    await anyio.to_thread.run_sync(lambda: api.oauth_approve(client.client_id, USERNAME))
+    state.env.update(
+        COGNITO_CLIENT_ID=client.client_id,
+        COGNITO_DOMAIN=local.oauth_domain_url(pool_id),
+        APP_URL=APP_URL,
+        SESSION_SECRET=secrets.token_urlsafe(32),
+    )
+
+    def a_code_was_redeemed() -> None:
+        assert api.oauth_counts().get("token:authorization_code", 0) >= 1
+
+    state.checks.append(a_code_was_redeemed)
+    state.cleanup.append(api.oauth_reset)
+    return state
+
+
 SETUPS: dict[str, Callable[[CognitoAdmin, LocalCognito], Awaitable[PoolState]]] = {
     "default": _default,
     "new-password-user": _new_password_user,
@@ -519,6 +562,7 @@ SETUPS: dict[str, Callable[[CognitoAdmin, LocalCognito], Awaitable[PoolState]]] 
     "m2m-client": _m2m_client,
     "redis-m2m": _redis_m2m,
     "oauth-callback": _oauth_callback,
+    "server-signin": _server_signin,
 }
 
 
@@ -568,6 +612,9 @@ def run_snippet(
     monkeypatch.setattr(anyio, "run", run_on_backend)
     script = tmp_path / "snippet.py"
     script.write_text(snippet.code)
+    if snippet.own_process:
+        _run_in_own_process(snippet, env, script)
+        return
     outcome: list[BaseException | None] = []
 
     def run() -> None:
@@ -591,6 +638,28 @@ def run_snippet(
     assert env.stdin.unanswered == 0, f"{snippet.source} never asked its user for an answer"
     if env.stdin.then is not None:
         assert env.stdin.asked, f"{snippet.source} never asked for a code"
+
+
+def _run_in_own_process(snippet: Snippet, env: PoolState, script: Path) -> None:
+    """A snippet that configures process-wide state (Django's settings) runs in a fresh
+    interpreter with the same environment; it needs no stdin and does the same on both
+    backends."""
+    import os
+    import subprocess
+
+    done = subprocess.run(
+        [sys.executable, str(script)],
+        capture_output=True,
+        text=True,
+        timeout=SNIPPET_TIMEOUT,
+        env=dict(os.environ),
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )
+    assert done.returncode == 0, f"{snippet.source}: {done.stdout[-2000:]}{done.stderr[-3000:]}"
+    assert "eyJ" not in done.stdout, "a snippet printed a token"
+    for check in env.checks:
+        check()
 
 
 def check_compiles_and_imports(snippet: Snippet) -> None:

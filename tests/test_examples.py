@@ -33,6 +33,7 @@ RUNS: dict[str, tuple[list[str], list[str]]] = {
     "flask_api.py": ([], ["--trio"]),
     "django_api.py": ([], ["--trio"]),
     "lambda_authorizer.py": ([], ["--trio"]),
+    "server_signin_managed_login.py": ([], ["--trio"]),
 }
 
 

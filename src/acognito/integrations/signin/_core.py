@@ -1,0 +1,614 @@
+"""The server-side sign-in, once for every framework: managed login, the session behind
+it, and who a request's user is.
+
+:class:`ServerSignIn` answers the three routes (``/login``, the callback, ``/logout``)
+and judges every other request (:meth:`ServerSignIn.visit`): a bearer token by the
+token, else the session cookie. Adapters turn their framework's request into a
+:class:`~._http.WebRequest` and send the :class:`~._http.WebAnswer` back; nothing here
+imports a web framework.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+import time
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+from urllib.parse import urlencode, urlsplit
+
+from ..._secret import constant_time_equal
+from ...errors import (
+    CognitoConnectionError,
+    CognitoError,
+    ConfigurationError,
+    InvalidGrantOAuthError,
+    OAuthError,
+    TokenVerificationError,
+)
+from ...jwks import JwksCache
+from ...oauth import AuthorizationRequest, OAuth2Client, OAuthTokens, verify_id_token
+from ...oauth._params import _is_loopback
+from ...stores._base import TokenStore
+from ...stores._shared import UNAVAILABLE, Record
+from ...verify import CognitoVerifier
+from ..core import (
+    Answer,
+    BearerGuard,
+    CognitoClaims,
+    CognitoDenied,
+    TokenVerifier,
+    bearer_token,
+    classify,
+)
+from ._cookies import Cookie, CookieSigner, new_id
+from ._http import SAFE_METHODS, WebAnswer, WebRequest, origin_of, page, redirect, safe_next
+from ._http import same_origin as _same_origin
+from ._proxies import TrustedProxies
+from ._sessions import LOGIN_TTL, Loaded, SessionEnded, Sessions
+
+__all__ = ["ServerSignIn", "Visit", "WebSession", "WebUser"]
+
+log = logging.getLogger("acognito.integrations.signin")
+
+#: The scopes asked of the managed login unless told otherwise.
+DEFAULT_SCOPES = ("openid", "email", "profile")
+_SESSION = "session"
+_LOGIN = "login"
+# Optional settings keys (Django's ACOGNITO, Flask's COGNITO_*) -> constructor names.
+_OPTIONAL_SETTINGS = {
+    key: key.lower()
+    for key in (
+        "CLIENT_SECRET",
+        "LOGOUT_URI",
+        "SCOPES",
+        "STORE",
+        "IDLE_TIMEOUT",
+        "ABSOLUTE_TIMEOUT",
+        "TRUSTED_PROXIES",
+        "ALLOWED_ORIGINS",
+        "LOGIN_PATH",
+        "LOGOUT_PATH",
+        "AFTER_LOGIN",
+        "CSRF_EXEMPT",
+        "JWKS_URI",
+        "ISSUER",
+    )
+}
+
+
+@dataclass(frozen=True)
+class WebUser:
+    """The user of a request: :attr:`claims` are the verified access token's (the
+    bearer token's, or the session's), :attr:`id_claims` the session's id token's (None
+    for a bearer token). ``via`` says which judged the request."""
+
+    claims: CognitoClaims
+    id_claims: Mapping[str, Any] | None
+    via: Literal["session", "bearer"]
+
+    @property
+    def sub(self) -> str:
+        return self.claims.sub
+
+    @property
+    def username(self) -> str | None:
+        return self.claims.username
+
+    @property
+    def email(self) -> str | None:
+        email = (self.id_claims or {}).get("email")
+        return email if isinstance(email, str) else None
+
+    @property
+    def groups(self) -> frozenset[str]:
+        return self.claims.groups
+
+    @property
+    def scopes(self) -> frozenset[str]:
+        return self.claims.scopes
+
+    def __repr__(self) -> str:
+        return f"WebUser(sub={self.sub!r}, username={self.username!r}, via={self.via!r})"
+
+
+@dataclass(frozen=True)
+class WebSession:
+    """The signed-in session of a request: its CSRF token (put it in your forms as
+    ``csrf_token`` or send it as ``X-CSRF-Token``) and its current tokens, for calls the
+    server makes on the user's behalf. Tokens never appear in ``repr``."""
+
+    csrf_token: str = field(repr=False)
+    access_token: str = field(repr=False)
+    id_token: str | None = field(repr=False)
+    signed_in_at: float
+    expires_at: float
+
+
+@dataclass
+class Visit:
+    """What :meth:`ServerSignIn.visit` found: the user (None: anonymous), the session
+    (None: none, or a bearer request), a refusal to send instead of calling the app
+    (401 for a bad bearer token, 403 for a failed CSRF check, 503 when the store does
+    not answer), cookies to add to whatever is answered (deleting a bad one), and the
+    client's IP address (trusted proxies honoured)."""
+
+    user: WebUser | None = None
+    session: WebSession | None = None
+    refusal: WebAnswer | None = None
+    cookies: list[Cookie] = field(default_factory=list)
+    client_ip: str | None = None
+
+
+def _seconds(value: object, what: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+        raise ConfigurationError(f"{what} must be a positive number of seconds")
+    return float(value)
+
+
+def _app_url(url: object, what: str) -> str:
+    if not isinstance(url, str):
+        raise ConfigurationError(f"{what} must be an absolute URL")
+    try:
+        parts = urlsplit(url)
+        _ = parts.port
+    except ValueError:
+        raise ConfigurationError(f"{what} is not a valid URL") from None
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise ConfigurationError(f"{what} must be an absolute https URL")
+    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+        raise ConfigurationError(f"{what} must use https (plain http only on loopback)")
+    if parts.fragment or parts.username is not None:
+        raise ConfigurationError(f"{what} takes no fragment or user info")
+    return url
+
+
+def answer_from(answer: Answer) -> WebAnswer:
+    """An RFC 6750 :class:`~acognito.integrations.core.Answer` as a :class:`WebAnswer`."""
+    return WebAnswer(
+        answer.status,
+        list(answer.headers),
+        body=answer.body_bytes(),
+        content_type="application/json",
+    )
+
+
+class ServerSignIn:
+    """Managed login (authorization code + PKCE S256, ``state`` and ``nonce`` checked,
+    the id token verified) and the server-side session behind it.
+
+    ``domain`` is the pool's managed-login domain; ``redirect_uri`` the app's callback
+    (registered on the app client; its path is the callback route); ``logout_uri`` a
+    registered sign-out URL (default: the app's root). ``secret`` signs the session
+    cookie (one secret, or several to rotate: the first signs); without one, only an app
+    on loopback starts (with a random secret per process). ``store`` keeps sessions and
+    pending sign-ins (:class:`~acognito.stores.MemoryTokenStore` by default; a
+    :class:`~acognito.stores.RedisTokenStore` for a fleet). ``idle_timeout`` and
+    ``absolute_timeout`` end sessions. ``trusted_proxies`` are the proxies whose
+    ``X-Forwarded-For`` gives the client's IP (none by default). ``allowed_origins``
+    are further origins whose state-changing requests pass the CSRF check (the
+    redirect URI's origin always does). ``bearer_verifier`` judges requests that carry
+    ``Authorization: Bearer`` (default: this client's access tokens). ``jwks_uri`` and
+    ``issuer`` are for an emulator.
+    """
+
+    def __init__(
+        self,
+        user_pool_id: str,
+        client_id: str,
+        *,
+        domain: str,
+        redirect_uri: str,
+        secret: str | bytes | Iterable[str | bytes] | None = None,
+        client_secret: str | None = None,
+        logout_uri: str | None = None,
+        scopes: Iterable[str] = DEFAULT_SCOPES,
+        store: TokenStore | None = None,
+        idle_timeout: float = 3600.0,
+        absolute_timeout: float = 43200.0,
+        trusted_proxies: Iterable[str] = (),
+        allowed_origins: Iterable[str] = (),
+        login_path: str = "/login",
+        logout_path: str = "/logout",
+        after_login: str = "/",
+        csrf_exempt: Iterable[str] = (),
+        bearer_verifier: TokenVerifier | None = None,
+        jwks_uri: str | None = None,
+        issuer: str | None = None,
+        refresh_margin: float = 60.0,
+        store_prefix: str | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.user_pool_id = user_pool_id
+        self.client_id = client_id
+        self.redirect_uri = _app_url(redirect_uri, "redirect_uri")
+        app = urlsplit(self.redirect_uri)
+        host = app.hostname or ""
+        #: The app runs on loopback (a developer's machine): no secret needed.
+        self.loopback = _is_loopback(host)
+        #: Cookies carry ``Secure`` unless the app runs on loopback over plain http.
+        self.secure = not (self.loopback and app.scheme == "http")
+        self.origin = origin_of(self.redirect_uri)
+        self.logout_uri = _app_url(logout_uri or self.origin + "/", "logout_uri")
+        self.allowed_origins = frozenset(
+            {self.origin, *(origin_of(_app_url(o, "allowed_origins")) for o in allowed_origins)}
+        )
+        self.callback_path = app.path or "/"
+        for path, what in ((login_path, "login_path"), (logout_path, "logout_path")):
+            if not isinstance(path, str) or not path.startswith("/"):
+                raise ConfigurationError(f"{what} must be a path starting with /")
+        self.login_path, self.logout_path = login_path, logout_path
+        self.after_login = safe_next(after_login, "/")
+        self.csrf_exempt = frozenset(csrf_exempt)
+        if secret is None:
+            if not self.loopback:
+                raise ConfigurationError(
+                    "ServerSignIn needs a session secret (secret=..., from your configuration: "
+                    "at least 32 random bytes); only an app on loopback starts without one"
+                )
+            secret = secrets.token_bytes(32)
+        self._signer = CookieSigner(secret)
+        self.scopes = tuple(scopes)
+        idle = _seconds(idle_timeout, "idle_timeout")
+        absolute = _seconds(absolute_timeout, "absolute_timeout")
+        if absolute < idle:
+            raise ConfigurationError("absolute_timeout must not be shorter than idle_timeout")
+        self.refresh_margin = float(refresh_margin)
+        self._clock = clock
+        self.trusted_proxies = TrustedProxies(trusted_proxies)
+        if store is None:
+            from ...stores import MemoryTokenStore
+
+            store = MemoryTokenStore()
+        self.store = store
+        prefix = store_prefix or f"acognito/web/{user_pool_id}/{client_id}"
+        self.sessions = Sessions(store, idle=idle, absolute=absolute, prefix=prefix, clock=clock)
+        name = "acognito-session"
+        self.session_cookie = f"__Host-{name}" if self.secure else name
+        self.login_cookie = "__Host-acognito-login" if self.secure else "acognito-login"
+        self._jwks = JwksCache()
+        common: dict[str, Any] = {"jwks_uri": jwks_uri, "issuer": issuer, "jwks_cache": self._jwks}
+        self.access_verifier = CognitoVerifier(
+            user_pool_id,
+            client_id=client_id,
+            token_use="access",  # noqa: S106 - a claim value
+            **common,
+        )
+        self.id_verifier = CognitoVerifier(
+            user_pool_id,
+            client_id=client_id,
+            token_use="id",  # noqa: S106 - a claim value
+            **common,
+        )
+        self.bearer = BearerGuard(bearer_verifier or self.access_verifier)
+        self.oauth = OAuth2Client(domain, client_id, client_secret=client_secret)
+
+    @classmethod
+    def from_settings(
+        cls, settings: Mapping[str, Any], *, default_secret: str | bytes | None = None
+    ) -> ServerSignIn:
+        """A :class:`ServerSignIn` from configuration keys (Django's ``ACOGNITO`` dict,
+        Flask's ``COGNITO_*`` keys without the prefix): ``USER_POOL_ID``, ``CLIENT_ID``,
+        ``DOMAIN``, ``REDIRECT_URI`` (required), ``SESSION_SECRET`` (else
+        ``default_secret``: the framework's ``SECRET_KEY``), and optionally
+        ``CLIENT_SECRET``, ``LOGOUT_URI``, ``SCOPES``, ``STORE``, ``IDLE_TIMEOUT``,
+        ``ABSOLUTE_TIMEOUT``, ``TRUSTED_PROXIES``, ``ALLOWED_ORIGINS``, ``LOGIN_PATH``,
+        ``LOGOUT_PATH``, ``AFTER_LOGIN``, ``CSRF_EXEMPT``, ``JWKS_URI``, ``ISSUER``."""
+        missing = [
+            k
+            for k in ("USER_POOL_ID", "CLIENT_ID", "DOMAIN", "REDIRECT_URI")
+            if not settings.get(k)
+        ]
+        if missing:
+            raise ConfigurationError(f"server sign-in needs {', '.join(missing)} in its settings")
+        options: dict[str, Any] = {}
+        for key, name in _OPTIONAL_SETTINGS.items():
+            if settings.get(key) is not None:
+                options[name] = settings[key]
+        secret = settings.get("SESSION_SECRET") or default_secret or None
+        return cls(
+            settings["USER_POOL_ID"],
+            settings["CLIENT_ID"],
+            domain=settings["DOMAIN"],
+            redirect_uri=settings["REDIRECT_URI"],
+            secret=secret,
+            **options,
+        )
+
+    async def aclose(self) -> None:
+        """Close the HTTP clients (the OAuth2 domain's, the JWKS cache's).
+
+        The ASGI middleware does it at the app's lifespan shutdown; the blocking adapters
+        when the sign-in is dropped."""
+        await self.oauth.aclose()
+        await self._jwks.aclose()
+
+    def _closers(self) -> tuple[Callable[[], Awaitable[None]], ...]:
+        """What :meth:`aclose` awaits, without holding this object."""
+        return (self.oauth.aclose, self._jwks.aclose)
+
+    def __repr__(self) -> str:
+        return (
+            f"ServerSignIn(user_pool_id={self.user_pool_id!r}, client_id={self.client_id!r}, "
+            f"redirect_uri={self.redirect_uri!r}, store={self.store!r})"
+        )
+
+    # ------------------------------------------------------------------ cookies
+
+    def _session_cookie(self, sid: str) -> Cookie:
+        value = self._signer.sign(_SESSION, sid)
+        return Cookie(self.session_cookie, value, int(self.sessions.absolute), self.secure)
+
+    def _gone(self, name: str) -> Cookie:
+        return Cookie(name, "", 0, self.secure)
+
+    def session_id(self, request: WebRequest) -> str | None:
+        """The session id of the request's cookie, if it carries a well-signed one."""
+        return self._signer.unsign(_SESSION, request.cookies.get(self.session_cookie))
+
+    # ------------------------------------------------------------------ routing
+
+    def route(self, request: WebRequest) -> str | None:
+        """Which sign-in route ``request`` is for (``"login"``, ``"callback"``,
+        ``"logout"``), or None."""
+        if request.path == self.login_path and request.method in ("GET", "HEAD"):
+            return "login"
+        if request.path == self.callback_path and request.method in ("GET", "HEAD"):
+            return "callback"
+        if request.path == self.logout_path:
+            return "logout"
+        return None
+
+    async def handle(self, request: WebRequest) -> WebAnswer | None:
+        """The answer of a sign-in route, or None for any other request."""
+        route = self.route(request)
+        if route == "login":
+            return await self.login(request)
+        if route == "callback":
+            return await self.callback(request)
+        if route == "logout":
+            return await self.logout(request)
+        return None
+
+    def client_ip(self, request: WebRequest) -> str | None:
+        """The client's IP address (``X-Forwarded-For`` only from trusted proxies)."""
+        return self.trusted_proxies.client_ip(request.peer, request.forwarded_for)
+
+    def login_redirect(self, request: WebRequest) -> WebAnswer:
+        """For a page that needs a user: GET and HEAD go to the login route (back here
+        afterwards), anything else is answered 401."""
+        if request.method not in ("GET", "HEAD"):
+            return page(401, "Sign-in required", "Sign in to continue.")
+        target = request.path + (f"?{request.query_string}" if request.query_string else "")
+        return redirect(f"{self.login_path}?{urlencode({'next': target})}")
+
+    # ------------------------------------------------------------------ /login
+
+    async def login(self, request: WebRequest) -> WebAnswer:
+        """Send the browser to the managed login (code + PKCE S256, state, nonce); the
+        pending sign-in is kept in the store, bound to this browser by a login cookie."""
+        target = safe_next(request.single("next"), self.after_login)
+        binding = self._signer.unsign(_LOGIN, request.cookies.get(self.login_cookie)) or new_id()
+        auth = self.oauth.authorization_url(self.redirect_uri, scopes=self.scopes)
+        record: Record = {
+            "state": auth.state,
+            "verifier": auth.code_verifier,
+            "nonce": auth.nonce,
+            "next": target,
+            "binding": hashlib.sha256(binding.encode()).hexdigest(),
+        }
+        if not await self.sessions.save_login(auth.state, record):
+            return _unavailable()
+        cookie = Cookie(
+            self.login_cookie, self._signer.sign(_LOGIN, binding), int(LOGIN_TTL), self.secure
+        )
+        return redirect(auth.url, cookies=[cookie])
+
+    # ------------------------------------------------------------------ the callback
+
+    async def callback(self, request: WebRequest) -> WebAnswer:
+        """Finish a managed login: the state (one use, this browser's), the code
+        redeemed with the PKCE verifier, the id token verified (nonce included); then a
+        new session, under a new id."""
+        state = request.single("state")
+        binding = self._signer.unsign(_LOGIN, request.cookies.get(self.login_cookie))
+        if state is None or binding is None:
+            return _failed("This sign-in was not started in this browser.", self.login_path)
+        pending = await self.sessions.take_login(state)
+        if pending is UNAVAILABLE:
+            return _unavailable()
+        if not isinstance(pending, dict) or not constant_time_equal(
+            str(pending.get("binding", "")), hashlib.sha256(binding.encode()).hexdigest()
+        ):
+            return _failed("This sign-in expired or was already used.", self.login_path)
+        auth = AuthorizationRequest(
+            url="",
+            redirect_uri=self.redirect_uri,
+            state=str(pending["state"]),
+            code_verifier=str(pending["verifier"]),
+            nonce=pending.get("nonce"),
+        )
+        try:
+            code = auth.code_from_redirect(f"{self.redirect_uri}?{request.query_string}")
+            tokens = await self.oauth.exchange_code(code, auth.redirect_uri, auth.code_verifier)
+            id_claims = await verify_id_token(
+                tokens, auth, self.id_verifier, client_id=self.client_id
+            )
+            await self.access_verifier.verify(tokens.access_token)
+        except (OAuthError, TokenVerificationError) as exc:
+            log.info("managed login refused: %s", type(exc).__name__)
+            return _failed("The sign-in could not be completed.", self.login_path)
+        except CognitoConnectionError:
+            return _unavailable("The sign-in service did not answer; try again.")
+        cookies = []
+        old = self.session_id(request)
+        if old is not None:
+            await self.sessions.end(old)  # a new id at every sign-in: no fixation
+        sid = new_id()
+        record = self._record(tokens, source="oauth")
+        if id_claims is not None:
+            record["sub"] = id_claims.get("sub")
+        if not await self.sessions.create(sid, record):
+            return _unavailable()
+        cookies.append(self._session_cookie(sid))
+        return redirect(safe_next(str(pending.get("next", "")), self.after_login), cookies=cookies)
+
+    def _record(self, tokens: OAuthTokens, *, source: str) -> Record:
+        now = self._clock()
+        expires_at = tokens.expires_at if tokens.expires_at is not None else now + 3600
+        return self.sessions.new_record(
+            source=source,
+            csrf=new_id(),
+            access_token=tokens.access_token,
+            id_token=tokens.id_token,
+            refresh_token=tokens.refresh_token,
+            expires_at=expires_at,
+        )
+
+    # ------------------------------------------------------------------ /logout
+
+    async def logout(self, request: WebRequest) -> WebAnswer:
+        """A POST from the app's own page (Origin or Sec-Fetch-Site, and the session's
+        CSRF token): the session ends, its refresh token is revoked, and the browser goes
+        through the domain's ``/logout`` (which ends the managed-login session) to
+        ``logout_uri``. Anything else is answered 403 (405 for other methods)."""
+        if request.method != "POST":
+            return WebAnswer(405, [("Allow", "POST")], body=b"Method Not Allowed")
+        if not _same_origin(request, self.allowed_origins):
+            return _forbidden()
+        sid = self.session_id(request)
+        if sid is not None:
+            loaded = await self.sessions.load(sid)
+            if loaded is UNAVAILABLE:
+                return _unavailable()
+            if isinstance(loaded, Loaded):
+                if not self._csrf_ok(request, loaded.record):
+                    return _forbidden()
+                await self.sessions.end(sid)
+                await self._revoke(loaded.record)
+        location = self.oauth.logout_url(logout_uri=self.logout_uri)
+        return redirect(location, status=303, cookies=[self._gone(self.session_cookie)])
+
+    async def _revoke(self, record: Record) -> None:
+        token = record.get("refresh_token")
+        if not isinstance(token, str) or not token:
+            return
+        try:
+            await self.oauth.revoke(token)
+        except CognitoError as exc:  # the session is over here whatever Cognito says
+            log.warning("revoking a signed-out session's refresh token failed: %s", exc)
+
+    @staticmethod
+    def _csrf_ok(request: WebRequest, record: Record) -> bool:
+        given = request.csrf_token
+        return bool(given) and constant_time_equal(given or "", str(record.get("csrf", "")))
+
+    # ------------------------------------------------------------------ every request
+
+    async def visit(self, request: WebRequest) -> Visit:
+        """Who the request's user is. A bearer token is judged by the token (a bad one
+        is refused 401, never passed on to the cookie); otherwise the session cookie.
+        A state-changing request judged by the cookie must pass the CSRF check (its
+        Origin or Sec-Fetch-Site, and the session's token) or is refused 403. An expired
+        access token is refreshed, once for every request and worker that needs it."""
+        found = Visit(client_ip=self.client_ip(request))
+        token = bearer_token(request.headers.get("authorization"))
+        if token is not None:
+            try:
+                claims = await self.bearer.verify_token(token)
+            except CognitoDenied as denied:
+                found.refusal = answer_from(denied.answer)
+                return found
+            found.user = WebUser(claims, None, "bearer")
+            return found
+        raw = request.cookies.get(self.session_cookie)
+        if raw is None:
+            return found
+        sid = self._signer.unsign(_SESSION, raw)
+        loaded = None if sid is None else await self.sessions.load(sid)
+        if loaded is UNAVAILABLE:
+            found.refusal = _unavailable()
+            return found
+        if sid is None or not isinstance(loaded, Loaded):
+            found.cookies.append(self._gone(self.session_cookie))  # tampered or ended
+            return found
+        checked = request.method not in SAFE_METHODS and request.path not in self.csrf_exempt
+        if checked and not (
+            _same_origin(request, self.allowed_origins) and self._csrf_ok(request, loaded.record)
+        ):
+            found.refusal = _forbidden()
+            return found
+        record = loaded.record
+        try:
+            if not self._usable(record):
+                record = await self.sessions.refreshed(
+                    sid, loaded, usable=self._usable, refresh=self._refresh
+                )
+            else:
+                await self.sessions.touch(sid, loaded)
+            claims = CognitoClaims(await self.access_verifier.verify(record["access_token"]))
+            id_token = record.get("id_token")
+            id_claims = await self.id_verifier.verify(id_token) if id_token else None
+        except SessionEnded:
+            await self.sessions.end(sid)
+            found.cookies.append(self._gone(self.session_cookie))
+            return found
+        except TokenVerificationError as exc:
+            if classify(exc) == "unavailable":  # a JWKS outage: not the session's fault
+                found.refusal = _unavailable("Sign-in checks are unavailable; try again.")
+                return found
+            log.warning("a stored session's token failed verification: %s", type(exc).__name__)
+            await self.sessions.end(sid)
+            found.cookies.append(self._gone(self.session_cookie))
+            return found
+        except CognitoConnectionError:
+            found.refusal = _unavailable("The sign-in service did not answer; try again.")
+            return found
+        found.user = WebUser(claims, id_claims, "session")
+        found.session = WebSession(
+            csrf_token=str(record["csrf"]),
+            access_token=str(record["access_token"]),
+            id_token=id_token,
+            signed_in_at=float(record["created"]),
+            expires_at=float(record["expires_at"]),
+        )
+        return found
+
+    def _usable(self, record: Record) -> bool:
+        expires_at = record.get("expires_at")
+        return isinstance(expires_at, (int, float)) and (
+            expires_at - self._clock() > self.refresh_margin
+        )
+
+    async def _refresh(self, record: Record) -> Record:
+        token = record.get("refresh_token")
+        if not isinstance(token, str) or not token:
+            raise SessionEnded
+        try:
+            tokens = await self.oauth.refresh(token)
+        except InvalidGrantOAuthError:
+            raise SessionEnded from None  # revoked or expired: signed out
+        fresh = dict(record)
+        fresh.update(
+            access_token=tokens.access_token,
+            id_token=tokens.id_token or record.get("id_token"),
+            refresh_token=tokens.refresh_token or token,
+            expires_at=tokens.expires_at or self._clock() + 3600,
+        )
+        return fresh
+
+
+def _failed(text: str, login_path: str) -> WebAnswer:
+    return page(400, "Sign-in failed", text, link=(login_path, "Sign in again"))
+
+
+def _forbidden() -> WebAnswer:
+    return page(403, "Forbidden", "This request did not come from this site's own pages.")
+
+
+def _unavailable(text: str = "Sessions are unavailable right now; try again.") -> WebAnswer:
+    answer = page(503, "Unavailable", text)
+    answer.headers.append(("Retry-After", "5"))
+    return answer
