@@ -294,6 +294,7 @@ async def test_a_fleet_refreshes_a_session_once_through_redis(
                 tg.start_soon(one, worker)
         assert seen == ["sam"] * 12
         assert domain.counts["token:refresh_token"] == refreshes + 1
+
         # The store holds the session sealed: no token readable without the key.
         def stored_values() -> list[bytes]:
             import redis
@@ -481,3 +482,27 @@ async def test_the_client_ip_honours_only_trusted_proxies(
         )
         assert visit.client_ip == expected
         await app.signin.aclose()
+
+
+@pytest.mark.anyio
+async def test_a_session_signed_out_meanwhile_is_never_refreshed_back(
+    app: App, domain: LocalDomain
+) -> None:
+    # One request read the session and found its token expired; before it refreshes,
+    # another request signs out (the record is deleted). The refresh must not write the
+    # session back.
+    from acognito.integrations.signin._sessions import SessionEnded
+
+    cookie = await app.sign_in()
+    await app.rewrite(cookie, expires_at=time.time() - 1)
+    sid = app.signin.session_id(app.request(cookie))
+    assert sid is not None
+    loaded = await app.signin.sessions.load(sid)
+    await app.signin.sessions.end(sid)
+    refreshes = domain.counts["token:refresh_token"]
+    with pytest.raises(SessionEnded):
+        await app.signin.sessions.refreshed(
+            sid, loaded, usable=app.signin._usable, refresh=app.signin._refresh
+        )
+    assert await app.signin.sessions.load(sid) is None
+    assert domain.counts["token:refresh_token"] == refreshes

@@ -7,6 +7,7 @@ from __future__ import annotations
 import html
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from urllib.parse import parse_qsl, urlsplit
 
 from ._cookies import Cookie, parse_cookies
@@ -38,7 +39,7 @@ class WebRequest:
     def header(self, name: str) -> str | None:
         return self.headers.get(name)
 
-    @property
+    @cached_property
     def cookies(self) -> Mapping[str, str]:
         return parse_cookies(self.headers.get("cookie"))
 

@@ -159,8 +159,9 @@ class Sessions:
 
         async def once(latest: Record | None) -> Record:
             if latest is None:
-                # The store did not answer: refresh what this request read.
-                latest = loaded.record
+                if self.guard.available:
+                    raise SessionEnded  # deleted meanwhile (signed out): never revive it
+                latest = loaded.record  # the store did not answer: what this request read
             elif not _valid(latest) or self.expired(latest):
                 raise SessionEnded
             record = await refresh(latest)
