@@ -179,7 +179,7 @@ def main() -> None:
                 pool_id,
                 client_id,
                 domain=local.oauth_domain_url(pool_id),
-                redirect_uri=f"{APP}/auth/callback",
+                app_url=APP,
                 jwks_uri=f"{local.endpoint_url}/{pool_id}/.well-known/jwks.json",
             )
 

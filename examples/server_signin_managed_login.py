@@ -126,7 +126,7 @@ async def demo() -> None:
             pool_id,
             client.client_id,
             domain=local.oauth_domain_url(pool_id),
-            redirect_uri=f"{app_url}/auth/callback",
+            app_url=app_url,
             logout_uri=f"{app_url}/signed-out",
             jwks_uri=f"{local.endpoint_url}/{pool_id}/.well-known/jwks.json",
             # secret=...: on loopback a random one is made; deployed, it is required

@@ -249,7 +249,7 @@ class Pool:
             self.domain.pool_id,
             client.client_id,
             domain=self.domain.url,
-            redirect_uri=f"{origin}/auth/callback",
+            app_url=origin,
             logout_uri=f"{origin}/signed-out",
             jwks_uri=self.domain.jwks_url,
             issuer=self.domain.issuer,
@@ -262,14 +262,21 @@ class Pool:
 
 def start_site(pool: Pool, name: str, **options: Any) -> Site:
     """``name`` is ``starlette-asyncio``, ``starlette-trio``, ``fastapi-asyncio``,
-    ``fastapi-trio``, ``flask`` or ``django``."""
-    import signin_apps
-
+    ``fastapi-trio``, ``flask`` or ``django``: the app of :mod:`signin_apps` signed in
+    through ``pool``'s managed login (a client of its own)."""
     sock, port = listening_socket()
     origin = f"http://127.0.0.1:{port}"
     client = pool.client_for(origin)
     store = options.pop("store", None) or MemoryTokenStore()
     signin = pool.signin(origin, client, store=store, **options)
+    return serve_site(name, sock, signin, client)
+
+
+def serve_site(name: str, sock: socket.socket, signin: ServerSignIn, client: Any = None) -> Site:
+    """Serve :mod:`signin_apps`' app for ``name``'s framework (and backend) with ``signin``."""
+    import signin_apps
+
+    origin = signin.origin
     framework, _, backend = name.partition("-")
     server: Any
     if framework in ("starlette", "fastapi"):
@@ -281,7 +288,7 @@ def start_site(pool: Pool, name: str, **options: Any) -> Site:
         server = WsgiThread(django_app(signin), sock)
     else:
         raise ValueError(name)
-    return Site(name, origin, signin, client, server, store)
+    return Site(name, origin, signin, client, server, signin.store)
 
 
 _django_override: Any = None

@@ -34,6 +34,7 @@ RUNS: dict[str, tuple[list[str], list[str]]] = {
     "django_api.py": ([], ["--trio"]),
     "lambda_authorizer.py": ([], ["--trio"]),
     "server_signin_managed_login.py": ([], ["--trio"]),
+    "server_signin_form.py": ([], ["--trio"]),
 }
 
 

@@ -107,7 +107,7 @@ def test_state_changing_requests_must_come_from_the_app() -> None:
 def _signin(**options: Any) -> ServerSignIn:
     base: dict[str, Any] = {
         "domain": "https://example.auth.eu-west-1.amazoncognito.com",
-        "redirect_uri": "https://app.example.com/auth/callback",
+        "app_url": "https://app.example.com",
         "secret": SECRET,
     }
     return ServerSignIn("eu-west-1_AbC123xyz", "client", **(base | options))
@@ -117,15 +117,19 @@ def test_configuration_refusals() -> None:
     with pytest.raises(ConfigurationError, match="session secret"):
         _signin(secret=None)  # off loopback, nothing starts without a secret
     with pytest.raises(ConfigurationError, match="https"):
-        _signin(redirect_uri="http://app.example.com/auth/callback")
+        _signin(app_url="http://app.example.com")
+    with pytest.raises(ConfigurationError, match="no path"):
+        _signin(app_url="https://app.example.com/app")
+    with pytest.raises(ConfigurationError, match="form_path"):
+        _signin(domain=None)
     with pytest.raises(ConfigurationError, match="absolute_timeout"):
         _signin(idle_timeout=100, absolute_timeout=50)
     with pytest.raises(ConfigurationError, match="positive"):
         _signin(idle_timeout=0)
-    with pytest.raises(ConfigurationError, match="REDIRECT_URI"):
+    with pytest.raises(ConfigurationError, match="APP_URL"):
         ServerSignIn.from_settings({"USER_POOL_ID": "eu-west-1_AbC123xyz", "CLIENT_ID": "c"})
     # On loopback a developer starts without a secret; cookies are not Secure over http.
-    local = _signin(secret=None, redirect_uri="http://localhost:8000/auth/callback")
+    local = _signin(secret=None, app_url="http://localhost:8000")
     assert local.loopback and not local.secure and local.session_cookie == "acognito-session"
     # Off loopback: Secure, and the __Host- prefix (no Domain, Path=/).
     deployed = _signin()
@@ -137,13 +141,15 @@ def test_configuration_refusals() -> None:
             "USER_POOL_ID": "eu-west-1_AbC123xyz",
             "CLIENT_ID": "c",
             "DOMAIN": "https://example.auth.eu-west-1.amazoncognito.com",
-            "REDIRECT_URI": "https://app.example.com/cb",
+            "APP_URL": "https://app.example.com",
+            "CALLBACK_PATH": "/cb",
             "IDLE_TIMEOUT": 60,
             "TRUSTED_PROXIES": ["10.0.0.0/8"],
         },
         default_secret=SECRET,
     )
     assert built.sessions.idle == 60 and built.trusted_proxies
+    assert built.redirect_uri == "https://app.example.com/cb"
     assert SECRET not in repr(built)
 
 
@@ -160,7 +166,7 @@ class App:
             domain.pool_id,
             client.client_id,
             domain=domain.url,
-            redirect_uri=f"{ORIGIN}/auth/callback",
+            app_url=ORIGIN,
             secret=SECRET,
             jwks_uri=domain.jwks_url,
             issuer=domain.issuer,
@@ -189,7 +195,7 @@ class App:
                 )
             )
         )
-        assert done.status == 302, done.body
+        assert done.status == 303, done.body
         return str(done.cookies[0].value)
 
     def request(self, cookie: str, method: str = "GET", **headers: str) -> WebRequest:
@@ -427,8 +433,8 @@ async def test_a_pending_sign_in_is_used_once(app: App) -> None:
     async with anyio.create_task_group() as tg:
         for _ in range(4):
             tg.start_soon(finish)
-    assert sorted(a.status for a in answers) == [302, 400, 400, 400]
-    assert next(a for a in answers if a.status == 302).location == "/private"
+    assert sorted(a.status for a in answers) == [303, 400, 400, 400]
+    assert next(a for a in answers if a.status == 303).location == "/private"
     # Without this browser's login cookie, a valid state is not enough.
     start = await app.signin.login(WebRequest("GET", "/login"))
     async with httpx.AsyncClient() as http:

@@ -16,10 +16,12 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ._core import ServerSignIn, Visit, WebSession, WebUser
+    from ._forms import FormView
     from ._http import WebAnswer, WebRequest
     from ._proxies import TrustedProxies
 
 __all__ = [
+    "FormView",
     "ServerSignIn",
     "TrustedProxies",
     "Visit",
@@ -30,6 +32,7 @@ __all__ = [
 ]
 
 _HOMES = {
+    "FormView": "._forms",
     "ServerSignIn": "._core",
     "Visit": "._core",
     "WebSession": "._core",

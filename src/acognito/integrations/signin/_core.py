@@ -25,6 +25,7 @@ from ...errors import (
     CognitoError,
     ConfigurationError,
     InvalidGrantOAuthError,
+    NotAuthorizedError,
     OAuthError,
     TokenVerificationError,
 )
@@ -44,6 +45,7 @@ from ..core import (
     classify,
 )
 from ._cookies import Cookie, CookieSigner, new_id
+from ._forms import FormFlow, FormView, UserPoolAccess
 from ._http import SAFE_METHODS, WebAnswer, WebRequest, origin_of, page, redirect, safe_next
 from ._http import same_origin as _same_origin
 from ._proxies import TrustedProxies
@@ -61,6 +63,14 @@ _LOGIN = "login"
 _OPTIONAL_SETTINGS = {
     key: key.lower()
     for key in (
+        "DOMAIN",
+        "FORM_PATH",
+        "CALLBACK_PATH",
+        "AUTH_FLOW",
+        "EMAIL_OTP",
+        "TOTP_ISSUER",
+        "FORM_RENDERER",
+        "COGNITO_OPTIONS",
         "CLIENT_SECRET",
         "LOGOUT_URI",
         "SCOPES",
@@ -176,22 +186,31 @@ def answer_from(answer: Answer) -> WebAnswer:
 
 
 class ServerSignIn:
-    """Managed login (authorization code + PKCE S256, ``state`` and ``nonce`` checked,
-    the id token verified) and the server-side session behind it.
+    """Server-side sign-in: managed login (authorization code + PKCE S256, ``state`` and
+    ``nonce`` checked, the id token verified) and/or a server-rendered sign-in form, and
+    the session behind them.
 
-    ``domain`` is the pool's managed-login domain; ``redirect_uri`` the app's callback
-    (registered on the app client; its path is the callback route); ``logout_uri`` a
-    registered sign-out URL (default: the app's root). ``secret`` signs the session
-    cookie (one secret, or several to rotate: the first signs); without one, only an app
-    on loopback starts (with a random secret per process). ``store`` keeps sessions and
-    pending sign-ins (:class:`~acognito.stores.MemoryTokenStore` by default; a
+    ``app_url`` is the app's origin (``https://app.example.com``). ``domain`` (the pool's
+    managed-login domain) turns on managed login: register ``{app_url}{callback_path}``
+    as a callback URL of the app client and ``logout_uri`` (default: the app's root) as a
+    sign-out URL. ``form_path`` (``"/signin"``) turns on the server-rendered sign-in over
+    the typed steps (password, MFA codes, TOTP set-up with a QR code, new password, an
+    e-mailed code with ``email_otp``); ``auth_flow`` is its password flow,
+    ``form_renderer`` renders its pages (a :class:`~._forms.FormView` -> HTML; a plain
+    built-in page by default) and ``cognito_options`` go to the
+    :class:`~acognito.AsyncCognito` it signs in with (``endpoint_url``, ``user_pool_region``...).
+
+    ``secret`` signs the cookies (one secret, or several to rotate: the first signs);
+    without one, only an app on loopback starts (with a random secret per process).
+    ``store`` keeps sessions and pending sign-ins
+    (:class:`~acognito.stores.MemoryTokenStore` by default; a
     :class:`~acognito.stores.RedisTokenStore` for a fleet). ``idle_timeout`` and
     ``absolute_timeout`` end sessions. ``trusted_proxies`` are the proxies whose
-    ``X-Forwarded-For`` gives the client's IP (none by default). ``allowed_origins``
-    are further origins whose state-changing requests pass the CSRF check (the
-    redirect URI's origin always does). ``bearer_verifier`` judges requests that carry
-    ``Authorization: Bearer`` (default: this client's access tokens). ``jwks_uri`` and
-    ``issuer`` are for an emulator.
+    ``X-Forwarded-For`` gives the client's IP (none by default). ``allowed_origins`` are
+    further origins whose state-changing requests pass the CSRF check (``app_url``'s
+    always does). ``bearer_verifier`` judges requests that carry ``Authorization: Bearer``
+    (default: this client's access tokens). ``jwks_uri`` and ``issuer`` are for an
+    emulator.
     """
 
     def __init__(
@@ -199,10 +218,12 @@ class ServerSignIn:
         user_pool_id: str,
         client_id: str,
         *,
-        domain: str,
-        redirect_uri: str,
+        app_url: str,
+        domain: str | None = None,
+        form_path: str | None = None,
         secret: str | bytes | Iterable[str | bytes] | None = None,
         client_secret: str | None = None,
+        callback_path: str = "/auth/callback",
         logout_uri: str | None = None,
         scopes: Iterable[str] = DEFAULT_SCOPES,
         store: TokenStore | None = None,
@@ -215,6 +236,11 @@ class ServerSignIn:
         after_login: str = "/",
         csrf_exempt: Iterable[str] = (),
         bearer_verifier: TokenVerifier | None = None,
+        auth_flow: str = "USER_SRP_AUTH",
+        email_otp: bool = False,
+        totp_issuer: str | None = None,
+        form_renderer: Callable[[FormView], str] | None = None,
+        cognito_options: Mapping[str, Any] | None = None,
         jwks_uri: str | None = None,
         issuer: str | None = None,
         refresh_margin: float = 60.0,
@@ -223,23 +249,36 @@ class ServerSignIn:
     ) -> None:
         self.user_pool_id = user_pool_id
         self.client_id = client_id
-        self.redirect_uri = _app_url(redirect_uri, "redirect_uri")
-        app = urlsplit(self.redirect_uri)
+        app = urlsplit(_app_url(app_url, "app_url"))
+        if app.path not in ("", "/") or app.query:
+            raise ConfigurationError("app_url is the app's origin (https://host[:port]), no path")
         host = app.hostname or ""
         #: The app runs on loopback (a developer's machine): no secret needed.
         self.loopback = _is_loopback(host)
         #: Cookies carry ``Secure`` unless the app runs on loopback over plain http.
         self.secure = not (self.loopback and app.scheme == "http")
-        self.origin = origin_of(self.redirect_uri)
+        self.origin = origin_of(app_url)
+        paths = {
+            "callback_path": callback_path,
+            "login_path": login_path,
+            "logout_path": logout_path,
+            "form_path": form_path,
+        }
+        for what, path in paths.items():
+            if path is not None and (not isinstance(path, str) or not path.startswith("/")):
+                raise ConfigurationError(f"{what} must be a path starting with /")
+        if domain is None and form_path is None:
+            raise ConfigurationError(
+                "give domain= (managed login), form_path= (the sign-in form), or both"
+            )
+        self.callback_path = callback_path
+        #: The callback URL managed login redirects to (register it on the app client).
+        self.redirect_uri = self.origin + callback_path
         self.logout_uri = _app_url(logout_uri or self.origin + "/", "logout_uri")
         self.allowed_origins = frozenset(
             {self.origin, *(origin_of(_app_url(o, "allowed_origins")) for o in allowed_origins)}
         )
-        self.callback_path = app.path or "/"
-        for path, what in ((login_path, "login_path"), (logout_path, "logout_path")):
-            if not isinstance(path, str) or not path.startswith("/"):
-                raise ConfigurationError(f"{what} must be a path starting with /")
-        self.login_path, self.logout_path = login_path, logout_path
+        self.login_path, self.logout_path, self.form_path = login_path, logout_path, form_path
         self.after_login = safe_next(after_login, "/")
         self.csrf_exempt = frozenset(csrf_exempt)
         if secret is None:
@@ -283,24 +322,44 @@ class ServerSignIn:
             **common,
         )
         self.bearer = BearerGuard(bearer_verifier or self.access_verifier)
-        self.oauth = OAuth2Client(domain, client_id, client_secret=client_secret)
+        #: The managed-login domain's client (None without ``domain``).
+        self.oauth = (
+            OAuth2Client(domain, client_id, client_secret=client_secret)
+            if domain is not None
+            else None
+        )
+        #: The user-pool API (the form flow, and refreshing its sessions).
+        self.cognito = UserPoolAccess(
+            user_pool_id,
+            client_id,
+            client_secret=client_secret,
+            options={"jwks_url": jwks_uri, "issuer": issuer, **(cognito_options or {})},
+        )
+        #: The server-rendered sign-in (None without ``form_path``).
+        self.form = (
+            FormFlow(
+                self,
+                auth_flow=auth_flow,
+                email_otp=email_otp,
+                totp_issuer=totp_issuer,
+                renderer=form_renderer,
+            )
+            if form_path is not None
+            else None
+        )
 
     @classmethod
     def from_settings(
         cls, settings: Mapping[str, Any], *, default_secret: str | bytes | None = None
     ) -> ServerSignIn:
-        """A :class:`ServerSignIn` from configuration keys (Django's ``ACOGNITO`` dict,
-        Flask's ``COGNITO_*`` keys without the prefix): ``USER_POOL_ID``, ``CLIENT_ID``,
-        ``DOMAIN``, ``REDIRECT_URI`` (required), ``SESSION_SECRET`` (else
-        ``default_secret``: the framework's ``SECRET_KEY``), and optionally
-        ``CLIENT_SECRET``, ``LOGOUT_URI``, ``SCOPES``, ``STORE``, ``IDLE_TIMEOUT``,
-        ``ABSOLUTE_TIMEOUT``, ``TRUSTED_PROXIES``, ``ALLOWED_ORIGINS``, ``LOGIN_PATH``,
-        ``LOGOUT_PATH``, ``AFTER_LOGIN``, ``CSRF_EXEMPT``, ``JWKS_URI``, ``ISSUER``."""
-        missing = [
-            k
-            for k in ("USER_POOL_ID", "CLIENT_ID", "DOMAIN", "REDIRECT_URI")
-            if not settings.get(k)
-        ]
+        """A :class:`ServerSignIn` from configuration keys (Django's ``ACOGNITO_SIGNIN``
+        dict, Flask's ``COGNITO_*`` keys without the prefix): ``USER_POOL_ID``,
+        ``CLIENT_ID``, ``APP_URL`` (required), ``DOMAIN`` and/or ``FORM_PATH``,
+        ``SESSION_SECRET`` (else ``default_secret``: the framework's ``SECRET_KEY``), and
+        optionally the other arguments in capitals (``CLIENT_SECRET``, ``LOGOUT_URI``,
+        ``STORE``, ``IDLE_TIMEOUT``, ``TRUSTED_PROXIES``, ...)."""
+        required = ("USER_POOL_ID", "CLIENT_ID", "APP_URL")
+        missing = [key for key in required if not settings.get(key)]
         if missing:
             raise ConfigurationError(f"server sign-in needs {', '.join(missing)} in its settings")
         options: dict[str, Any] = {}
@@ -311,28 +370,30 @@ class ServerSignIn:
         return cls(
             settings["USER_POOL_ID"],
             settings["CLIENT_ID"],
-            domain=settings["DOMAIN"],
-            redirect_uri=settings["REDIRECT_URI"],
+            app_url=settings["APP_URL"],
             secret=secret,
             **options,
         )
 
     async def aclose(self) -> None:
-        """Close the HTTP clients (the OAuth2 domain's, the JWKS cache's).
+        """Close the HTTP clients (the OAuth2 domain's, the JWKS cache's, the user pool's).
 
         The ASGI middleware does it at the app's lifespan shutdown; the blocking adapters
         when the sign-in is dropped."""
-        await self.oauth.aclose()
-        await self._jwks.aclose()
+        for close in self._closers():
+            await close()
 
     def _closers(self) -> tuple[Callable[[], Awaitable[None]], ...]:
         """What :meth:`aclose` awaits, without holding this object."""
-        return (self.oauth.aclose, self._jwks.aclose)
+        closers: list[Callable[[], Awaitable[None]]] = [self._jwks.aclose, self.cognito.aclose]
+        if self.oauth is not None:
+            closers.append(self.oauth.aclose)
+        return tuple(closers)
 
     def __repr__(self) -> str:
         return (
             f"ServerSignIn(user_pool_id={self.user_pool_id!r}, client_id={self.client_id!r}, "
-            f"redirect_uri={self.redirect_uri!r}, store={self.store!r})"
+            f"app_url={self.origin!r}, store={self.store!r})"
         )
 
     # ------------------------------------------------------------------ cookies
@@ -352,13 +413,16 @@ class ServerSignIn:
 
     def route(self, request: WebRequest) -> str | None:
         """Which sign-in route ``request`` is for (``"login"``, ``"callback"``,
-        ``"logout"``), or None."""
-        if request.path == self.login_path and request.method in ("GET", "HEAD"):
+        ``"logout"``, ``"form"``), or None."""
+        path, method = request.path, request.method
+        if path == self.login_path and method in ("GET", "HEAD"):
             return "login"
-        if request.path == self.callback_path and request.method in ("GET", "HEAD"):
+        if path == self.callback_path and method in ("GET", "HEAD") and self.oauth is not None:
             return "callback"
-        if request.path == self.logout_path:
+        if path == self.logout_path:
             return "logout"
+        if path == self.form_path and self.form is not None:
+            return "form"
         return None
 
     async def handle(self, request: WebRequest) -> WebAnswer | None:
@@ -370,6 +434,8 @@ class ServerSignIn:
             return await self.callback(request)
         if route == "logout":
             return await self.logout(request)
+        if route == "form" and self.form is not None:
+            return await self.form.handle(request)
         return None
 
     def client_ip(self, request: WebRequest) -> str | None:
@@ -388,9 +454,12 @@ class ServerSignIn:
 
     async def login(self, request: WebRequest) -> WebAnswer:
         """Send the browser to the managed login (code + PKCE S256, state, nonce); the
-        pending sign-in is kept in the store, bound to this browser by a login cookie."""
+        pending sign-in is kept in the store, bound to this browser by a login cookie.
+        Without a managed-login domain: to the sign-in form."""
         target = safe_next(request.single("next"), self.after_login)
-        binding = self._signer.unsign(_LOGIN, request.cookies.get(self.login_cookie)) or new_id()
+        if self.oauth is None:
+            return redirect(f"{self.form_path}?{urlencode({'next': target})}")
+        binding = self.browser_binding(request) or new_id()
         auth = self.oauth.authorization_url(self.redirect_uri, scopes=self.scopes)
         record: Record = {
             "state": auth.state,
@@ -401,10 +470,20 @@ class ServerSignIn:
         }
         if not await self.sessions.save_login(auth.state, record):
             return _unavailable()
-        cookie = Cookie(
-            self.login_cookie, self._signer.sign(_LOGIN, binding), int(LOGIN_TTL), self.secure
-        )
-        return redirect(auth.url, cookies=[cookie])
+        return redirect(auth.url, cookies=[self.binding_cookie(binding)])
+
+    def browser_binding(self, request: WebRequest) -> str | None:
+        """The id of the request's login cookie: which browser started a sign-in."""
+        return self._signer.unsign(_LOGIN, request.cookies.get(self.login_cookie))
+
+    def binding_cookie(self, binding: str) -> Cookie:
+        """The login cookie for ``binding`` (10 minutes)."""
+        value = self._signer.sign(_LOGIN, binding)
+        return Cookie(self.login_cookie, value, int(LOGIN_TTL), self.secure)
+
+    def form_token(self, binding: str) -> str:
+        """The CSRF token of the sign-in form for the browser of ``binding``."""
+        return self._signer.sign("form", binding).partition(".")[2]
 
     # ------------------------------------------------------------------ the callback
 
@@ -412,8 +491,9 @@ class ServerSignIn:
         """Finish a managed login: the state (one use, this browser's), the code
         redeemed with the PKCE verifier, the id token verified (nonce included); then a
         new session, under a new id."""
+        assert self.oauth is not None  # routed here only with a domain
         state = request.single("state")
-        binding = self._signer.unsign(_LOGIN, request.cookies.get(self.login_cookie))
+        binding = self.browser_binding(request)
         if state is None or binding is None:
             return _failed("This sign-in was not started in this browser.", self.login_path)
         pending = await self.sessions.take_login(state)
@@ -433,39 +513,39 @@ class ServerSignIn:
         try:
             code = auth.code_from_redirect(f"{self.redirect_uri}?{request.query_string}")
             tokens = await self.oauth.exchange_code(code, auth.redirect_uri, auth.code_verifier)
-            id_claims = await verify_id_token(
-                tokens, auth, self.id_verifier, client_id=self.client_id
-            )
-            await self.access_verifier.verify(tokens.access_token)
+            await verify_id_token(tokens, auth, self.id_verifier, client_id=self.client_id)
+            claims = await self.access_verifier.verify(tokens.access_token)
         except (OAuthError, TokenVerificationError) as exc:
             log.info("managed login refused: %s", type(exc).__name__)
             return _failed("The sign-in could not be completed.", self.login_path)
         except CognitoConnectionError:
             return _unavailable("The sign-in service did not answer; try again.")
-        cookies = []
+        target = safe_next(str(pending.get("next", "")), self.after_login)
+        fields = {**self._tokens_of(tokens), "username": claims.get("username")}
+        return await self.start_session(request, fields, "oauth", target)
+
+    async def start_session(
+        self, request: WebRequest, tokens: Record, source: str, target: str
+    ) -> WebAnswer:
+        """A new session (a new id: no fixation; the request's old one ends) holding
+        ``tokens``; the browser goes to ``target`` with its cookie."""
         old = self.session_id(request)
         if old is not None:
-            await self.sessions.end(old)  # a new id at every sign-in: no fixation
+            await self.sessions.end(old)
         sid = new_id()
-        record = self._record(tokens, source="oauth")
-        if id_claims is not None:
-            record["sub"] = id_claims.get("sub")
+        record = self.sessions.new_record(source=source, csrf=new_id(), **tokens)
         if not await self.sessions.create(sid, record):
             return _unavailable()
-        cookies.append(self._session_cookie(sid))
-        return redirect(safe_next(str(pending.get("next", "")), self.after_login), cookies=cookies)
+        return redirect(target, status=303, cookies=[self._session_cookie(sid)])
 
-    def _record(self, tokens: OAuthTokens, *, source: str) -> Record:
-        now = self._clock()
-        expires_at = tokens.expires_at if tokens.expires_at is not None else now + 3600
-        return self.sessions.new_record(
-            source=source,
-            csrf=new_id(),
-            access_token=tokens.access_token,
-            id_token=tokens.id_token,
-            refresh_token=tokens.refresh_token,
-            expires_at=expires_at,
-        )
+    def _tokens_of(self, tokens: OAuthTokens) -> Record:
+        expires_at = tokens.expires_at if tokens.expires_at is not None else self._clock() + 3600
+        return {
+            "access_token": tokens.access_token,
+            "id_token": tokens.id_token,
+            "refresh_token": tokens.refresh_token,
+            "expires_at": expires_at,
+        }
 
     # ------------------------------------------------------------------ /logout
 
@@ -479,6 +559,7 @@ class ServerSignIn:
         if not _same_origin(request, self.allowed_origins):
             return _forbidden()
         sid = self.session_id(request)
+        source = "oauth"
         if sid is not None:
             loaded = await self.sessions.load(sid)
             if loaded is UNAVAILABLE:
@@ -488,15 +569,22 @@ class ServerSignIn:
                     return _forbidden()
                 await self.sessions.end(sid)
                 await self._revoke(loaded.record)
+                source = str(loaded.record.get("source", "oauth"))
+        gone = [self._gone(self.session_cookie)]
+        if self.oauth is None or source != "oauth":
+            return redirect(self.logout_uri, status=303, cookies=gone)
         location = self.oauth.logout_url(logout_uri=self.logout_uri)
-        return redirect(location, status=303, cookies=[self._gone(self.session_cookie)])
+        return redirect(location, status=303, cookies=gone)
 
     async def _revoke(self, record: Record) -> None:
         token = record.get("refresh_token")
         if not isinstance(token, str) or not token:
             return
         try:
-            await self.oauth.revoke(token)
+            if record.get("source") == "oauth" and self.oauth is not None:
+                await self.oauth.revoke(token)
+            else:
+                await self.cognito.revoke(token)
         except CognitoError as exc:  # the session is over here whatever Cognito says
             log.warning("revoking a signed-out session's refresh token failed: %s", exc)
 
@@ -587,17 +675,18 @@ class ServerSignIn:
         if not isinstance(token, str) or not token:
             raise SessionEnded
         try:
-            tokens = await self.oauth.refresh(token)
-        except InvalidGrantOAuthError:
+            if record.get("source") == "oauth" and self.oauth is not None:
+                fresh = self._tokens_of(await self.oauth.refresh(token))
+            else:
+                fresh = await self.cognito.refresh(token, str(record.get("username") or ""))
+        except (InvalidGrantOAuthError, NotAuthorizedError):
             raise SessionEnded from None  # revoked or expired: signed out
-        fresh = dict(record)
-        fresh.update(
-            access_token=tokens.access_token,
-            id_token=tokens.id_token or record.get("id_token"),
-            refresh_token=tokens.refresh_token or token,
-            expires_at=tokens.expires_at or self._clock() + 3600,
-        )
-        return fresh
+        return {
+            **record,
+            **fresh,
+            "id_token": fresh.get("id_token") or record.get("id_token"),
+            "refresh_token": fresh.get("refresh_token") or token,
+        }
 
 
 def _failed(text: str, login_path: str) -> WebAnswer:

@@ -171,6 +171,26 @@ class Sessions:
         record, _ = await shared.obtain(usable=usable, refresh=once, ttl=self.ttl)
         return record
 
+    # ------------------------------------------------------------------ pending sign-ins
+
+    def pending_key(self, binding: str) -> str:
+        return f"{self.prefix}/pending/{_digest(binding)}"
+
+    async def save_pending(self, binding: str, record: Record) -> bool:
+        """Keep the form sign-in of the browser ``binding`` (its typed step's record)."""
+        written = await self.guard.set(self.pending_key(binding), encode(record), ttl=LOGIN_TTL)
+        return not isinstance(written, _Unavailable)
+
+    async def load_pending(self, binding: str) -> Record | _Unavailable | None:
+        key = self.pending_key(binding)
+        entry = await self.guard.get(key)
+        if isinstance(entry, _Unavailable):
+            return UNAVAILABLE
+        return decode(key, entry)
+
+    async def drop_pending(self, binding: str) -> None:
+        await self.guard.delete(self.pending_key(binding))
+
     # ------------------------------------------------------------------ pending logins
 
     async def save_login(self, state: str, record: Record) -> bool:

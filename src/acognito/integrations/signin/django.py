@@ -6,7 +6,7 @@ Settings::
         "USER_POOL_ID": "eu-west-1_AbC123xyz",
         "CLIENT_ID": "app-client-id",
         "DOMAIN": "https://myapp.auth.eu-west-1.amazoncognito.com",
-        "REDIRECT_URI": "https://app.example.com/auth/callback",
+        "APP_URL": "https://app.example.com",       # callback: APP_URL + "/auth/callback"
         # SESSION_SECRET defaults to SECRET_KEY; see ServerSignIn.from_settings for more
     }
     MIDDLEWARE = [..., "acognito.integrations.signin.django.SignInMiddleware"]

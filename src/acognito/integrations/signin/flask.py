@@ -4,7 +4,7 @@
 
     app.config.update(
         COGNITO_USER_POOL_ID=..., COGNITO_CLIENT_ID=..., COGNITO_DOMAIN=...,
-        COGNITO_REDIRECT_URI="https://app.example.com/auth/callback",
+        COGNITO_APP_URL="https://app.example.com",   # callback: /auth/callback
         SECRET_KEY=os.environ["SECRET_KEY"],   # or COGNITO_SESSION_SECRET
     )
     signin = CognitoSignIn(app)
@@ -76,13 +76,12 @@ class CognitoSignIn:
     """The Flask extension: builds a :class:`~acognito.integrations.signin.ServerSignIn`
     from ``app.config`` (or takes ``signin``) and runs it for every request.
 
-    Config keys: ``COGNITO_USER_POOL_ID``, ``COGNITO_CLIENT_ID``, ``COGNITO_DOMAIN``,
-    ``COGNITO_REDIRECT_URI`` (required); ``COGNITO_SESSION_SECRET`` (default: the app's
-    ``SECRET_KEY``); ``COGNITO_CLIENT_SECRET``, ``COGNITO_LOGOUT_URI``,
-    ``COGNITO_SCOPES``, ``COGNITO_STORE``, ``COGNITO_IDLE_TIMEOUT``,
-    ``COGNITO_ABSOLUTE_TIMEOUT``, ``COGNITO_TRUSTED_PROXIES``, ``COGNITO_ALLOWED_ORIGINS``,
-    ``COGNITO_LOGIN_PATH``, ``COGNITO_LOGOUT_PATH``, ``COGNITO_AFTER_LOGIN``,
-    ``COGNITO_CSRF_EXEMPT``, ``COGNITO_JWKS_URI``, ``COGNITO_ISSUER``.
+    Config keys: ``COGNITO_USER_POOL_ID``, ``COGNITO_CLIENT_ID``, ``COGNITO_APP_URL``
+    (required), ``COGNITO_DOMAIN`` (managed login) and/or ``COGNITO_FORM_PATH`` (the
+    sign-in form), ``COGNITO_SESSION_SECRET`` (default: the app's ``SECRET_KEY``), and
+    ``COGNITO_`` + any other argument of
+    :class:`~acognito.integrations.signin.ServerSignIn` in capitals
+    (``COGNITO_CLIENT_SECRET``, ``COGNITO_STORE``, ``COGNITO_TRUSTED_PROXIES``, ...).
     """
 
     def __init__(self, app: flask.Flask | None = None, *, signin: ServerSignIn | None = None):

@@ -3,7 +3,7 @@
 ::
 
     signin = ServerSignIn(POOL_ID, CLIENT_ID, domain=DOMAIN,
-                          redirect_uri="https://app.example.com/auth/callback",
+                          app_url="https://app.example.com",
                           secret=os.environ["SESSION_SECRET"])
     app = Starlette(routes=..., middleware=[Middleware(SignInMiddleware, signin=signin)])
 
