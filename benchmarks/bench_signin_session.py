@@ -87,7 +87,7 @@ async def sign_in(signin: ServerSignIn) -> tuple[str, str]:
     async with httpx.AsyncClient() as http:
         hop = await http.get(str(start.location))
     back = urlsplit(hop.headers["location"])
-    done = await signin.callback(
+    done = await signin.handle(
         WebRequest("GET", back.path, back.query, headers={"cookie": f"{login.name}={login.value}"})
     )
     cookie = done.cookies[0]

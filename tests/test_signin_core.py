@@ -186,7 +186,7 @@ class App:
             hop = await http.get(start.location)
         callback = urlsplit(hop.headers["location"])
         done = self._keep(
-            await self.signin.callback(
+            await self.signin.handle(
                 WebRequest(
                     "GET",
                     callback.path,
@@ -428,7 +428,7 @@ async def test_a_pending_sign_in_is_used_once(app: App) -> None:
     answers = []
 
     async def finish() -> None:
-        answers.append(await app.signin.callback(request))
+        answers.append(await app.signin.handle(request))
 
     async with anyio.create_task_group() as tg:
         for _ in range(4):
@@ -440,7 +440,7 @@ async def test_a_pending_sign_in_is_used_once(app: App) -> None:
     async with httpx.AsyncClient() as http:
         hop = await http.get(start.location)
     callback = urlsplit(hop.headers["location"])
-    stranger = await app.signin.callback(WebRequest("GET", callback.path, callback.query))
+    stranger = await app.signin.handle(WebRequest("GET", callback.path, callback.query))
     assert stranger.status == 400
 
 

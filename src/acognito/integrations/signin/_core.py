@@ -10,13 +10,11 @@ imports a web framework.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import secrets
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from ..._secret import constant_time_equal
@@ -26,17 +24,13 @@ from ...errors import (
     ConfigurationError,
     InvalidGrantOAuthError,
     NotAuthorizedError,
-    OAuthError,
     TokenVerificationError,
 )
 from ...jwks import JwksCache
-from ...oauth import AuthorizationRequest, OAuth2Client, OAuthTokens, verify_id_token
-from ...oauth._params import _is_loopback
 from ...stores._base import TokenStore
 from ...stores._shared import UNAVAILABLE, Record
 from ...verify import CognitoVerifier
 from ..core import (
-    Answer,
     BearerGuard,
     CognitoClaims,
     CognitoDenied,
@@ -44,145 +38,33 @@ from ..core import (
     bearer_token,
     classify,
 )
+from ._config import DEFAULT_SCOPES, check_url, is_loopback, seconds, settings_arguments
 from ._cookies import Cookie, CookieSigner, new_id
-from ._forms import FormFlow, FormView, UserPoolAccess
-from ._http import SAFE_METHODS, WebAnswer, WebRequest, origin_of, page, redirect, safe_next
+from ._forms import FormFlow, FormView
+from ._http import (
+    SAFE_METHODS,
+    WebAnswer,
+    WebRequest,
+    forbidden,
+    origin_of,
+    page,
+    redirect,
+    safe_next,
+    unavailable,
+)
 from ._http import same_origin as _same_origin
+from ._managed import ManagedLogin
+from ._models import Visit, WebSession, WebUser, answer_from
 from ._proxies import TrustedProxies
 from ._sessions import LOGIN_TTL, Loaded, SessionEnded, Sessions
+from ._userpool import UserPoolAccess
 
 __all__ = ["ServerSignIn", "Visit", "WebSession", "WebUser"]
 
 log = logging.getLogger("acognito.integrations.signin")
 
-#: The scopes asked of the managed login unless told otherwise.
-DEFAULT_SCOPES = ("openid", "email", "profile")
 _SESSION = "session"
 _LOGIN = "login"
-# Optional settings keys (Django's ACOGNITO, Flask's COGNITO_*) -> constructor names.
-_OPTIONAL_SETTINGS = {
-    key: key.lower()
-    for key in (
-        "DOMAIN",
-        "FORM_PATH",
-        "CALLBACK_PATH",
-        "AUTH_FLOW",
-        "EMAIL_OTP",
-        "TOTP_ISSUER",
-        "FORM_RENDERER",
-        "COGNITO_OPTIONS",
-        "CLIENT_SECRET",
-        "LOGOUT_URI",
-        "SCOPES",
-        "STORE",
-        "IDLE_TIMEOUT",
-        "ABSOLUTE_TIMEOUT",
-        "TRUSTED_PROXIES",
-        "ALLOWED_ORIGINS",
-        "LOGIN_PATH",
-        "LOGOUT_PATH",
-        "AFTER_LOGIN",
-        "CSRF_EXEMPT",
-        "JWKS_URI",
-        "ISSUER",
-    )
-}
-
-
-@dataclass(frozen=True)
-class WebUser:
-    """The user of a request: :attr:`claims` are the verified access token's (the
-    bearer token's, or the session's), :attr:`id_claims` the session's id token's (None
-    for a bearer token). ``via`` says which judged the request."""
-
-    claims: CognitoClaims
-    id_claims: Mapping[str, Any] | None
-    via: Literal["session", "bearer"]
-
-    @property
-    def sub(self) -> str:
-        return self.claims.sub
-
-    @property
-    def username(self) -> str | None:
-        return self.claims.username
-
-    @property
-    def email(self) -> str | None:
-        email = (self.id_claims or {}).get("email")
-        return email if isinstance(email, str) else None
-
-    @property
-    def groups(self) -> frozenset[str]:
-        return self.claims.groups
-
-    @property
-    def scopes(self) -> frozenset[str]:
-        return self.claims.scopes
-
-    def __repr__(self) -> str:
-        return f"WebUser(sub={self.sub!r}, username={self.username!r}, via={self.via!r})"
-
-
-@dataclass(frozen=True)
-class WebSession:
-    """The signed-in session of a request: its CSRF token (put it in your forms as
-    ``csrf_token`` or send it as ``X-CSRF-Token``) and its current tokens, for calls the
-    server makes on the user's behalf. Tokens never appear in ``repr``."""
-
-    csrf_token: str = field(repr=False)
-    access_token: str = field(repr=False)
-    id_token: str | None = field(repr=False)
-    signed_in_at: float
-    expires_at: float
-
-
-@dataclass
-class Visit:
-    """What :meth:`ServerSignIn.visit` found: the user (None: anonymous), the session
-    (None: none, or a bearer request), a refusal to send instead of calling the app
-    (401 for a bad bearer token, 403 for a failed CSRF check, 503 when the store does
-    not answer), cookies to add to whatever is answered (deleting a bad one), and the
-    client's IP address (trusted proxies honoured)."""
-
-    user: WebUser | None = None
-    session: WebSession | None = None
-    refusal: WebAnswer | None = None
-    cookies: list[Cookie] = field(default_factory=list)
-    client_ip: str | None = None
-
-
-def _seconds(value: object, what: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-        raise ConfigurationError(f"{what} must be a positive number of seconds")
-    return float(value)
-
-
-def _app_url(url: object, what: str) -> str:
-    if not isinstance(url, str):
-        raise ConfigurationError(f"{what} must be an absolute URL")
-    try:
-        parts = urlsplit(url)
-        _ = parts.port
-    except ValueError:
-        raise ConfigurationError(f"{what} is not a valid URL") from None
-    if parts.scheme not in ("https", "http") or not parts.hostname:
-        raise ConfigurationError(f"{what} must be an absolute https URL")
-    if parts.scheme == "http" and not _is_loopback(parts.hostname):
-        raise ConfigurationError(f"{what} must use https (plain http only on loopback)")
-    if parts.fragment or parts.username is not None:
-        raise ConfigurationError(f"{what} takes no fragment or user info")
-    return url
-
-
-def answer_from(answer: Answer) -> WebAnswer:
-    """An RFC 6750 :class:`~acognito.integrations.core.Answer` as a :class:`WebAnswer`."""
-    return WebAnswer(
-        answer.status,
-        list(answer.headers),
-        body=answer.body_bytes(),
-        content_type="application/json",
-    )
 
 
 class ServerSignIn:
@@ -249,12 +131,12 @@ class ServerSignIn:
     ) -> None:
         self.user_pool_id = user_pool_id
         self.client_id = client_id
-        app = urlsplit(_app_url(app_url, "app_url"))
+        app = urlsplit(check_url(app_url, "app_url"))
         if app.path not in ("", "/") or app.query:
             raise ConfigurationError("app_url is the app's origin (https://host[:port]), no path")
         host = app.hostname or ""
         #: The app runs on loopback (a developer's machine): no secret needed.
-        self.loopback = _is_loopback(host)
+        self.loopback = is_loopback(host)
         #: Cookies carry ``Secure`` unless the app runs on loopback over plain http.
         self.secure = not (self.loopback and app.scheme == "http")
         self.origin = origin_of(app_url)
@@ -274,9 +156,9 @@ class ServerSignIn:
         self.callback_path = callback_path
         #: The callback URL managed login redirects to (register it on the app client).
         self.redirect_uri = self.origin + callback_path
-        self.logout_uri = _app_url(logout_uri or self.origin + "/", "logout_uri")
+        self.logout_uri = check_url(logout_uri or self.origin + "/", "logout_uri")
         self.allowed_origins = frozenset(
-            {self.origin, *(origin_of(_app_url(o, "allowed_origins")) for o in allowed_origins)}
+            {self.origin, *(origin_of(check_url(o, "allowed_origins")) for o in allowed_origins)}
         )
         self.login_path, self.logout_path, self.form_path = login_path, logout_path, form_path
         self.after_login = safe_next(after_login, "/")
@@ -290,12 +172,12 @@ class ServerSignIn:
             secret = secrets.token_bytes(32)
         self._signer = CookieSigner(secret)
         self.scopes = tuple(scopes)
-        idle = _seconds(idle_timeout, "idle_timeout")
-        absolute = _seconds(absolute_timeout, "absolute_timeout")
+        idle = seconds(idle_timeout, "idle_timeout")
+        absolute = seconds(absolute_timeout, "absolute_timeout")
         if absolute < idle:
             raise ConfigurationError("absolute_timeout must not be shorter than idle_timeout")
         self.refresh_margin = float(refresh_margin)
-        self._clock = clock
+        self.clock = clock
         self.trusted_proxies = TrustedProxies(trusted_proxies)
         if store is None:
             from ...stores import MemoryTokenStore
@@ -322,9 +204,9 @@ class ServerSignIn:
             **common,
         )
         self.bearer = BearerGuard(bearer_verifier or self.access_verifier)
-        #: The managed-login domain's client (None without ``domain``).
-        self.oauth = (
-            OAuth2Client(domain, client_id, client_secret=client_secret)
+        #: Managed login (None without ``domain``).
+        self.managed = (
+            ManagedLogin(self, domain, client_secret=client_secret, scopes=scopes)
             if domain is not None
             else None
         )
@@ -358,22 +240,7 @@ class ServerSignIn:
         ``SESSION_SECRET`` (else ``default_secret``: the framework's ``SECRET_KEY``), and
         optionally the other arguments in capitals (``CLIENT_SECRET``, ``LOGOUT_URI``,
         ``STORE``, ``IDLE_TIMEOUT``, ``TRUSTED_PROXIES``, ...)."""
-        required = ("USER_POOL_ID", "CLIENT_ID", "APP_URL")
-        missing = [key for key in required if not settings.get(key)]
-        if missing:
-            raise ConfigurationError(f"server sign-in needs {', '.join(missing)} in its settings")
-        options: dict[str, Any] = {}
-        for key, name in _OPTIONAL_SETTINGS.items():
-            if settings.get(key) is not None:
-                options[name] = settings[key]
-        secret = settings.get("SESSION_SECRET") or default_secret or None
-        return cls(
-            settings["USER_POOL_ID"],
-            settings["CLIENT_ID"],
-            app_url=settings["APP_URL"],
-            secret=secret,
-            **options,
-        )
+        return cls(**settings_arguments(settings, default_secret))
 
     async def aclose(self) -> None:
         """Close the HTTP clients (the OAuth2 domain's, the JWKS cache's, the user pool's).
@@ -386,8 +253,8 @@ class ServerSignIn:
     def _closers(self) -> tuple[Callable[[], Awaitable[None]], ...]:
         """What :meth:`aclose` awaits, without holding this object."""
         closers: list[Callable[[], Awaitable[None]]] = [self._jwks.aclose, self.cognito.aclose]
-        if self.oauth is not None:
-            closers.append(self.oauth.aclose)
+        if self.managed is not None:
+            closers.append(self.managed.aclose)
         return tuple(closers)
 
     def __repr__(self) -> str:
@@ -417,7 +284,7 @@ class ServerSignIn:
         path, method = request.path, request.method
         if path == self.login_path and method in ("GET", "HEAD"):
             return "login"
-        if path == self.callback_path and method in ("GET", "HEAD") and self.oauth is not None:
+        if path == self.callback_path and method in ("GET", "HEAD") and self.managed is not None:
             return "callback"
         if path == self.logout_path:
             return "logout"
@@ -430,8 +297,8 @@ class ServerSignIn:
         route = self.route(request)
         if route == "login":
             return await self.login(request)
-        if route == "callback":
-            return await self.callback(request)
+        if route == "callback" and self.managed is not None:
+            return await self.managed.callback(request)
         if route == "logout":
             return await self.logout(request)
         if route == "form" and self.form is not None:
@@ -457,20 +324,9 @@ class ServerSignIn:
         pending sign-in is kept in the store, bound to this browser by a login cookie.
         Without a managed-login domain: to the sign-in form."""
         target = safe_next(request.single("next"), self.after_login)
-        if self.oauth is None:
+        if self.managed is None:
             return redirect(f"{self.form_path}?{urlencode({'next': target})}")
-        binding = self.browser_binding(request) or new_id()
-        auth = self.oauth.authorization_url(self.redirect_uri, scopes=self.scopes)
-        record: Record = {
-            "state": auth.state,
-            "verifier": auth.code_verifier,
-            "nonce": auth.nonce,
-            "next": target,
-            "binding": hashlib.sha256(binding.encode()).hexdigest(),
-        }
-        if not await self.sessions.save_login(auth.state, record):
-            return _unavailable()
-        return redirect(auth.url, cookies=[self.binding_cookie(binding)])
+        return await self.managed.login(request, target)
 
     def browser_binding(self, request: WebRequest) -> str | None:
         """The id of the request's login cookie: which browser started a sign-in."""
@@ -485,45 +341,6 @@ class ServerSignIn:
         """The CSRF token of the sign-in form for the browser of ``binding``."""
         return self._signer.sign("form", binding).partition(".")[2]
 
-    # ------------------------------------------------------------------ the callback
-
-    async def callback(self, request: WebRequest) -> WebAnswer:
-        """Finish a managed login: the state (one use, this browser's), the code
-        redeemed with the PKCE verifier, the id token verified (nonce included); then a
-        new session, under a new id."""
-        assert self.oauth is not None  # routed here only with a domain
-        state = request.single("state")
-        binding = self.browser_binding(request)
-        if state is None or binding is None:
-            return _failed("This sign-in was not started in this browser.", self.login_path)
-        pending = await self.sessions.take_login(state)
-        if pending is UNAVAILABLE:
-            return _unavailable()
-        if not isinstance(pending, dict) or not constant_time_equal(
-            str(pending.get("binding", "")), hashlib.sha256(binding.encode()).hexdigest()
-        ):
-            return _failed("This sign-in expired or was already used.", self.login_path)
-        auth = AuthorizationRequest(
-            url="",
-            redirect_uri=self.redirect_uri,
-            state=str(pending["state"]),
-            code_verifier=str(pending["verifier"]),
-            nonce=pending.get("nonce"),
-        )
-        try:
-            code = auth.code_from_redirect(f"{self.redirect_uri}?{request.query_string}")
-            tokens = await self.oauth.exchange_code(code, auth.redirect_uri, auth.code_verifier)
-            await verify_id_token(tokens, auth, self.id_verifier, client_id=self.client_id)
-            claims = await self.access_verifier.verify(tokens.access_token)
-        except (OAuthError, TokenVerificationError) as exc:
-            log.info("managed login refused: %s", type(exc).__name__)
-            return _failed("The sign-in could not be completed.", self.login_path)
-        except CognitoConnectionError:
-            return _unavailable("The sign-in service did not answer; try again.")
-        target = safe_next(str(pending.get("next", "")), self.after_login)
-        fields = {**self._tokens_of(tokens), "username": claims.get("username")}
-        return await self.start_session(request, fields, "oauth", target)
-
     async def start_session(
         self, request: WebRequest, tokens: Record, source: str, target: str
     ) -> WebAnswer:
@@ -535,17 +352,8 @@ class ServerSignIn:
         sid = new_id()
         record = self.sessions.new_record(source=source, csrf=new_id(), **tokens)
         if not await self.sessions.create(sid, record):
-            return _unavailable()
+            return unavailable()
         return redirect(target, status=303, cookies=[self._session_cookie(sid)])
-
-    def _tokens_of(self, tokens: OAuthTokens) -> Record:
-        expires_at = tokens.expires_at if tokens.expires_at is not None else self._clock() + 3600
-        return {
-            "access_token": tokens.access_token,
-            "id_token": tokens.id_token,
-            "refresh_token": tokens.refresh_token,
-            "expires_at": expires_at,
-        }
 
     # ------------------------------------------------------------------ /logout
 
@@ -557,32 +365,31 @@ class ServerSignIn:
         if request.method != "POST":
             return WebAnswer(405, [("Allow", "POST")], body=b"Method Not Allowed")
         if not _same_origin(request, self.allowed_origins):
-            return _forbidden()
+            return forbidden()
         sid = self.session_id(request)
         source = "oauth"
         if sid is not None:
             loaded = await self.sessions.load(sid)
             if loaded is UNAVAILABLE:
-                return _unavailable()
+                return unavailable()
             if isinstance(loaded, Loaded):
                 if not self._csrf_ok(request, loaded.record):
-                    return _forbidden()
+                    return forbidden()
                 await self.sessions.end(sid)
                 await self._revoke(loaded.record)
                 source = str(loaded.record.get("source", "oauth"))
         gone = [self._gone(self.session_cookie)]
-        if self.oauth is None or source != "oauth":
+        if self.managed is None or source != "oauth":
             return redirect(self.logout_uri, status=303, cookies=gone)
-        location = self.oauth.logout_url(logout_uri=self.logout_uri)
-        return redirect(location, status=303, cookies=gone)
+        return redirect(self.managed.logout_location(), status=303, cookies=gone)
 
     async def _revoke(self, record: Record) -> None:
         token = record.get("refresh_token")
         if not isinstance(token, str) or not token:
             return
         try:
-            if record.get("source") == "oauth" and self.oauth is not None:
-                await self.oauth.revoke(token)
+            if record.get("source") == "oauth" and self.managed is not None:
+                await self.managed.revoke(token)
             else:
                 await self.cognito.revoke(token)
         except CognitoError as exc:  # the session is over here whatever Cognito says
@@ -617,7 +424,7 @@ class ServerSignIn:
         sid = self._signer.unsign(_SESSION, raw)
         loaded = None if sid is None else await self.sessions.load(sid)
         if loaded is UNAVAILABLE:
-            found.refusal = _unavailable()
+            found.refusal = unavailable()
             return found
         if sid is None or not isinstance(loaded, Loaded):
             found.cookies.append(self._gone(self.session_cookie))  # tampered or ended
@@ -626,7 +433,7 @@ class ServerSignIn:
         if checked and not (
             _same_origin(request, self.allowed_origins) and self._csrf_ok(request, loaded.record)
         ):
-            found.refusal = _forbidden()
+            found.refusal = forbidden()
             return found
         record = loaded.record
         try:
@@ -645,14 +452,14 @@ class ServerSignIn:
             return found
         except TokenVerificationError as exc:
             if classify(exc) == "unavailable":  # a JWKS outage: not the session's fault
-                found.refusal = _unavailable("Sign-in checks are unavailable; try again.")
+                found.refusal = unavailable("Sign-in checks are unavailable; try again.")
                 return found
             log.warning("a stored session's token failed verification: %s", type(exc).__name__)
             await self.sessions.end(sid)
             found.cookies.append(self._gone(self.session_cookie))
             return found
         except CognitoConnectionError:
-            found.refusal = _unavailable("The sign-in service did not answer; try again.")
+            found.refusal = unavailable("The sign-in service did not answer; try again.")
             return found
         found.user = WebUser(claims, id_claims, "session")
         found.session = WebSession(
@@ -667,7 +474,7 @@ class ServerSignIn:
     def _usable(self, record: Record) -> bool:
         expires_at = record.get("expires_at")
         return isinstance(expires_at, (int, float)) and (
-            expires_at - self._clock() > self.refresh_margin
+            expires_at - self.clock() > self.refresh_margin
         )
 
     async def _refresh(self, record: Record) -> Record:
@@ -675,8 +482,8 @@ class ServerSignIn:
         if not isinstance(token, str) or not token:
             raise SessionEnded
         try:
-            if record.get("source") == "oauth" and self.oauth is not None:
-                fresh = self._tokens_of(await self.oauth.refresh(token))
+            if record.get("source") == "oauth" and self.managed is not None:
+                fresh = await self.managed.refresh(token)
             else:
                 fresh = await self.cognito.refresh(token, str(record.get("username") or ""))
         except (InvalidGrantOAuthError, NotAuthorizedError):
@@ -687,17 +494,3 @@ class ServerSignIn:
             "id_token": fresh.get("id_token") or record.get("id_token"),
             "refresh_token": fresh.get("refresh_token") or token,
         }
-
-
-def _failed(text: str, login_path: str) -> WebAnswer:
-    return page(400, "Sign-in failed", text, link=(login_path, "Sign in again"))
-
-
-def _forbidden() -> WebAnswer:
-    return page(403, "Forbidden", "This request did not come from this site's own pages.")
-
-
-def _unavailable(text: str = "Sessions are unavailable right now; try again.") -> WebAnswer:
-    answer = page(503, "Unavailable", text)
-    answer.headers.append(("Retry-After", "5"))
-    return answer

@@ -13,13 +13,11 @@ by a ``renderer`` (a :class:`FormView` -> HTML: your templates), or a plain buil
 
 from __future__ import annotations
 
-import html
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from ..._lazy import Lazy
 from ..._secret import constant_time_equal
 from ...errors import (
     CodeMismatchError,
@@ -31,7 +29,6 @@ from ...errors import (
     InvalidPasswordError,
     NotAuthorizedError,
     PasswordResetRequiredError,
-    SessionClosedError,
     UserNotConfirmedError,
     UserNotFoundError,
 )
@@ -50,13 +47,23 @@ from ...steps import (
     totp_uri,
 )
 from ._cookies import new_id
-from ._http import WebAnswer, WebRequest, redirect, safe_next, same_origin
+from ._form_page import qr_svg, render
+from ._http import (
+    WebAnswer,
+    WebRequest,
+    forbidden,
+    redirect,
+    safe_next,
+    same_origin,
+    unavailable,
+)
+from ._userpool import tokens_of
 
 if TYPE_CHECKING:
     from ...cognito import AsyncCognito
     from ._core import ServerSignIn
 
-__all__ = ["FormFlow", "FormView", "UserPoolAccess", "render"]
+__all__ = ["FormFlow", "FormView"]
 
 log = logging.getLogger("acognito.integrations.signin")
 
@@ -107,79 +114,6 @@ class FormView:
     qr_svg: str | None = field(default=None, repr=False)
 
 
-# --------------------------------------------------------------------------- user pool
-
-
-class UserPoolAccess:
-    """The user-pool API for server sign-in: one parent :class:`~acognito.AsyncCognito`
-    (made on first use, on the loop that serves the app), a child session per request."""
-
-    def __init__(
-        self,
-        user_pool_id: str,
-        client_id: str,
-        *,
-        client_secret: str | None,
-        options: Mapping[str, Any],
-    ) -> None:
-        self._args = (user_pool_id, client_id)
-        self._kwargs = {k: v for k, v in options.items() if v is not None}
-        if client_secret is not None:
-            self._kwargs["client_secret"] = client_secret
-        self._parent: Lazy[AsyncCognito] = Lazy(
-            self._make, dispose=_close, closed_error=lambda: SessionClosedError("closed")
-        )
-
-    async def _make(self) -> AsyncCognito:
-        from ...cognito import AsyncCognito
-
-        return AsyncCognito(*self._args, **self._kwargs)
-
-    async def session(
-        self, username: str | None = None, *, refresh_token: str | None = None
-    ) -> AsyncCognito:
-        """A child session of the parent (shares its client, connections and keys)."""
-        parent = await self._parent.get()
-        return parent.for_user(username, refresh_token=refresh_token)
-
-    async def refresh(self, refresh_token: str, username: str) -> dict[str, Any]:
-        """New tokens from ``refresh_token`` (the user's pool user name: SECRET_HASH)."""
-        child = await self.session(username or None, refresh_token=refresh_token)
-        try:
-            await child.renew_access_token()
-            return tokens_of(child)
-        finally:
-            await child.aclose()
-
-    async def revoke(self, refresh_token: str) -> None:
-        """Revoke ``refresh_token`` (RevokeToken) and the tokens issued from it."""
-        child = await self.session(refresh_token=refresh_token)
-        try:
-            await child.revoke_token()
-        finally:
-            await child.aclose()
-
-    async def aclose(self) -> None:
-        await self._parent.aclose()
-
-
-async def _close(cognito: AsyncCognito) -> None:
-    await cognito.aclose()
-
-
-def tokens_of(cognito: AsyncCognito) -> dict[str, Any]:
-    """A session record's token fields from a signed-in session."""
-    tokens = cognito.tokens
-    claims = cognito.access_claims or {}
-    return {
-        "access_token": tokens.access_token,
-        "id_token": tokens.id_token,
-        "refresh_token": tokens.refresh_token,
-        "expires_at": tokens.expires_at_timestamp or 0.0,
-        "username": claims.get("username") or cognito.username,
-    }
-
-
 # --------------------------------------------------------------------------- the flow
 
 
@@ -222,9 +156,7 @@ class FormFlow:
             or not same_origin(request, signin.allowed_origins)
             or not constant_time_equal(str(form.get("csrf_token", "")), signin.form_token(binding))
         ):
-            from ._core import _forbidden
-
-            return _forbidden()
+            return forbidden()
         step = form.get("step")
         if step in ("password", "email_code"):
             return await self.start(request, binding, form, email_code=step == "email_code")
@@ -285,9 +217,7 @@ class FormFlow:
         except UserNotConfirmedError:
             error = "Confirm your account before you sign in."
         except CognitoConnectionError:
-            from ._core import _unavailable
-
-            return _unavailable("The sign-in service did not answer; try again.")
+            return unavailable("The sign-in service did not answer; try again.")
         except CognitoServiceError as exc:
             log.info("form sign-in refused: %s", type(exc).__name__)
             error = "The sign-in could not be completed."
@@ -328,9 +258,7 @@ class FormFlow:
                 binding, "password", status=400, error="This sign-in expired; start again."
             )
         except CognitoConnectionError:
-            from ._core import _unavailable
-
-            return _unavailable("The sign-in service did not answer; try again.")
+            return unavailable("The sign-in service did not answer; try again.")
         except CognitoServiceError as exc:
             log.info("form sign-in step refused: %s", type(exc).__name__)
             error = "The sign-in could not be completed."
@@ -361,9 +289,7 @@ class FormFlow:
             return await self.page(binding, "password", status=400, error="Start again.")
         saved = {"pending": record.to_dict(), "next": target}
         if not await sessions.save_pending(binding, saved):
-            from ._core import _unavailable
-
-            return _unavailable()
+            return unavailable()
         answer = redirect(self.path, status=303)
         answer.cookies.append(self.signin.binding_cookie(binding))
         return answer
@@ -479,106 +405,3 @@ def _answer_for(step: SignInStep, form: Mapping[str, str]) -> tuple[str | None, 
     if isinstance(step, ConfirmSignInWithPassword):
         return (form.get("password", "")[:_MAX_FIELD] or None), {}
     return None, {}
-
-
-def qr_svg(uri: str) -> str | None:
-    """An inline SVG QR code of ``uri`` (None without the ``segno`` package)."""
-    try:
-        import segno
-    except ImportError:
-        return None
-    svg: str = segno.make(uri, error="m").svg_inline(scale=4, omitsize=False)
-    return svg
-
-
-# --------------------------------------------------------------------------- built-in page
-
-_TITLES: dict[str, str] = {
-    "password": "Sign in",
-    "totp_code": "Enter the code from your authenticator app",
-    "sms_code": "Enter the code we sent by text message",
-    "email_code": "Enter the code we sent by e-mail",
-    "totp_setup": "Set up your authenticator app",
-    "new_password": "Choose a new password",
-    "mfa_choice": "Choose how to confirm it is you",
-    "email_setup": "Add an e-mail address for sign-in codes",
-    "unsupported": "This sign-in cannot continue here",
-}
-
-
-def render(view: FormView) -> str:
-    """The built-in page for ``view``: plain HTML, every value escaped."""
-    e = html.escape
-    hidden = f'<input type="hidden" name="csrf_token" value="{e(view.csrf_token)}">'
-    parts: list[str] = []
-    if view.error:
-        parts.append(f'<p role="alert" id="error">{e(view.error)}</p>')
-    fields: list[str] = []
-    if view.kind == "password":
-        fields += [
-            f'<input type="hidden" name="next" value="{e(view.next)}">',
-            '<label for="username">User name</label>'
-            f'<input id="username" name="username" autocomplete="username" required '
-            f'value="{e(view.username or "")}">',
-            '<label for="password">Password</label>'
-            '<input id="password" name="password" type="password" '
-            'autocomplete="current-password">',
-        ]
-    elif view.kind in ("totp_code", "sms_code", "email_code", "totp_setup"):
-        if view.kind == "totp_setup":
-            if view.qr_svg:
-                parts.append(f'<div id="qr">{view.qr_svg}</div>')
-            parts.append(f'<p>Key: <code id="totp-secret">{e(view.totp_secret or "")}</code></p>')
-        if view.destination:
-            parts.append(f'<p>Sent to <span id="destination">{e(view.destination)}</span></p>')
-        fields.append(
-            '<label for="code">Code</label><input id="code" name="code" '
-            'inputmode="numeric" autocomplete="one-time-code" required>'
-        )
-    elif view.kind == "new_password":
-        fields.append(
-            '<label for="new_password">New password</label><input id="new_password" '
-            'name="new_password" type="password" autocomplete="new-password" required>'
-        )
-        for name in view.required_attributes:
-            fields.append(
-                f'<label for="attr_{e(name)}">{e(name)}</label>'
-                f'<input id="attr_{e(name)}" name="attr_{e(name)}" required>'
-            )
-    elif view.kind == "mfa_choice":
-        for choice in view.choices:
-            fields.append(
-                f'<label><input type="radio" name="choice" value="{e(choice)}" required> '
-                f"{e(choice)}</label>"
-            )
-    elif view.kind == "email_setup":
-        fields.append(
-            '<label for="email">E-mail</label>'
-            '<input id="email" name="email" type="email" autocomplete="email" required>'
-        )
-    else:
-        parts.append("<p>Sign in another way, or start again.</p>")
-    # The first submit button is the one Enter presses: it names the step.
-    buttons = (
-        f'<button id="submit" type="submit" name="step" value="{e(view.submit)}">Continue</button>'
-    )
-    if view.kind == "password" and view.email_otp:
-        buttons += (
-            '<button id="email-code" type="submit" name="step" value="email_code" '
-            "formnovalidate>E-mail me a code</button>"
-        )
-    if view.kind != "password":
-        buttons += (
-            '<button id="cancel" type="submit" name="step" value="cancel" '
-            "formnovalidate>Start again</button>"
-        )
-    parts.append(
-        f'<form method="post" action="{e(view.action)}">{hidden}{"".join(fields)}{buttons}</form>'
-    )
-    title = e(_TITLES[view.kind])
-    return (
-        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
-        f"<title>{title}</title></head><body><main><h1>{title}</h1>"
-        + "".join(parts)
-        + "</main></body></html>"
-    )

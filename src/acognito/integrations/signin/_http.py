@@ -12,7 +12,17 @@ from urllib.parse import parse_qsl, urlsplit
 
 from ._cookies import Cookie, parse_cookies
 
-__all__ = ["SAFE_METHODS", "WebAnswer", "WebRequest", "origin_of", "page", "safe_next"]
+__all__ = [
+    "SAFE_METHODS",
+    "WebAnswer",
+    "WebRequest",
+    "failed",
+    "forbidden",
+    "origin_of",
+    "page",
+    "safe_next",
+    "unavailable",
+]
 
 #: Methods that change nothing (no CSRF check).
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
@@ -154,3 +164,17 @@ def safe_next(target: str | None, default: str) -> str:
     if parts.scheme or parts.netloc:
         return default
     return target
+
+
+def failed(text: str, login_path: str) -> WebAnswer:
+    return page(400, "Sign-in failed", text, link=(login_path, "Sign in again"))
+
+
+def forbidden() -> WebAnswer:
+    return page(403, "Forbidden", "This request did not come from this site's own pages.")
+
+
+def unavailable(text: str = "Sessions are unavailable right now; try again.") -> WebAnswer:
+    answer = page(503, "Unavailable", text)
+    answer.headers.append(("Retry-After", "5"))
+    return answer
