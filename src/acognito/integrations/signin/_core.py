@@ -408,7 +408,7 @@ class ServerSignIn:
         A state-changing request judged by the cookie must pass the CSRF check (its
         Origin or Sec-Fetch-Site, and the session's token) or is refused 403. An expired
         access token is refreshed, once for every request and worker that needs it."""
-        found = Visit(client_ip=self.client_ip(request))
+        found = Visit(request, self.trusted_proxies)
         token = bearer_token(request.headers.get("authorization"))
         if token is not None:
             try:

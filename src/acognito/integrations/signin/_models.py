@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Literal
 
 from ..core import Answer, CognitoClaims
 from ._cookies import Cookie
-from ._http import WebAnswer
+from ._http import WebAnswer, WebRequest
+from ._proxies import TrustedProxies
 
 __all__ = ["Visit", "WebSession", "WebUser", "answer_from"]
 
@@ -64,17 +66,24 @@ class WebSession:
 
 @dataclass
 class Visit:
-    """What :meth:`~._core.ServerSignIn.visit` found: the user (None: anonymous), the session
-    (None: none, or a bearer request), a refusal to send instead of calling the app
-    (401 for a bad bearer token, 403 for a failed CSRF check, 503 when the store does
+    """What :meth:`~._core.ServerSignIn.visit` found: the user (None: anonymous), the
+    session (None: none, or a bearer request), a refusal to send instead of calling the
+    app (401 for a bad bearer token, 403 for a failed CSRF check, 503 when the store does
     not answer), cookies to add to whatever is answered (deleting a bad one), and the
-    client's IP address (trusted proxies honoured)."""
+    client's IP address (:attr:`client_ip`: trusted proxies honoured)."""
 
+    request: WebRequest = field(repr=False)
+    proxies: TrustedProxies = field(repr=False)
     user: WebUser | None = None
     session: WebSession | None = None
     refusal: WebAnswer | None = None
     cookies: list[Cookie] = field(default_factory=list)
-    client_ip: str | None = None
+
+    @cached_property
+    def client_ip(self) -> str | None:
+        """The client's IP address: the peer's, or ``X-Forwarded-For``'s when the peer
+        is a trusted proxy (worked out on first use)."""
+        return self.proxies.client_ip(self.request.peer, self.request.forwarded_for)
 
 
 def answer_from(answer: Answer) -> WebAnswer:
