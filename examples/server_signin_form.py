@@ -137,7 +137,7 @@ async def demo() -> None:
             form_renderer=render,
             totp_issuer="Example app",
             cognito_options=options,
-            jwks_uri=pool.jwks_url,
+            jwks_uri=pool.jwks_uri,
         )
         stop = anyio.Event()
         async with anyio.create_task_group() as tg:

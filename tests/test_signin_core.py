@@ -281,7 +281,10 @@ async def test_a_fleet_refreshes_a_session_once_through_redis(
 
     key = bytes(range(32))
     workers = [
-        App(domain, client, store=RedisTokenStore(redis_url, encryption_key=key)) for _ in range(3)
+        # A generous store timeout: this is about one refresh, not a slow store (on a
+        # loaded machine a call can pass the default 250 ms; a 503 is right then).
+        App(domain, client, store=RedisTokenStore(redis_url, encryption_key=key, timeout=5))
+        for _ in range(3)
     ]
     try:
         cookie = await workers[0].sign_in()

@@ -73,7 +73,7 @@ class MfaPool:
             secret=SECRET,
             store=store or MemoryTokenStore(),
             cognito_options=options,
-            jwks_uri=self.pool.jwks_url,
+            jwks_uri=self.pool.jwks_uri,
             totp_issuer="Form Tests",
         )
 
@@ -249,7 +249,7 @@ def test_any_worker_continues_a_sign_in_through_redis(mfa_pool: MfaPool, redis_u
     origin = "http://127.0.0.1:8000"  # the app's public origin, behind a balancer
     workers = []
     for sock, _ in sockets:
-        store = RedisTokenStore(redis_url, encryption_key=bytes(range(32)))
+        store = RedisTokenStore(redis_url, encryption_key=bytes(range(32)), timeout=5)
         workers.append(serve_site("starlette-asyncio", sock, mfa_pool.signin(origin, store)))
     a, b = (f"http://127.0.0.1:{port}" for _, port in sockets)
     try:
@@ -366,7 +366,7 @@ def test_email_code_sign_in(cognito_local: LocalCognito) -> None:
     origin = f"http://127.0.0.1:{port}"
     signin = ServerSignIn(
         pool_id, client_id, app_url=origin, form_path="/signin", email_otp=True,
-        cognito_options=options, jwks_uri=pool.jwks_url,
+        cognito_options=options, jwks_uri=pool.jwks_uri,
     )  # fmt: skip
     site = serve_site("starlette-trio", sock, signin)
     try:

@@ -215,7 +215,7 @@ class ServerSignIn:
             user_pool_id,
             client_id,
             client_secret=client_secret,
-            options={"jwks_url": jwks_uri, "issuer": issuer, **(cognito_options or {})},
+            options={"jwks_uri": jwks_uri, "issuer": issuer, **(cognito_options or {})},
         )
         #: The server-rendered sign-in (None without ``form_path``).
         self.form = (
