@@ -28,6 +28,8 @@ if TYPE_CHECKING:
     from typing_extensions import Unpack
 
     from .devices import DeviceCredentials
+    from .events import Events
+    from .stores import TokenStore
 
 __all__ = [
     "EndpointOptions",
@@ -94,11 +96,17 @@ class UserTokens(TypedDict, total=False):
 class UserOptions(UserTokens, total=False):
     """:class:`UserTokens` and how the session keeps them: ``refresh_token_rotation``
     (the client rotates refresh tokens), ``refresh_margin`` (seconds before expiry to
-    refresh), ``verify_on_sign_in`` (verify every token received)."""
+    refresh), ``verify_on_sign_in`` (verify every token received), ``store`` (an
+    :class:`~acognito.stores.TokenStore` shared with other processes) and ``store_key``
+    (the tokens' key there; default: from the pool, client and user name), ``events``
+    (an :class:`~acognito.events.Events` hub for the lifecycle events)."""
 
     refresh_token_rotation: bool
     refresh_margin: float
     verify_on_sign_in: bool
+    store: TokenStore | None
+    store_key: str | None
+    events: Events | None
 
 
 _OPTION_NAMES = frozenset(PoolOptions.__annotations__)

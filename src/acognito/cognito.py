@@ -31,6 +31,7 @@ from .session.admin import AdminCommands
 from .session.signin import AuthFlow, SignInCommands
 from .session.signup import SignUpCommands
 from .session.tokens import TokenCommands
+from .stores._keeping import Keeper
 from .tokens import Tokens
 from .verify import CognitoVerifier
 
@@ -38,6 +39,9 @@ if TYPE_CHECKING:
     from aiobotocore.config import AioConfig
     from aiobotocore.session import AioSession
     from typing_extensions import Unpack
+
+    from .events import Events
+    from .stores import TokenStore
 
 __all__ = ["AsyncCognito", "AuthFlow"]
 
@@ -110,6 +114,9 @@ class AsyncCognito(
         jwks: Mapping[str, Any] | None = None,
         jwks_cache: JwksCache | None = None,
         verify_on_sign_in: bool = True,
+        store: TokenStore | None = None,
+        store_key: str | None = None,
+        events: Events | None = None,
         **options: Unpack[EndpointOptions],
     ) -> None:
         settings = Settings(
@@ -144,6 +151,9 @@ class AsyncCognito(
             refresh_token_rotation=refresh_token_rotation,
             refresh_margin=refresh_margin,
             verify_on_sign_in=verify_on_sign_in,
+            store=store,
+            store_key=store_key,
+            events=events,
         )
 
     def _start(
@@ -185,6 +195,14 @@ class AsyncCognito(
         self.refresh_margin = refresh_margin
         #: Verify tokens (and set ``id_claims`` / ``access_claims``) on every sign-in and refresh.
         self.verify_on_sign_in = user.get("verify_on_sign_in", True)
+        self._keeper = Keeper.make(
+            store=user.get("store"),
+            store_key=user.get("store_key"),
+            events=user.get("events"),
+            user_pool_id=self._settings.user_pool_id,
+            client_id=self._settings.client_id,
+            username=username,
+        )
 
     @classmethod
     def _on_pool(
@@ -211,7 +229,43 @@ class AsyncCognito(
             refresh_token_rotation=self.refresh_token_rotation,
             refresh_margin=self.refresh_margin,
             verify_on_sign_in=self.verify_on_sign_in,
+            # The same hub and store; the child's tokens under its own user's key.
+            events=self.events,
+            store=self.store if username else None,
         )
+        return session
+
+    @classmethod
+    async def restore(
+        cls,
+        store: TokenStore,
+        key: str,
+        user_pool_id: str,
+        client_id: str | None,
+        **options: Any,
+    ) -> AsyncCognito:
+        """A signed-in session rebuilt from the tokens kept under ``key`` in ``store``
+        (by a session made with ``store=`` and ``store_key=``, in this process or
+        another, before a restart, say). ``options`` are :class:`AsyncCognito`'s.
+
+        The tokens are checked as a sign-in's are; when the access token is due, the
+        session refreshes (under the store's lease: once for a fleet), so restoring needs
+        no sign-in. :class:`~acognito.stores.StoredTokensNotFoundError` when nothing
+        usable is stored; :class:`~acognito.errors.ConfigurationError` for bad options.
+        """
+        from .stores import StoredTokensNotFoundError
+
+        session = cls(user_pool_id, client_id, store=store, store_key=key, **options)
+        record = session._keeper.record
+        assert record is not None
+        found = await record.load()
+        if found is None or not found.refresh_token:
+            raise StoredTokensNotFoundError(f"no tokens are stored under {key[:80]!r}")
+        session._tokens = found
+        if found.expires_within(session.refresh_margin):
+            await session.renew_access_token()
+        elif session.verify_on_sign_in:
+            await session._adopt(found)
         return session
 
     # ------------------------------------------------------------------ configuration

@@ -40,6 +40,8 @@ class AccountHost(CallsCognito, MakesUsers, Protocol):
 
     def _forget_tokens(self) -> None: ...
 
+    async def _signed_out(self, *, revoked: bool) -> None: ...
+
     async def _idp_client(self) -> IdpClient: ...
 
 
@@ -102,7 +104,7 @@ class AccountCommands(AccountHost):
     async def delete_user(self) -> None:
         """Delete the signed-in user (DeleteUser) and drop the tokens."""
         await self._call("delete_user", AccessToken=self._require_access_token())
-        self._forget_tokens()
+        await self._signed_out(revoked=True)
 
     async def change_password(self, previous_password: str, proposed_password: str) -> None:
         """Change the signed-in user's password (refreshing the access token if needed)."""

@@ -56,6 +56,8 @@ class SignInHost(CallsCognito, SignInIO, Protocol):
 
     def _forget_tokens(self) -> None: ...
 
+    async def _signed_out(self, *, revoked: bool) -> None: ...
+
 
 class SignInCommands(SignInHost):
     """Sign-in (typed steps and pycognito's challenges) and sign-out for the session's user."""
@@ -367,7 +369,7 @@ class SignInCommands(SignInHost):
             await self.revoke_token()
             return
         await self._call("global_sign_out", AccessToken=self._require_access_token())
-        self._forget_tokens()
+        await self._signed_out(revoked=True)
 
     async def revoke_token(self) -> None:
         """Revoke the refresh token (RevokeToken) and the tokens issued from it, then drop them."""
@@ -378,4 +380,4 @@ class SignInCommands(SignInHost):
         if self.client_secret is not None:
             params["ClientSecret"] = self.client_secret
         await self._call("revoke_token", **params)
-        self._forget_tokens()
+        await self._signed_out(revoked=True)

@@ -21,6 +21,10 @@ from ..verify import CognitoVerifier
 if TYPE_CHECKING:
     from datetime import datetime
 
+    from ..events import Events
+    from ..stores import TokenStore
+    from ..stores._keeping import Keeper
+
 __all__ = ["TokenCommands", "TokensHost"]
 
 
@@ -39,6 +43,11 @@ class TokensHost(Protocol):
 
     async def _machine(self, *, operation: str = ...) -> SignIn: ...
 
+    username: str | None
+
+    @property
+    def client_id(self) -> str | None: ...
+
 
 class TokenCommands(TokensHost):
     """The user's tokens: the values, acceptance, verification and refresh."""
@@ -51,6 +60,25 @@ class TokenCommands(TokensHost):
     refresh_token_rotation: bool
     refresh_margin: float
     verify_on_sign_in: bool
+    _keeper: Keeper
+
+    # ------------------------------------------------------------------ events, store
+
+    @property
+    def events(self) -> Events:
+        """The hub this session's lifecycle events go to (``events=``, or its own):
+        signed in, tokens refreshed, signed out, refresh failed."""
+        return self._keeper.events
+
+    @property
+    def store(self) -> TokenStore | None:
+        """Where this session keeps its tokens for other processes (``store=``), if anywhere."""
+        return self._keeper.store
+
+    @property
+    def store_key(self) -> str | None:
+        """The key of this session's tokens in :attr:`store` (None without a store)."""
+        return self._keeper.store_key
 
     # ------------------------------------------------------------------ the values
 
@@ -120,6 +148,11 @@ class TokenCommands(TokensHost):
         self.id_claims = None
         self.access_claims = None
 
+    async def _signed_out(self, *, revoked: bool) -> None:
+        """Drop the tokens (every sign-out), forget them in the store, tell the subscribers."""
+        self._forget_tokens()
+        await self._keeper.signed_out(self.client_id, self.username, revoked=revoked)
+
     async def _accept(self, response: Mapping[str, Any], *, sign_in: bool = True) -> Tokens:
         """Take a sign-in or refresh result: verify it first, then swap all state at once.
 
@@ -144,6 +177,19 @@ class TokenCommands(TokensHost):
         if sign_in:  # a sign-in without new-device metadata clears the previous one
             meta = result.get("NewDeviceMetadata")
             self.new_device_metadata = dict(meta) if meta else None
+            await self._keeper.signed_in(tokens, self.client_id, self.username)
+        return tokens
+
+    async def _adopt(self, tokens: Tokens) -> Tokens:
+        """Take tokens another process refreshed (read from the store): verified first,
+        as a refresh result is, then swapped in at once."""
+        id_claims = access_claims = None
+        if self.verify_on_sign_in:
+            id_claims, access_claims = await self._verify_pair(tokens.id_token, tokens.access_token)
+        if self._tokens.device_key and not tokens.device_key:
+            tokens = tokens.with_changes(device_key=self._tokens.device_key)
+        self._tokens = tokens
+        self.id_claims, self.access_claims = id_claims, access_claims
         return tokens
 
     # ------------------------------------------------------------------ verification
@@ -198,8 +244,27 @@ class TokenCommands(TokensHost):
 
         However many tasks call this at once, one request reaches Cognito and all of
         them share its outcome. Cancelling the caller does not lose the new tokens.
+        With a store, however many processes hold this user's session: the first takes
+        the store's lease and refreshes, the others take its result from the store.
         """
-        await self._refresh_flight.run(self._refresh)
+        await self._refresh_flight.run(self._kept_refresh)
+
+    async def _kept_refresh(self) -> Tokens:
+        """The refresh, through the keeper (the store's lease, the events)."""
+
+        async def refresh(start: Tokens) -> Tokens:
+            if start.refresh_token != self._tokens.refresh_token:  # another process rotated it
+                self._tokens = self._tokens.with_changes(refresh_token=start.refresh_token)
+            return await self._refresh()
+
+        return await self._keeper.refresh(
+            self._tokens,
+            refresh,
+            self._adopt,
+            margin=self.refresh_margin,
+            client_id=self.client_id,
+            username=self.username,
+        )
 
     async def _refresh(self) -> Tokens:
         refresh_token = self.refresh_token

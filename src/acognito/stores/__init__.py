@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from ._base import (
         Entry,
         Lease,
+        StoredTokensNotFoundError,
         StoreUnavailableError,
         TokenStore,
         TokenStoreWarning,
@@ -41,6 +42,7 @@ __all__ = [
     "MemoryTokenStore",
     "RedisTokenStore",
     "StoreUnavailableError",
+    "StoredTokensNotFoundError",
     "TokenStore",
     "TokenStoreWarning",
     "UndecryptableValueWarning",
@@ -54,6 +56,7 @@ _HOMES = {
     "MemoryTokenStore": "._memory",
     "RedisTokenStore": "._redis",
     "StoreUnavailableError": "._base",
+    "StoredTokensNotFoundError": "._base",
     "TokenStore": "._base",
     "TokenStoreWarning": "._base",
     "UndecryptableValueWarning": "._base",

@@ -16,6 +16,7 @@ __all__ = [
     "Entry",
     "Lease",
     "StoreUnavailableError",
+    "StoredTokensNotFoundError",
     "TokenStore",
     "TokenStoreWarning",
     "UndecryptableValueWarning",
@@ -97,6 +98,10 @@ class StoreUnavailableError(Exception):
 
     acognito never lets it reach a request: it carries on with the tokens it has.
     """
+
+
+class StoredTokensNotFoundError(LookupError):
+    """Nothing usable is stored under the key a session was to be restored from."""
 
 
 class TokenStoreWarning(UserWarning):

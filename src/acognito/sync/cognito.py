@@ -9,6 +9,7 @@ and is read and set there (:class:`~acognito.sync._host.OnAsync`).
 
 from __future__ import annotations
 
+import collections
 import weakref
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
@@ -20,6 +21,7 @@ from .._secret import secret_hash
 from ..cognito import AsyncCognito
 from ..devices import DeviceCredentials
 from ..errors import ConfigurationError
+from ..events import AuthEvent, Events
 from ..models import User
 from ..tokens import Tokens
 from ._account import SyncAccount
@@ -73,6 +75,8 @@ class Cognito(SyncSignIn, SyncAccount, SyncAdmin):
     refresh_margin: OnAsync[float] = OnAsync()
     verify_on_sign_in: OnAsync[bool] = OnAsync()
     closed: OnAsync[bool] = OnAsync()
+    store: OnAsync[Any] = OnAsync()
+    store_key: OnAsync[str | None] = OnAsync()
 
     def __init__(
         self,
@@ -96,6 +100,7 @@ class Cognito(SyncSignIn, SyncAccount, SyncAdmin):
         )
         if options.get("endpoint_url") is None:
             options.pop("endpoint_url", None)
+        relay = self._relay_events(options)
         loop = shared_loop()
         self._loop = loop
         self._async = loop.build(
@@ -107,6 +112,7 @@ class Cognito(SyncSignIn, SyncAccount, SyncAdmin):
                 refresh_token=refresh_token,
                 access_token=access_token,
                 client_secret=client_secret,
+                events=relay,
                 **kwargs,
                 **options,
             )
@@ -114,10 +120,62 @@ class Cognito(SyncSignIn, SyncAccount, SyncAdmin):
         self.pool_jwk: dict[str, Any] | None = None
         self._finalizer = weakref.finalize(self, loop.close_soon, self._async.close)
 
+    def _relay_events(self, options: dict[str, Any]) -> Events:
+        """The async session's hub: it only queues; :meth:`_run` delivers to
+        :attr:`events` in the thread that made the call, never on the loop thread."""
+        events = options.pop("events", None)
+        if events is not None and not isinstance(events, Events):
+            raise ConfigurationError("events must be an acognito.events.Events hub")
+        self._events = Events() if events is None else events
+        self._queued: collections.deque[AuthEvent] = collections.deque()
+        relay = Events()
+        relay.subscribe(self._queued.append)
+        return relay
+
+    @classmethod
+    def restore(
+        cls, store: Any, key: str, user_pool_id: str, client_id: str | None, **options: Any
+    ) -> Cognito:
+        """A signed-in object rebuilt from the tokens kept under ``key`` in ``store``
+        (blocking :meth:`AsyncCognito.restore <acognito.AsyncCognito.restore>`; the same
+        options as the constructor's keywords)."""
+        self = object.__new__(cls)
+        if options.get("endpoint_url") is None:
+            options.pop("endpoint_url", None)
+        relay = self._relay_events(options)
+        loop = shared_loop()
+        self._loop = loop
+        self._async = loop.run(
+            AsyncCognito.restore, store, key, user_pool_id, client_id, events=relay, **options
+        )
+        self.pool_jwk = None
+        self._finalizer = weakref.finalize(self, loop.close_soon, self._async.close)
+        self._deliver()
+        return self
+
     # ------------------------------------------------------------------ plumbing
 
     def _run(self, func: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
-        return self._loop.run(func, *args, **kwargs)
+        try:
+            return self._loop.run(func, *args, **kwargs)
+        finally:
+            self._deliver()
+
+    def _deliver(self) -> None:
+        """Hand the queued lifecycle events to the subscribers, in this thread."""
+        queued = self._queued
+        while queued:
+            try:
+                event = queued.popleft()
+            except IndexError:  # another thread delivered it
+                return
+            self._events.emit_sync(event)
+
+    @property
+    def events(self) -> Events:
+        """The hub of this object's lifecycle events; its subscribers are called in the
+        thread that made the call (a coroutine subscriber on a short-lived loop there)."""
+        return self._events
 
     def close(self) -> None:
         """Release the aiobotocore client and the JWKS cache; the object is then unusable."""
