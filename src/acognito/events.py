@@ -14,11 +14,10 @@ No event shows a token in its ``repr``; :attr:`SignedIn.tokens` and
 
 from __future__ import annotations
 
-import inspect
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -134,7 +133,7 @@ class Events:
         for subscriber in self._subscribers:
             try:
                 result = subscriber(event)
-                if inspect.isawaitable(result):
+                if isinstance(result, Awaitable):
                     await result
             except Exception:
                 _log_failure(subscriber, event)
@@ -145,7 +144,7 @@ class Events:
         for subscriber in self._subscribers:
             try:
                 result = subscriber(event)
-                if inspect.isawaitable(result):
+                if isinstance(result, Awaitable):
                     _run_here(result)
             except Exception:
                 _log_failure(subscriber, event)
