@@ -287,3 +287,33 @@ def test_the_blocking_session_keeps_tokens_and_calls_subscribers_in_its_thread(
         ("async SignedOut", "the-caller"),
     ]
     assert list(tmp_path.glob("**/*.json")) == []  # signed out: the record is gone
+
+
+async def test_pool_sessions_and_their_children_take_the_store_and_the_hub(
+    local_server: LocalServer, store: RedisTokenStore
+) -> None:
+    from acognito import CognitoPool
+    from acognito.stores._session import user_key
+
+    pool = Pool(local_server)
+    local_server.create_user(pool.pool_id, "sam", PASSWORD)
+    options = pool.options()
+    options.pop("username")
+    rotation = options.pop("refresh_token_rotation")
+    heard: list[AuthEvent] = []
+    hub = Events()
+    hub.subscribe(heard.append)
+    async with CognitoPool(pool.pool_id, pool.client_id, **options) as shared:
+        async with shared.session(
+            USER, store=store, events=hub, refresh_token_rotation=rotation
+        ) as session:
+            assert session.store is store
+            assert session.store_key == user_key(pool.pool_id, pool.client_id, USER)
+            await session.authenticate(PASSWORD)
+            async with session.for_user("sam") as child:
+                assert child.events is hub and child.store is store
+                assert child.store_key == user_key(pool.pool_id, pool.client_id, "sam")
+                await child.authenticate(PASSWORD)
+    assert [(type(e), e.username) for e in heard] == [(SignedIn, USER), (SignedIn, "sam")]
+    assert await store.get(user_key(pool.pool_id, pool.client_id, USER)) is not None
+    assert await store.get(user_key(pool.pool_id, pool.client_id, "sam")) is not None

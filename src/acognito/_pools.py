@@ -105,8 +105,9 @@ class SharedPool(AsyncClosing, Generic[S]):
         and keys. Close it (or ``async with``) when done; the pool stays open.
 
         ``options`` are the user's tokens and remembered ``device`` (to start signed
-        in), ``refresh_token_rotation``, ``refresh_margin`` and ``verify_on_sign_in``,
-        as :class:`~acognito.AsyncCognito` takes them.
+        in), ``refresh_token_rotation``, ``refresh_margin``, ``verify_on_sign_in``,
+        ``store``, ``store_key`` and ``events``, as :class:`~acognito.AsyncCognito`
+        takes them.
         """
         return self._make_session(self, username, options)
 
