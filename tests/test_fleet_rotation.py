@@ -317,3 +317,13 @@ async def test_pool_sessions_and_their_children_take_the_store_and_the_hub(
     assert [(type(e), e.username) for e in heard] == [(SignedIn, USER), (SignedIn, "sam")]
     assert await store.get(user_key(pool.pool_id, pool.client_id, USER)) is not None
     assert await store.get(user_key(pool.pool_id, pool.client_id, "sam")) is not None
+
+
+async def test_restoring_from_a_store_that_does_not_answer_says_so() -> None:
+    from acognito.stores import StoreUnavailableError
+
+    with RedisServer() as down:
+        url = down.url
+    async with RedisTokenStore(url, encryption_key=KEY) as store:
+        with pytest.raises(StoreUnavailableError):
+            await AsyncCognito.restore(store, "svc/x", "us-east-1_abc", "client", username="x")

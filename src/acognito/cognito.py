@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, NoReturn
 
+import anyio
+
 from ._flight import SingleFlight
 from ._idp import IdpClient
 from ._lifecycle import AsyncClosing
@@ -251,22 +253,32 @@ class AsyncCognito(
         The tokens are checked as a sign-in's are; when the access token is due, the
         session refreshes (under the store's lease: once for a fleet), so restoring needs
         no sign-in. :class:`~acognito.stores.StoredTokensNotFoundError` when nothing
-        usable is stored; :class:`~acognito.errors.ConfigurationError` for bad options.
+        usable is stored, :class:`~acognito.stores.StoreUnavailableError` when the store
+        does not answer; :class:`~acognito.errors.ConfigurationError` for bad options.
         """
+        session = cls(user_pool_id, client_id, store=store, store_key=key, **options)
+        try:
+            await session._restore_tokens(key)
+        except BaseException:
+            with anyio.CancelScope(shield=True):
+                await session.close()
+            raise
+        return session
+
+    async def _restore_tokens(self, key: str) -> None:
+        """Take the stored tokens: verified, or refreshed when due."""
         from .stores import StoredTokensNotFoundError
 
-        session = cls(user_pool_id, client_id, store=store, store_key=key, **options)
-        record = session._keeper.record
+        record = self._keeper.record
         assert record is not None
         found = await record.load()
         if found is None or not found.refresh_token:
             raise StoredTokensNotFoundError(f"no tokens are stored under {key[:80]!r}")
-        session._tokens = found
-        if found.expires_within(session.refresh_margin):
-            await session.renew_access_token()
-        elif session.verify_on_sign_in:
-            await session._adopt(found)
-        return session
+        self._tokens = found
+        if found.expires_within(self.refresh_margin):
+            await self.renew_access_token()
+        elif self.verify_on_sign_in:
+            await self._adopt(found)
 
     # ------------------------------------------------------------------ configuration
 

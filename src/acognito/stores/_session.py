@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from ..tokens import Tokens
-from ._base import TokenStore
+from ._base import StoreUnavailableError, TokenStore
 from ._shared import UNAVAILABLE, Record, SharedRecord
 
 __all__ = ["SessionRecord", "record_of", "tokens_of", "user_key"]
@@ -88,9 +88,13 @@ class SessionRecord:
         return f"SessionRecord(key={self.key!r}, store={self.store!r})"
 
     async def load(self) -> Tokens | None:
-        """The stored tokens (None: nothing usable stored, or the store did not answer)."""
+        """The stored tokens (None: nothing usable stored). ``StoreUnavailableError``
+        when the store did not answer within its bound: there is nothing to carry on
+        with."""
         record = await self._shared.load()
-        if record is None or record is UNAVAILABLE or not isinstance(record, dict):
+        if record is UNAVAILABLE:
+            raise StoreUnavailableError(f"the token store {self.store!r} did not answer")
+        if record is None or not isinstance(record, dict):
             return None
         return tokens_of(record)
 
