@@ -383,3 +383,19 @@ def test_the_file_format_reader_imports_only_the_standard_library() -> None:
     ).stdout.splitlines()
     assert out[0] == "[]", out[0]
     assert out[1] == "['acognito', 'acognito.stores', 'acognito.stores.file_format']", out[1]
+
+
+async def test_the_memory_store_sweeps_what_nobody_reads_again() -> None:
+    from acognito.stores._memory import _SWEEP_EVERY
+
+    clock = Clock()
+    store = MemoryTokenStore(clock=clock)
+    for i in range(100):
+        await store.set(f"abandoned/{i}", b"v", ttl=60)
+        await store.acquire(f"abandoned/{i}", ttl=60)
+    await store.set("kept", b"v")
+    clock.now += 61
+    for i in range(_SWEEP_EVERY):
+        await store.set("busy", str(i).encode(), ttl=600)
+    assert sorted(store._slots) == ["busy", "kept"]
+    assert store._leases == {}

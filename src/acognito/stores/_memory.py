@@ -11,6 +11,9 @@ from ._base import Entry, Lease
 
 __all__ = ["MemoryTokenStore"]
 
+#: Expired entries are swept once every this many writes.
+_SWEEP_EVERY = 256
+
 
 class _Slot:
     __slots__ = ("expires_at", "fence", "value", "version")
@@ -36,6 +39,7 @@ class MemoryTokenStore:
         self._slots: dict[str, _Slot] = {}
         self._leases: dict[str, Lease] = {}
         self._fences: dict[str, itertools.count[int]] = {}
+        self._writes = 0
 
     def __repr__(self) -> str:
         return f"MemoryTokenStore(keys={len(self._slots)})"
@@ -48,7 +52,21 @@ class MemoryTokenStore:
         return slot
 
     def _expiry(self, ttl: float | None) -> float | None:
+        self._writes += 1
+        if self._writes % _SWEEP_EVERY == 0:
+            self._sweep()
         return None if ttl is None else self._clock() + ttl
+
+    def _sweep(self) -> None:
+        """Drop expired values and lapsed leases nobody reads again (every few hundred
+        writes: a long-lived process does not keep what it abandoned)."""
+        now = self._clock()
+        for key in [
+            k for k, s in self._slots.items() if s.expires_at is not None and s.expires_at <= now
+        ]:
+            del self._slots[key]
+        for key in [k for k, lease in self._leases.items() if lease.expires_at <= now]:
+            del self._leases[key]
 
     async def get(self, key: str) -> Entry | None:
         with self._lock:
