@@ -8,6 +8,11 @@ from typing import Any
 
 import pytest
 
+# Every local Cognito of the suite (in this process, its subprocesses and their servers)
+# holds its answers against botocore's model of Cognito; a test that drew an answer
+# outside it fails (acognito.testing.plugin).
+os.environ.setdefault("ACOGNITO_LOCAL_CHECK_SHAPES", "1")
+
 
 @pytest.fixture(params=["asyncio", "trio"])
 def anyio_backend(request: pytest.FixtureRequest) -> str:

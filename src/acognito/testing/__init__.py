@@ -7,7 +7,8 @@ pools, app clients, users and groups; ``TokenIssuer`` mints RS256 tokens shaped 
 Cognito's with a throw-away key; ``totp`` computes one-time codes (``MOTO_TOTP_SECRET``
 is only plain moto's fixed secret); ``SoftwareAuthenticator`` is a passkey in memory;
 ``VirtualSecurityKey`` (needs ``fido2``) is a FIDO2 security key in software for
-``Fido2Authenticator``. The pytest plugin :mod:`acognito.testing.plugin` exposes them as
+``Fido2Authenticator``; ``LambdaTriggers`` are a pool's Lambda triggers as callables.
+The pytest plugin :mod:`acognito.testing.plugin` exposes them as
 fixtures.
 """
 
@@ -19,6 +20,7 @@ from .admin import DEFAULT_PASSWORD, AppClient, CognitoAdmin, LocalPool, LocalUs
 from .issuer import TokenIssuer
 from .passkeys import SoftwareAuthenticator
 from .totp import MOTO_TOTP_SECRET, fresh_totp, totp
+from .triggers import LambdaTriggers, Trigger
 
 if TYPE_CHECKING:
     from .security_key import VirtualSecurityKey
@@ -30,6 +32,7 @@ __all__ = [
     "CognitoAdmin",
     "DeviceRecord",
     "Inbox",
+    "LambdaTriggers",
     "LocalCognito",
     "LocalCognitoError",
     "LocalPool",
@@ -39,6 +42,7 @@ __all__ = [
     "SoftwareAuthenticator",
     "TestApi",
     "TokenIssuer",
+    "Trigger",
     "VirtualSecurityKey",
     "fresh_totp",
     "totp",

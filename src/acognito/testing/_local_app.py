@@ -1,12 +1,12 @@
 """The local Cognito's WSGI layer, in front of moto's application (server process only).
 
-Requests for the user-pool operations we extend (``X-Amz-Target:
-AWSCognitoIdentityProviderService.<Op>``) are answered here, reading and writing moto's
-own pools, clients and users in-process; operations moto lacks answer at once with
+The handlers are composed here, each over the one :class:`LocalState`, and one dispatch
+table maps every user-pool operation we answer (``X-Amz-Target:
+AWSCognitoIdentityProviderService.<Op>``) to its handler, reading and writing moto's own
+pools, clients and users in-process. Operations moto lacks answer at once with
 UnsupportedOperationException ("... is not supported by the local Cognito"), never a
-500 that botocore would retry; the rest goes to moto untouched. ``/_acognito/...`` is a
-small JSON test API over HTTP: the code inbox, devices, refresh tokens, TOTP secrets,
-the clock.
+500 that botocore would retry; the rest goes to moto untouched. ``/oauth2/...`` is the
+OAuth2 domain; ``/_acognito/...`` the test API. Only loopback ``Host`` names are served.
 """
 
 from __future__ import annotations
@@ -18,54 +18,147 @@ import sys
 import traceback
 import urllib.parse
 import uuid
-from collections.abc import Callable, Iterable
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from moto.cognitoidp.responses import CognitoIdpResponse
 from moto.core.utils import camelcase_to_underscores
 
-from ._local_oauth import OAUTH_PATHS, OAuthDomain, answer_wsgi
+from ._local_account import Account
+from ._local_choice import Choice
+from ._local_codes import Codes
+from ._local_custom import Custom
+from ._local_devices import Devices
+from ._local_mfa import Mfa
+from ._local_oauth import OAUTH_PATHS, OAuthDomain
+from ._local_oauth_http import answer_wsgi
+from ._local_password import PasswordSteps
+from ._local_refresh import Refresh
+from ._local_shapes import SHAPE_VIOLATION, ShapeChecker
+from ._local_signin import SignIn
+from ._local_srp import Srp
 from ._local_state import HEADERS, Fault, LocalState, is_loopback, unsupported
 from ._local_testapi import TestApiRoutes
-from ._local_webauthn import WebAuthnOps
+from ._local_tokens import Tokens
+from ._local_triggers import DEFAULT_TIMEOUT, Callables, TriggerRunner
+from ._local_webauthn import WebAuthn
 
-__all__ = ["LocalCognitoApp"]
+__all__ = ["LocalCognitoApp", "compose"]
 
 TARGET_PREFIX = "AWSCognitoIdentityProviderService."
 _JSON_11 = "application/x-amz-json-1.1"
 _API = "/_acognito/"
+_REASONS = {
+    200: "OK",
+    400: "Bad Request",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    415: "Unsupported Media Type",
+}
 
 StartResponse = Callable[..., Any]
+Op = Callable[[Mapping[str, Any]], dict[str, Any]]
+T = TypeVar("T")
+
+
+def one_table(*tables: Mapping[str, T]) -> dict[str, T]:
+    """The tables as one; a name in two of them is a wiring bug (no overrides)."""
+    merged: dict[str, T] = {}
+    for table in tables:
+        for name, entry in table.items():
+            if name in merged:
+                raise ValueError(f"{name} has two handlers")
+            merged[name] = entry
+    return merged
+
+
+@dataclass
+class Handlers:
+    """The composed local Cognito: the dispatch table, the OAuth2 domain, the triggers."""
+
+    operations: dict[str, Op]
+    oauth: OAuthDomain
+    triggers: TriggerRunner
+
+
+def compose(
+    state: LocalState,
+    *,
+    trigger_timeout: float = DEFAULT_TIMEOUT,
+    callables: Callables | None = None,
+    token_version: str = "1",  # noqa: S107 - an event version
+) -> Handlers:
+    """Every handler, each given what it uses; one table from operation to handler."""
+    triggers = TriggerRunner(
+        state, timeout=trigger_timeout, callables=callables, token_version=token_version
+    )
+    tokens = Tokens(state, triggers)
+    codes = Codes(state, triggers)
+    mfa = Mfa(state, codes, tokens)
+    steps = PasswordSteps(state, mfa, tokens)
+    srp = Srp(state, steps, tokens)
+    refresh = Refresh(state, tokens)
+    devices = Devices(state)
+    account = Account(state, codes, triggers, mfa)
+    webauthn = WebAuthn(state, tokens)
+    custom = Custom(state, triggers, srp, tokens)
+    choice = Choice(state, srp, steps, mfa, tokens, [webauthn])
+    responders = one_table(
+        mfa.responders(), custom.responders(), choice.responders(), webauthn.responders()
+    )
+    signin = SignIn(state, triggers, account, srp, steps, refresh, custom, choice, responders)
+    operations = one_table(
+        signin.operations(),
+        refresh.operations(),
+        devices.operations(),
+        account.operations(),
+        mfa.operations(),
+        webauthn.operations(),
+    )
+    return Handlers(operations, OAuthDomain(state, tokens, refresh), triggers)
 
 
 class LocalCognitoApp:
-    """WSGI middleware: our extensions first, moto's application behind them."""
+    """WSGI middleware: our handlers first, moto's application behind them."""
 
-    def __init__(self, app: Callable[..., Iterable[bytes]]) -> None:
+    def __init__(
+        self,
+        app: Callable[..., Iterable[bytes]],
+        *,
+        trigger_timeout: float = DEFAULT_TIMEOUT,
+        callables: Callables | None = None,
+        token_version: str = "1",  # noqa: S107 - an event version
+        check_shapes: bool = False,
+    ) -> None:
         self.app = app
         self.state = LocalState()
-        self.ops = WebAuthnOps(self.state)
-        self.oauth = OAuthDomain(self.state, self.ops)
+        handlers = compose(
+            self.state,
+            trigger_timeout=trigger_timeout,
+            callables=callables,
+            token_version=token_version,
+        )
+        self.operations = handlers.operations
+        self.oauth = handlers.oauth
         self.test_api = TestApiRoutes(self.state)
         for route, spec in self.oauth.routes().items():
             self.test_api.add(f"oauth/{route}", spec)
-        self._handlers: dict[str, Callable[[dict[str, Any]], dict[str, Any]] | None] = {}
+        self.checker = ShapeChecker() if check_shapes else None
+        self._moto_has: dict[str, bool] = {}
 
-    def handler(self, operation: str) -> Callable[[dict[str, Any]], dict[str, Any]] | None:
-        """Our handler for ``operation``; None when moto answers it (cached per name)."""
-        try:
-            return self._handlers[operation]
-        except KeyError:
-            pass
-        found: Callable[[dict[str, Any]], dict[str, Any]] | None = None
-        if operation.isidentifier():
-            found = getattr(self.ops, f"op_{operation}", None)
-            if found is None and not hasattr(
+    def handler(self, operation: str) -> Op | None:
+        """Our handler for ``operation``; None when moto answers it."""
+        found = self.operations.get(operation)
+        if found is not None or not operation.isidentifier():
+            return found
+        has = self._moto_has.get(operation)
+        if has is None:
+            has = self._moto_has[operation] = hasattr(
                 CognitoIdpResponse, camelcase_to_underscores(operation)
-            ):
-                found = _unsupported(operation)
-        self._handlers[operation] = found
-        return found
+            )
+        return None if has else _unsupported(operation)
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         host = str(environ.get("HTTP_HOST") or "")
@@ -73,20 +166,18 @@ class LocalCognitoApp:
             # DNS rebinding: a page whose name resolves to 127.0.0.1 sends its own name.
             message = f"Host {host!r} is not a loopback name: the local Cognito answers only those"
             return _json(start_response, 403, {"message": message}, "application/json")
-        if environ.get("REQUEST_METHOD") == "POST" and environ.get("PATH_INFO", "").startswith(
-            "/moto-api/"
-        ):
+        path = str(environ.get("PATH_INFO", ""))
+        if environ.get("REQUEST_METHOD") == "POST" and path.startswith("/moto-api/"):
             ctype = str(environ.get("CONTENT_TYPE") or "").split(";")[0].strip().lower()
             if ctype != "application/json":  # no cross-site page can reset the server
                 message = "POST /moto-api/... needs the header Content-Type: application/json"
                 return _json(start_response, 415, {"message": message}, "application/json")
-        target = environ.get("HTTP_X_AMZ_TARGET", "")
+        target = str(environ.get("HTTP_X_AMZ_TARGET", ""))
         if target.startswith(TARGET_PREFIX):
             operation = target[len(TARGET_PREFIX) :]
-            if self.state.recording:
-                return self._recorded(operation, environ, start_response)
+            if self.state.recording or self.checker is not None:
+                return self._watched(operation, environ, start_response)
             return self._operation(operation, environ, start_response)
-        path = environ.get("PATH_INFO", "")
         if path in OAUTH_PATHS:
             method = str(environ.get("REQUEST_METHOD", "GET"))
             answer = self.oauth.serve(path, method, environ, _read(environ))
@@ -119,27 +210,44 @@ class LocalCognitoApp:
             return self._answer(handler, environ, start_response)
         return self.app(environ, start_response)
 
-    def _recorded(
+    def _watched(
         self, operation: str, environ: dict[str, Any], start_response: StartResponse
     ) -> Iterable[bytes]:
-        """Serve one operation and log it (operation, parameters, status, error code)."""
+        """Serve one operation, then log it (recording on) and hold its answer against
+        botocore's model (shape checks on): a violation is kept and answered as
+        AcognitoShapeViolation, which no client expects."""
         raw = _read(environ)
         environ["wsgi.input"] = io.BytesIO(raw)
         environ["CONTENT_LENGTH"] = str(len(raw))
-        statuses: list[int] = []
+        captured: list[tuple[str, list[tuple[str, str]]]] = []
+        written: list[bytes] = []
 
         def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-            statuses.append(int(status.split(" ", 1)[0]))
-            return start_response(status, headers, exc_info)
+            captured.append((status, headers))
+            return written.append
 
         result = self._operation(operation, environ, capture)
         try:
-            body = b"".join(result)
+            body = b"".join([*written, *result])
         finally:
             close = getattr(result, "close", None)
             if close is not None:
                 close()
-        status = statuses[-1] if statuses else 500
+        status_line, headers = captured[-1] if captured else ("500 INTERNAL SERVER ERROR", [])
+        status = int(status_line.split(" ", 1)[0])
+        if self.state.recording:
+            self._record(operation, raw, status, body)
+        deliberate = self.operations.get(operation) is None and self.handler(operation) is not None
+        if self.checker is not None and not deliberate:
+            problems = self.checker.violations(operation, status, body)
+            if problems:
+                with self.state.lock:
+                    self.state.shape_violations.extend(problems)
+                return _json(start_response, 400, _error(SHAPE_VIOLATION, "; ".join(problems)))
+        start_response(status_line, headers)
+        return [body]
+
+    def _record(self, operation: str, raw: bytes, status: int, body: bytes) -> None:
         code = None
         try:
             params = json.loads(raw or b"{}")
@@ -151,13 +259,9 @@ class LocalCognitoApp:
             self.state.requests.append(
                 {"operation": operation, "status": status, "error_code": code, "params": params}
             )
-        return [body]
 
     def _answer(
-        self,
-        handler: Callable[[dict[str, Any]], dict[str, Any]],
-        environ: dict[str, Any],
-        start_response: StartResponse,
+        self, handler: Op, environ: dict[str, Any], start_response: StartResponse
     ) -> Iterable[bytes]:
         try:
             params = json.loads(_read(environ) or b"{}")
@@ -167,7 +271,8 @@ class LocalCognitoApp:
             return _json(start_response, 400, _error("SerializationException", "Not a JSON object"))
         try:
             # One operation at a time: check-then-change steps (rotation, single-use
-            # sessions) stay atomic; the SRP math holds the GIL anyway.
+            # sessions) stay atomic; the SRP math holds the GIL anyway. A trigger lets
+            # the lock go while it runs (_local_triggers).
             with self.state.lock:
                 body = handler(params)
             extra = body.pop(HEADERS, None) or {}
@@ -196,8 +301,8 @@ class LocalCognitoApp:
         return _json(start_response, status, body, "application/json")
 
 
-def _unsupported(operation: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
-    def refuse(params: dict[str, Any]) -> dict[str, Any]:
+def _unsupported(operation: str) -> Op:
+    def refuse(params: Mapping[str, Any]) -> dict[str, Any]:
         raise unsupported(operation)
 
     return refuse
@@ -237,14 +342,6 @@ def _json(
     headers: dict[str, str] | None = None,
 ) -> list[bytes]:
     payload = json.dumps(body, default=_json_default).encode()
-    reason = {
-        200: "OK",
-        400: "Bad Request",
-        403: "Forbidden",
-        404: "Not Found",
-        405: "Method Not Allowed",
-        415: "Unsupported Media Type",
-    }.get(status, "")
     head = [
         ("Content-Type", content_type),
         ("Content-Length", str(len(payload))),
@@ -253,5 +350,5 @@ def _json(
     ]
     if status >= 400 and "__type" in body:
         head.append(("x-amzn-ErrorType", f"{body['__type']}:"))
-    start_response(f"{status} {reason}", head)
+    start_response(f"{status} {_REASONS.get(status, '')}", head)
     return [payload]

@@ -1,42 +1,46 @@
-"""Remembered devices and the refresh-token lifecycle on the local Cognito.
+"""Remembered devices on the local Cognito (moto has none).
 
-ConfirmDevice stores the device's SRP verifier (DEVICE_SRP_AUTH then checks a real
-proof); GetTokensFromRefreshToken rotates refresh tokens with the client's grace
-period; RevokeToken retires a refresh token and the access tokens minted from it.
+A sign-in in a pool that tracks devices hands out NewDeviceMetadata (_local_tokens);
+ConfirmDevice stores the device's SRP verifier, so DEVICE_SRP_AUTH checks a real proof
+(_local_srp); the rest reads, lists, remembers or forgets devices, with an access token
+or as the admin.
 """
 
 from __future__ import annotations
 
 import binascii
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from moto.cognitoidp.models import CognitoIdpUser, CognitoIdpUserPool
 
-from ..errors import JwtParseError
-from ..tokens import peek_claims
-from ._local_auth import AuthOps
-from ._local_state import Device, Fault, invalid_parameter, pool_user, required, same
+from ._local_state import Device, Fault, LocalState, invalid_parameter, pool_user, required
 from ._srp_server import device_verifier_from_config
 
-__all__ = ["DeviceOps"]
+__all__ = ["Devices"]
 
 _NO_DEVICE = "Device does not exist."
+Op = Callable[[Mapping[str, Any]], dict[str, Any]]
 
 
-def _origin_jti(token: str) -> str | None:
-    try:
-        claims = peek_claims(token)
-    except JwtParseError:
-        return None
-    value = claims.get("origin_jti")
-    return value if isinstance(value, str) else None
+class Devices:
+    """The device operations over the shared state."""
 
+    def __init__(self, state: LocalState) -> None:
+        self.state = state
 
-class DeviceOps(AuthOps):
-    """Device operations, rotation and revocation, over the sign-in operations."""
-
-    # ------------------------------------------------------------ devices
+    def operations(self) -> dict[str, Op]:
+        return {
+            "ConfirmDevice": self.confirm,
+            "UpdateDeviceStatus": self.update_status,
+            "AdminUpdateDeviceStatus": self.admin_update_status,
+            "ForgetDevice": self.forget,
+            "AdminForgetDevice": self.admin_forget,
+            "GetDevice": self.get,
+            "AdminGetDevice": self.admin_get,
+            "ListDevices": self.list,
+            "AdminListDevices": self.admin_list,
+        }
 
     def _device(
         self, pool: CognitoIdpUserPool, user: CognitoIdpUser, key: Any, *, confirmed: bool = True
@@ -81,7 +85,7 @@ class DeviceOps(AuthOps):
             "DeviceLastAuthenticatedDate": device.last_authenticated or device.created,
         }
 
-    def op_ConfirmDevice(self, params: Mapping[str, Any]) -> dict[str, Any]:
+    def confirm(self, params: Mapping[str, Any]) -> dict[str, Any]:
         pool, user = self._token_user(params)
         device = self._device(pool, user, required(params, "DeviceKey"), confirmed=False)
         if device.confirmed:
@@ -115,39 +119,41 @@ class DeviceOps(AuthOps):
         device.last_modified = self.state.now()
         return {}
 
-    def op_UpdateDeviceStatus(self, params: Mapping[str, Any]) -> dict[str, Any]:
+    def update_status(self, params: Mapping[str, Any]) -> dict[str, Any]:
         pool, user = self._token_user(params)
         device = self._device(pool, user, required(params, "DeviceKey"))
         return self._set_status(device, params.get("DeviceRememberedStatus"))
 
-    def op_AdminUpdateDeviceStatus(self, params: Mapping[str, Any]) -> dict[str, Any]:
+    def admin_update_status(self, params: Mapping[str, Any]) -> dict[str, Any]:
         pool, user = self._admin_user(params)
         device = self._device(pool, user, required(params, "DeviceKey"))
         return self._set_status(device, params.get("DeviceRememberedStatus"))
 
-    def _forget(self, pool: CognitoIdpUserPool, user: CognitoIdpUser, key: Any) -> dict[str, Any]:
+    def _forget_device(
+        self, pool: CognitoIdpUserPool, user: CognitoIdpUser, key: Any
+    ) -> dict[str, Any]:
         device = self._device(pool, user, key, confirmed=False)
         with self.state.lock:
             self.state.devices_of(pool.id).pop(device.device_key, None)
         return {}
 
-    def op_ForgetDevice(self, params: Mapping[str, Any]) -> dict[str, Any]:
+    def forget(self, params: Mapping[str, Any]) -> dict[str, Any]:
         pool, user = self._token_user(params)
-        return self._forget(pool, user, required(params, "DeviceKey"))
+        return self._forget_device(pool, user, required(params, "DeviceKey"))
 
-    def op_AdminForgetDevice(self, params: Mapping[str, Any]) -> dict[str, Any]:
+    def admin_forget(self, params: Mapping[str, Any]) -> dict[str, Any]:
         pool, user = self._admin_user(params)
-        return self._forget(pool, user, required(params, "DeviceKey"))
+        return self._forget_device(pool, user, required(params, "DeviceKey"))
 
-    def op_GetDevice(self, params: Mapping[str, Any]) -> dict[str, Any]:
+    def get(self, params: Mapping[str, Any]) -> dict[str, Any]:
         pool, user = self._token_user(params)
         return {"Device": self._view(self._device(pool, user, required(params, "DeviceKey")))}
 
-    def op_AdminGetDevice(self, params: Mapping[str, Any]) -> dict[str, Any]:
+    def admin_get(self, params: Mapping[str, Any]) -> dict[str, Any]:
         pool, user = self._admin_user(params)
         return {"Device": self._view(self._device(pool, user, required(params, "DeviceKey")))}
 
-    def _list(
+    def _list_devices(
         self, pool: CognitoIdpUserPool, user: CognitoIdpUser, params: Mapping[str, Any]
     ) -> dict[str, Any]:
         limit = params.get("Limit") or 60
@@ -173,81 +179,10 @@ class DeviceOps(AuthOps):
             response["PaginationToken"] = mine[start + limit].device_key
         return response
 
-    def op_ListDevices(self, params: Mapping[str, Any]) -> dict[str, Any]:
+    def list(self, params: Mapping[str, Any]) -> dict[str, Any]:
         pool, user = self._token_user(params)
-        return self._list(pool, user, params)
+        return self._list_devices(pool, user, params)
 
-    def op_AdminListDevices(self, params: Mapping[str, Any]) -> dict[str, Any]:
+    def admin_list(self, params: Mapping[str, Any]) -> dict[str, Any]:
         pool, user = self._admin_user(params)
-        return self._list(pool, user, params)
-
-    # ------------------------------------------------------------ refresh tokens
-
-    def op_GetTokensFromRefreshToken(self, params: Mapping[str, Any]) -> dict[str, Any]:
-        _, pool, client = self.state.client(params.get("ClientId"))
-        token = str(required(params, "RefreshToken"))
-        if client.generate_secret:
-            given = str(params.get("ClientSecret") or "")
-            if not given:
-                raise Fault(
-                    "NotAuthorizedException",
-                    f"Client {client.id} is configured with secret "
-                    "but ClientSecret was not received",
-                )
-            if not same(client.secret, given):
-                raise Fault(
-                    "NotAuthorizedException", f"Unable to verify secret for client {client.id}"
-                )
-        user, origin_jti, info = self.refreshable(pool, client, token)
-        rotation = client.extended_config.get("RefreshTokenRotation") or {}
-        grace = float(rotation.get("RetryGracePeriodSeconds") or 0)
-        now = self.state.now()
-        if info is not None and info.rotated_at is not None and now >= info.rotated_at + grace:
-            raise Fault("RefreshTokenReuseException", "Refresh token has already been rotated.")
-        device_key = info.device_key if info is not None else None
-        if device_key is not None:
-            device = self.state.devices_of(pool.id).get(device_key)
-            if device is None or not device.confirmed or params.get("DeviceKey") != device_key:
-                raise Fault("NotAuthorizedException", "Invalid Refresh Token.")
-        result = self.state.mint(pool, client.id, user, origin_jti, device_key)
-        if rotation.get("Feature") == "ENABLED":
-            expires_at = info.expires_at if info is not None else None
-            if info is not None and info.rotated_at is None:
-                info.rotated_at = now
-            result["RefreshToken"] = self.state.new_refresh(
-                pool, client, user.username, origin_jti, device_key, expires_at
-            )
-        return {"AuthenticationResult": result}
-
-    def op_RevokeToken(self, params: Mapping[str, Any]) -> dict[str, Any]:
-        token = str(required(params, "Token"))
-        bad_client = Fault("UnauthorizedException", "Invalid client or secret")
-        try:
-            _, pool, client = self.state.client(required(params, "ClientId"))
-        except Fault:
-            raise bad_client from None
-        if client.generate_secret and not same(
-            client.secret, str(params.get("ClientSecret") or "")
-        ):
-            raise bad_client
-        if client.extended_config.get("EnableTokenRevocation") is False:
-            raise Fault(
-                "UnsupportedOperationException", "Token revocation is not enabled for this client."
-            )
-        if token not in pool.refresh_tokens:
-            if token.count(".") == 2:
-                raise Fault("UnsupportedTokenTypeException", "Only refresh tokens can be revoked.")
-            return {}  # RFC 7009 2.2: an unknown token is no error for the revoker
-        entry = pool.refresh_tokens[token]
-        if entry is None:
-            return {}
-        if entry[0] != client.id:
-            raise Fault("UnauthorizedException", "The token was not issued to this client.")
-        origin = entry[2]
-        for other, value in list(pool.refresh_tokens.items()):
-            if value is not None and value[2] == origin:
-                pool.refresh_tokens[other] = None
-        for access in list(pool.access_tokens):
-            if _origin_jti(access) == origin:
-                pool.access_tokens.pop(access, None)
-        return {}
+        return self._list_devices(pool, user, params)

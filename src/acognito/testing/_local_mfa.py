@@ -1,57 +1,78 @@
-"""MFA steps of a sign-in on the local Cognito: TOTP, SMS and the choice between them.
+"""MFA on the local Cognito: TOTP, SMS and email codes, and the choice between them.
 
-moto decides that a sign-in needs MFA; this layer asks for it the way Cognito does: a
-session that expires with the app client's AuthSessionValidity and serves once, SMS
-codes sent to the inbox, TOTP codes checked against the user's own secret (a fresh one
-from each AssociateSoftwareToken, _local_totp) on the server's (test-movable) clock with
-one step of skew either way, and SELECT_MFA_TYPE when a user has both and prefers none.
+moto decides that a sign-in needs MFA; this handler asks for it the way Cognito does: a
+session that expires with the app client's AuthSessionValidity and serves once, SMS and
+email codes sent to the inbox, TOTP codes checked against the user's own secret (a fresh
+one from each AssociateSoftwareToken, _local_totp) on the server's (test-movable) clock
+with one step of skew either way, SELECT_MFA_TYPE when a user has several and prefers
+none, and email MFA (EmailMfaConfiguration), which moto lacks. It also answers the
+one-time codes of a USER_AUTH first factor (EMAIL_OTP, SMS_OTP): the same check.
 """
 
 from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from moto.cognitoidp.models import (
-    CognitoIdpBackend,
-    CognitoIdpUser,
-    CognitoIdpUserPool,
-    CognitoIdpUserPoolClient,
-)
+from moto.cognitoidp.models import CognitoIdpBackend, CognitoIdpUser, CognitoIdpUserPool
 from moto.settings import get_cognito_idp_user_pool_enable_totp
 
-from ._local_account import AccountOps
-from ._local_auth import _TOKENS, moto_call
+from ._local_codes import Codes
 from ._local_state import (
+    Caller,
     Fault,
     LocalState,
+    Pending,
     invalid_parameter,
+    moto_call,
     not_authorized,
     pool_user,
     required,
+    same,
 )
+from ._local_tokens import Tokens
 from ._local_totp import code_matches
 
-__all__ = ["MfaOps"]
+__all__ = ["Mfa"]
 
-_MFA_NAMES = ("SELECT_MFA_TYPE", "SOFTWARE_TOKEN_MFA")
+Op = Callable[[Mapping[str, Any]], dict[str, Any]]
+Responder = Callable[[Caller, str, Pending, Mapping[str, Any]], dict[str, Any]]
+#: The ChallengeResponses key of each code challenge.
+_CODE_KEYS = {"SMS_MFA": "SMS_MFA_CODE", "EMAIL_OTP": "EMAIL_OTP_CODE", "SMS_OTP": "SMS_OTP_CODE"}
 
 
-class MfaOps(AccountOps):
-    """The MFA challenges, in place of moto's, and email MFA, which moto lacks."""
+class Mfa:
+    """MFA settings, TOTP association and the MFA steps of a sign-in."""
 
-    def __init__(self, state: LocalState) -> None:
-        super().__init__(state)
-        #: EmailMfaConfiguration per pool id (moto keeps none).
-        self.email_config: dict[str, dict[str, Any]] = {}
-        #: (pool id, user name) of users with email MFA on.
-        self.email_users: set[tuple[str, str]] = set()
+    def __init__(self, state: LocalState, codes: Codes, tokens: Tokens) -> None:
+        self.state = state
+        self.codes = codes
+        self.tokens = tokens
 
-    # ------------------------------------------------------------ email MFA settings
+    def operations(self) -> dict[str, Op]:
+        return {
+            "SetUserPoolMfaConfig": self.set_pool_config,
+            "GetUserPoolMfaConfig": self.get_pool_config,
+            "SetUserMFAPreference": self.set_preference,
+            "AdminSetUserMFAPreference": self.admin_set_preference,
+            "AssociateSoftwareToken": self.associate_software_token,
+            "VerifySoftwareToken": self.verify_software_token,
+        }
 
-    def op_SetUserPoolMfaConfig(self, params: Mapping[str, Any]) -> dict[str, Any]:
+    def responders(self) -> dict[str, Responder]:
+        return {
+            "SOFTWARE_TOKEN_MFA": self.answer_totp,
+            "SELECT_MFA_TYPE": self.answer_choice,
+            "SMS_MFA": self.answer_code,
+            "EMAIL_OTP": self.answer_code,
+            "SMS_OTP": self.answer_code,
+        }
+
+    # ------------------------------------------------------------ settings
+
+    def set_pool_config(self, params: Mapping[str, Any]) -> dict[str, Any]:
         backend, pool = self.state.pool(params.get("UserPoolId"))
         mode = params.get("MfaConfiguration")
         if mode not in ("ON", "OFF", "OPTIONAL"):
@@ -68,23 +89,23 @@ class MfaOps(AccountOps):
             raise invalid_parameter("[SmsConfiguration] is a required member of the SMS config.")
         moto_call(backend.set_user_pool_mfa_config, pool.id, sms, token, str(mode))
         if email is not None:
-            self.email_config[pool.id] = dict(email)
-        return self.op_GetUserPoolMfaConfig({"UserPoolId": pool.id})
+            self.state.email_config[pool.id] = dict(email)
+        return self.get_pool_config({"UserPoolId": pool.id})
 
-    def op_GetUserPoolMfaConfig(self, params: Mapping[str, Any]) -> dict[str, Any]:
+    def get_pool_config(self, params: Mapping[str, Any]) -> dict[str, Any]:
         backend, pool = self.state.pool(params.get("UserPoolId"))
         answer: dict[str, Any] = {
             k: v for k, v in backend.get_user_pool_mfa_config(pool.id).items() if v is not None
         }
-        if pool.id in self.email_config:
-            answer["EmailMfaConfiguration"] = self.email_config[pool.id]
+        if pool.id in self.state.email_config:
+            answer["EmailMfaConfiguration"] = self.state.email_config[pool.id]
         return answer
 
-    def op_SetUserMFAPreference(self, params: Mapping[str, Any]) -> dict[str, Any]:
+    def set_preference(self, params: Mapping[str, Any]) -> dict[str, Any]:
         backend, pool, user, _ = self.state.access(required(params, "AccessToken"))
         return self._set_preference(backend, pool, user, params)
 
-    def op_AdminSetUserMFAPreference(self, params: Mapping[str, Any]) -> dict[str, Any]:
+    def admin_set_preference(self, params: Mapping[str, Any]) -> dict[str, Any]:
         backend, pool = self.state.pool(params.get("UserPoolId"))
         user = pool_user(pool, str(required(params, "Username")))
         if user is None:
@@ -100,7 +121,7 @@ class MfaOps(AccountOps):
     ) -> dict[str, Any]:
         email = params.get("EmailMfaSettings")
         if email and email.get("Enabled"):
-            if pool.id not in self.email_config:
+            if pool.id not in self.state.email_config:
                 raise invalid_parameter("Email MFA is not enabled for this user pool.")
             if not user.attribute_lookup.get("email"):
                 raise invalid_parameter("User does not have an email address for MFA codes.")
@@ -114,42 +135,37 @@ class MfaOps(AccountOps):
         key = (pool.id, user.username)
         if email is not None:
             if email.get("Enabled"):
-                self.email_users.add(key)
+                self.state.email_users.add(key)
             else:
-                self.email_users.discard(key)
+                self.state.email_users.discard(key)
             if email.get("PreferredMfa"):
                 user.preferred_mfa_setting = "EMAIL_OTP"
             elif user.preferred_mfa_setting == "EMAIL_OTP":
                 user.preferred_mfa_setting = ""
         return {}
 
-    def op_GetUser(self, params: Mapping[str, Any]) -> dict[str, Any]:
-        view = super().op_GetUser(params)
-        _, pool, user, _ = self.state.access(required(params, "AccessToken"))
-        if (pool.id, user.username) in self.email_users:
-            kinds = list(view.get("UserMFASettingList") or [])
-            view["UserMFASettingList"] = [*kinds, "EMAIL_OTP"]
+    def user_view(
+        self, pool: CognitoIdpUserPool, user: CognitoIdpUser, view: dict[str, Any]
+    ) -> None:
+        """GetUser's MFA members with email MFA added (moto knows none)."""
+        if (pool.id, user.username) in self.state.email_users:
+            view["UserMFASettingList"] = [*(view.get("UserMFASettingList") or []), "EMAIL_OTP"]
         if user.preferred_mfa_setting == "EMAIL_OTP":
             view["PreferredMfaSetting"] = "EMAIL_OTP"
-        return view
 
-    # ------------------------------------------------------------ email MFA in sign-in
+    # ------------------------------------------------------------ steps of a sign-in
 
     def _email_on(self, pool: CognitoIdpUserPool, user: CognitoIdpUser) -> bool:
         return (
             pool.mfa_config in ("ON", "OPTIONAL")
-            and pool.id in self.email_config
-            and (pool.id, user.username) in self.email_users
+            and pool.id in self.state.email_config
+            and (pool.id, user.username) in self.state.email_users
             and bool(user.attribute_lookup.get("email"))
         )
 
-    def own_mfa_step(
-        self,
-        pool: CognitoIdpUserPool,
-        client: CognitoIdpUserPoolClient,
-        user: CognitoIdpUser,
-        device_key: str | None,
-    ) -> dict[str, Any] | None:
+    def own_step(self, caller: Caller) -> dict[str, Any] | None:
+        """An MFA step moto does not know (email MFA), or None (moto decides)."""
+        pool, user = caller.pool, caller.user
         if not self._email_on(pool, user):
             return None
         others = []
@@ -159,103 +175,118 @@ class MfaOps(AccountOps):
             others.append("SOFTWARE_TOKEN_MFA")
         preferred = user.preferred_mfa_setting
         if preferred == "EMAIL_OTP" or not others:
-            return self.email_mfa(pool, client, user, device_key)
+            return self.code_step(caller, "EMAIL_OTP", "email_mfa")
         if preferred in others:
             return None  # moto's step asks for the preferred one
-        session = self._open(pool, client, user, ("SELECT_MFA_TYPE",), device_key)
+        return self._choice(caller, [*others, "EMAIL_OTP"])
+
+    def step(self, caller: Caller, name: str) -> dict[str, Any]:
+        """Our SMS_MFA / SOFTWARE_TOKEN_MFA step in place of moto's (or the choice)."""
+        user = caller.user
+        both = user.software_token_mfa_enabled and user.sms_mfa_enabled
+        if both and not user.preferred_mfa_setting and user.attribute_lookup.get("phone_number"):
+            return self._choice(caller, ["SMS_MFA", "SOFTWARE_TOKEN_MFA"])
+        if name == "SMS_MFA":
+            return self.code_step(caller, "SMS_MFA", "sms_mfa")
+        return self._totp_step(caller)
+
+    def _choice(self, caller: Caller, choices: list[str]) -> dict[str, Any]:
+        session = self.state.open_session(caller, ("SELECT_MFA_TYPE",))
         return {
             "ChallengeName": "SELECT_MFA_TYPE",
             "Session": session,
             "ChallengeParameters": {
-                "USERNAME": user.username,
-                "MFAS_CAN_CHOOSE": json.dumps([*others, "EMAIL_OTP"]),
+                "USERNAME": caller.user.username,
+                "MFAS_CAN_CHOOSE": json.dumps(choices),
             },
         }
 
-    def email_mfa(
-        self,
-        pool: CognitoIdpUserPool,
-        client: CognitoIdpUserPoolClient,
-        user: CognitoIdpUser,
-        device_key: str | None,
-        *,
-        setup: bool = False,
+    def _totp_step(self, caller: Caller) -> dict[str, Any]:
+        session = self.state.open_session(caller, ("SOFTWARE_TOKEN_MFA",))
+        return {
+            "ChallengeName": "SOFTWARE_TOKEN_MFA",
+            "Session": session,
+            "ChallengeParameters": {"USERNAME": caller.user.username},
+        }
+
+    def code_step(
+        self, caller: Caller, name: str, purpose: str, *, setup: bool = False
     ) -> dict[str, Any]:
-        """EMAIL_OTP as a second factor: a code to the user's email, single-use session."""
-        code, delivery = self._issue_code(pool, user, "email_mfa", "email")
-        session = self._open(pool, client, user, ("EMAIL_OTP",), device_key, code)
+        """A code challenge (SMS_MFA, EMAIL_OTP, SMS_OTP): a real code to the inbox (under
+        ``purpose``) and a single-use session that expects it."""
+        attribute = "email" if name == "EMAIL_OTP" else "phone_number"
+        code, delivery = self.codes.issue(
+            caller.pool, caller.user, purpose, attribute,
+            client_id=caller.client.id, metadata=caller.metadata,
+        )  # fmt: skip
+        session = self.state.open_session(caller, (name,), code)
         if setup:
             with self.state.lock:
                 self.state.pending[session].email_setup = True
         return {
-            "ChallengeName": "EMAIL_OTP",
+            "ChallengeName": name,
             "Session": session,
             "ChallengeParameters": {
-                "USERNAME": user.username,
-                "CODE_DELIVERY_DELIVERY_MEDIUM": "EMAIL",
+                "USERNAME": caller.user.username,
+                "CODE_DELIVERY_DELIVERY_MEDIUM": delivery["DeliveryMedium"],
                 "CODE_DELIVERY_DESTINATION": delivery["Destination"],
             },
         }
 
-    def mfa_setup_extra(self, pool: CognitoIdpUserPool) -> list[str]:
-        return ["EMAIL_OTP"] if pool.id in self.email_config else []
+    def setup_extra(self, pool: CognitoIdpUserPool) -> list[str]:
+        """MFA kinds MFA_SETUP offers beyond moto's."""
+        return ["EMAIL_OTP"] if pool.id in self.state.email_config else []
 
-    def email_setup(
-        self,
-        backend: CognitoIdpBackend,
-        pool: CognitoIdpUserPool,
-        client: CognitoIdpUserPoolClient,
-        user: CognitoIdpUser,
-        session: str,
-        email: str,
-    ) -> dict[str, Any]:
+    def email_setup(self, caller: Caller, session: str, email: str) -> dict[str, Any]:
         """MFA_SETUP with EMAIL: the address is set (unverified) and sent a code; the
         right code turns email MFA on, verifies the address and signs the user in."""
-        if pool.id not in self.email_config:
+        pool, user = caller.pool, caller.user
+        if pool.id not in self.state.email_config:
             raise invalid_parameter("Email MFA is not enabled for this user pool.")
         if "@" not in email or len(email) > 254:
             raise invalid_parameter("Invalid email address format.")
-        if backend.sessions.pop(session, None) is None:
+        if caller.backend.sessions.pop(session, None) is None:
             raise not_authorized("Invalid session for the user.")
         user.update_attributes(
             [{"Name": "email", "Value": email}, {"Name": "email_verified", "Value": "false"}]
         )
-        return self.email_mfa(pool, client, user, None, setup=True)
+        caller.device_key = None
+        return self.code_step(caller, "EMAIL_OTP", "email_mfa", setup=True)
 
-    def mfa_step(
-        self,
-        pool: CognitoIdpUserPool,
-        client: CognitoIdpUserPoolClient,
-        user: CognitoIdpUser,
-        device_key: str | None,
-        name: str,
-    ) -> dict[str, Any]:
-        both = user.software_token_mfa_enabled and user.sms_mfa_enabled
-        if both and not user.preferred_mfa_setting and user.attribute_lookup.get("phone_number"):
-            session = self._open(pool, client, user, ("SELECT_MFA_TYPE",), device_key)
-            choices = json.dumps(["SMS_MFA", "SOFTWARE_TOKEN_MFA"])
-            return {
-                "ChallengeName": "SELECT_MFA_TYPE",
-                "Session": session,
-                "ChallengeParameters": {"USERNAME": user.username, "MFAS_CAN_CHOOSE": choices},
-            }
-        if name == "SMS_MFA":
-            return self.sms_mfa(pool, client, user, device_key)
-        return self._totp_step(pool, client, user, device_key)
+    # ------------------------------------------------------------ answers
 
-    def _totp_step(
-        self,
-        pool: CognitoIdpUserPool,
-        client: CognitoIdpUserPoolClient,
-        user: CognitoIdpUser,
-        device_key: str | None,
+    def answer_choice(
+        self, caller: Caller, name: str, step: Pending, r: Mapping[str, Any]
     ) -> dict[str, Any]:
-        session = self._open(pool, client, user, ("SOFTWARE_TOKEN_MFA",), device_key)
-        return {
-            "ChallengeName": "SOFTWARE_TOKEN_MFA",
-            "Session": session,
-            "ChallengeParameters": {"USERNAME": user.username},
-        }
+        answer = r.get("ANSWER")
+        if answer == "SMS_MFA":
+            return self.code_step(caller, "SMS_MFA", "sms_mfa")
+        if answer == "SOFTWARE_TOKEN_MFA":
+            return self._totp_step(caller)
+        if answer == "EMAIL_OTP" and self._email_on(caller.pool, caller.user):
+            return self.code_step(caller, "EMAIL_OTP", "email_mfa")
+        raise invalid_parameter("ANSWER must be one of the MFA types offered")
+
+    def answer_totp(
+        self, caller: Caller, name: str, step: Pending, r: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        if not self._totp_ok(caller.user, r.get("SOFTWARE_TOKEN_MFA_CODE")):
+            raise Fault("CodeMismatchException", "Invalid code received for user")
+        return self.tokens.sign_in(caller)
+
+    def answer_code(
+        self, caller: Caller, name: str, step: Pending, r: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """SMS_MFA, EMAIL_OTP, SMS_OTP: the code sent for this session."""
+        given = str(r.get(_CODE_KEYS.get(name, "")) or "")
+        if not step.code or not same(step.code, given):
+            raise Fault("CodeMismatchException", "Invalid code received for user")
+        if step.email_setup:  # the code arrived: the address works, email MFA is on
+            user = caller.user
+            self.state.email_users.add((caller.pool.id, user.username))
+            user.update_attributes([{"Name": "email_verified", "Value": "true"}])
+            user.preferred_mfa_setting = user.preferred_mfa_setting or "EMAIL_OTP"
+        return self.tokens.sign_in(caller)
 
     def _totp_ok(self, user: CognitoIdpUser, code: Any) -> bool:
         """Whether ``code`` is a code of the user's confirmed secret (now, +-1 step)."""
@@ -284,13 +315,13 @@ class MfaOps(AccountOps):
                 return backend, pool, found, session
         raise not_authorized("Invalid session for the user.")
 
-    def op_AssociateSoftwareToken(self, params: Mapping[str, Any]) -> dict[str, Any]:
+    def associate_software_token(self, params: Mapping[str, Any]) -> dict[str, Any]:
         """A fresh random secret for this user, pending until VerifySoftwareToken."""
         _, _, user, session = self._totp_user(params)
         answer = {"SecretCode": self.state.totp.associate(user)}
         return answer if session is None else answer | {"Session": session}
 
-    def op_VerifySoftwareToken(self, params: Mapping[str, Any]) -> dict[str, Any]:
+    def verify_software_token(self, params: Mapping[str, Any]) -> dict[str, Any]:
         """A code of the pending secret confirms it; a wrong one is
         EnableSoftwareTokenMFAException, as on Cognito."""
         backend, pool, user, _ = self._totp_user(params)
@@ -310,46 +341,3 @@ class MfaOps(AccountOps):
         fresh = str(uuid.uuid4())
         backend.sessions[fresh] = (user.username, pool)
         return {"Status": "SUCCESS", "Session": fresh}
-
-    def respond_other(
-        self,
-        backend: CognitoIdpBackend,
-        pool: CognitoIdpUserPool,
-        client: CognitoIdpUserPoolClient,
-        name: str,
-        params: Mapping[str, Any],
-    ) -> dict[str, Any] | None:
-        session = str(params.get("Session") or "")
-        with self.state.lock:
-            ours = session in self.state.pending or session in self.state.used_sessions
-            opened = self.state.pending.get(session)
-        if name == "EMAIL_OTP" and opened is not None and opened.email_setup:
-            result = super().respond_other(backend, pool, client, name, params)
-            user = pool.users.get(opened.username)
-            if user is not None:  # the code arrived: the address works
-                self.email_users.add((pool.id, user.username))
-                user.update_attributes([{"Name": "email_verified", "Value": "true"}])
-                user.preferred_mfa_setting = user.preferred_mfa_setting or "EMAIL_OTP"
-            return result
-        if name not in _MFA_NAMES or not ours:
-            return super().respond_other(backend, pool, client, name, params)
-        step = self._take(session, client, name)
-        r: Mapping[str, Any] = params.get("ChallengeResponses") or {}
-        user = pool.users.get(step.username)
-        if user is None:
-            raise Fault("UserNotFoundException", "User does not exist.")
-        if str(r.get("USERNAME") or "") != user.username:
-            raise not_authorized("USERNAME must be the USERNAME the challenge returned.")
-        self.state.check_secret_hash(client, user.username, r.get("SECRET_HASH"))
-        if name == "SELECT_MFA_TYPE":
-            answer = r.get("ANSWER")
-            if answer == "SMS_MFA":
-                return self.sms_mfa(pool, client, user, step.device_key)
-            if answer == "SOFTWARE_TOKEN_MFA":
-                return self._totp_step(pool, client, user, step.device_key)
-            if answer == "EMAIL_OTP" and self._email_on(pool, user):
-                return self.email_mfa(pool, client, user, step.device_key)
-            raise invalid_parameter("ANSWER must be one of the MFA types offered")
-        if not self._totp_ok(user, r.get("SOFTWARE_TOKEN_MFA_CODE")):
-            raise Fault("CodeMismatchException", "Invalid code received for user")
-        return self.finish(pool, client, user, _TOKENS, step.device_key)

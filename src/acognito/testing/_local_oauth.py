@@ -12,24 +12,38 @@ failures and delays, non-interactive sign-in) are steered through the test API.
 from __future__ import annotations
 
 import base64
-import hashlib
-import html
-import json
 import secrets
 import time
 import uuid
 from collections import Counter, deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qsl, unquote_plus, urlencode, urlsplit
+from urllib.parse import parse_qsl, unquote_plus, urlencode
 
-from joserfc import jwt
 from moto.cognitoidp.models import CognitoIdpUserPool, CognitoIdpUserPoolClient
 
-from ._local_mfa import MfaOps
+from ._local_oauth_http import (
+    Answer,
+    OAuthProblem,
+    callback_origins,
+    client_config,
+    cors_headers,
+    json_answer,
+    login_page,
+    named_client,
+    origin_of,
+    preflight,
+    redirect,
+    s256,
+    text_answer,
+    unique,
+    with_query,
+)
+from ._local_refresh import Refresh
 from ._local_state import Fault, LocalState, pool_user, same
 from ._local_testapi import BOOL, NUM, STR, Route, takes
+from ._local_tokens import Tokens
 
 __all__ = ["OAUTH_PATHS", "OAuthDomain"]
 
@@ -38,16 +52,6 @@ OAUTH_PATHS = frozenset(
 )
 _CODE_SECONDS = 300
 _BAD_TOKEN = "Access token is expired, disabled, or deleted, or the user has globally signed out."  # noqa: S105
-
-Answer = tuple[int, list[tuple[str, str]], bytes]
-
-
-class OAuthProblem(Exception):
-    """An RFC 6749 error answer: ``{"error": ..., "error_description": ...}``."""
-
-    def __init__(self, status: int, error: str, description: str) -> None:
-        super().__init__(error)
-        self.status, self.error, self.description = status, error, description
 
 
 @dataclass
@@ -61,65 +65,13 @@ class _Code:
     expires_at: float
 
 
-#: Request headers a browser may send to ``/oauth2/token`` (beyond the CORS-safelisted).
-_CORS_HEADERS = frozenset({"authorization", "content-type", "x-requested-with"})
-
-
-def _origin(url: str) -> str:
-    """The origin of ``url`` (scheme://host[:port], default ports left out), or ""."""
-    try:
-        parts = urlsplit(url.strip())
-        port = parts.port
-    except ValueError:
-        return ""
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        return ""
-    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
-    default = {"http": 80, "https": 443}[parts.scheme]
-    return f"{parts.scheme}://{host}" + (f":{port}" if port not in (None, default) else "")
-
-
-def _cors_headers(origin: str) -> list[tuple[str, str]]:
-    return [("Access-Control-Allow-Origin", origin), ("Vary", "Origin")]
-
-
-def _s256(verifier: str) -> str:
-    digest = hashlib.sha256(verifier.encode("utf-8")).digest()
-    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
-
-
-def _unique(pairs: list[tuple[str, str]]) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for key, value in pairs:
-        if key in out:
-            raise OAuthProblem(400, "invalid_request", f"duplicate parameter {key}")
-        out[key] = value
-    return out
-
-
-def _json(status: int, body: Any, headers: list[tuple[str, str]] | None = None) -> Answer:
-    payload = json.dumps(body).encode()
-    return status, [("Content-Type", "application/json;charset=UTF-8"), *(headers or [])], payload
-
-
-def _text(status: int, text: str, ctype: str = "text/plain") -> Answer:
-    return status, [("Content-Type", f"{ctype};charset=UTF-8")], text.encode()
-
-
-def _redirect(location: str) -> Answer:
-    return 302, [("Location", location)], b""
-
-
-def _with_query(uri: str, params: dict[str, str]) -> str:
-    return uri + ("&" if "?" in uri else "?") + urlencode(params)
-
-
 class OAuthDomain:
     """The OAuth2 endpoints and their test hooks, over the shared :class:`LocalState`."""
 
-    def __init__(self, state: LocalState, ops: MfaOps) -> None:
+    def __init__(self, state: LocalState, tokens: Tokens, refresh: Refresh) -> None:
         self.state = state
-        self.ops = ops
+        self.tokens = tokens
+        self.refresh = refresh
         self.reset()
 
     def reset(self) -> None:
@@ -148,8 +100,10 @@ class OAuthDomain:
         if failure is not None:
             status, error = failure
             if error is None:
-                return _text(status, "Internal Server Error")
-            return _json(status, {"error": error, "error_description": "injected by the test"})
+                return text_answer(status, "Internal Server Error")
+            return json_answer(
+                status, {"error": error, "error_description": "injected by the test"}
+            )
         routes: dict[tuple[str, str], Callable[[dict[str, Any], bytes], Answer]] = {
             ("POST", "/oauth2/token"): self._token,
             ("GET", "/oauth2/authorize"): self._authorize,
@@ -161,81 +115,26 @@ class OAuthDomain:
         }
         origin = str(environ.get("HTTP_ORIGIN") or "")
         if method == "OPTIONS" and path == "/oauth2/token":
-            return self._preflight(origin, environ)
+            return preflight(self.state, origin, environ)
         handler = routes.get((method, path))
         if handler is None:
-            return _text(405, "Method Not Allowed")
+            return text_answer(405, "Method Not Allowed")
         try:
             with self.state.lock:
                 answer = handler(environ, body)
         except OAuthProblem as problem:
-            answer = _json(
+            answer = json_answer(
                 problem.status, {"error": problem.error, "error_description": problem.description}
             )
         if origin and path == "/oauth2/token":
             # A browser app (Swagger UI, a SPA) exchanges its code here: it may read the
             # answer when it runs on the origin of one of the client's callback URLs.
             with self.state.lock:
-                allowed = self._callback_origins(self._named_client(environ, body))
-            if _origin(origin) in allowed:
+                allowed = callback_origins(self.state, named_client(environ, body))
+            if origin_of(origin) in allowed:
                 status, headers, payload = answer
-                answer = status, [*headers, *_cors_headers(origin)], payload
+                answer = status, [*headers, *cors_headers(origin)], payload
         return answer
-
-    def _preflight(self, origin: str, environ: dict[str, Any]) -> Answer:
-        """CORS preflight of ``/oauth2/token``: granted to the origins of registered
-        callback URLs (the request names no client yet: any client's)."""
-        asked = str(environ.get("HTTP_ACCESS_CONTROL_REQUEST_METHOD") or "")
-        wanted = [
-            h.strip().lower()
-            for h in str(environ.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS") or "").split(",")
-            if h.strip()
-        ]
-        with self.state.lock:
-            allowed = self._callback_origins(None)
-        if (
-            not origin
-            or _origin(origin) not in allowed
-            or asked != "POST"
-            or not set(wanted) <= _CORS_HEADERS
-        ):
-            return 403, [("Vary", "Origin")], b""
-        headers = [
-            *_cors_headers(origin),
-            ("Access-Control-Allow-Methods", "POST"),
-            ("Access-Control-Allow-Headers", ", ".join(sorted(_CORS_HEADERS))),
-            ("Access-Control-Max-Age", "600"),
-        ]
-        return 204, headers, b""
-
-    def _named_client(self, environ: dict[str, Any], body: bytes) -> str:
-        """The client id a token request names (HTTP Basic or the form), unchecked."""
-        scheme, _, value = str(environ.get("HTTP_AUTHORIZATION") or "").partition(" ")
-        if scheme.lower() == "basic":
-            try:
-                raw = base64.b64decode(value.strip(), validate=True).decode("utf-8")
-            except (ValueError, UnicodeError):
-                return ""
-            return unquote_plus(raw.partition(":")[0])
-        pairs = parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)
-        return next((v for k, v in pairs if k == "client_id"), "")
-
-    def _callback_origins(self, client_id: str | None) -> set[str]:
-        """Origins of the callback URLs of ``client_id`` (None: of every client)."""
-        if client_id is not None:
-            try:
-                _, _, client = self.state.client(client_id)
-            except Fault:
-                return set()
-            clients = [client]
-        else:
-            clients = [
-                c
-                for backend in self.state.backends()
-                for pool in list(backend.user_pools.values())
-                for c in list(pool.clients.values())
-            ]
-        return {_origin(url) for c in clients for url in self._config(c, "CallbackURLs")} - {""}
 
     # ------------------------------------------------------------ helpers
 
@@ -244,7 +143,7 @@ class OAuthDomain:
         ctype = str(environ.get("CONTENT_TYPE") or "").split(";")[0].strip().lower()
         if ctype != "application/x-www-form-urlencoded":
             raise OAuthProblem(400, "invalid_request", "Content-Type must be form-urlencoded")
-        return _unique(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+        return unique(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
 
     def _client(self, client_id: str) -> tuple[CognitoIdpUserPool, CognitoIdpUserPoolClient]:
         try:
@@ -284,10 +183,6 @@ class OAuthDomain:
             raise failed
         return pool, client
 
-    @staticmethod
-    def _config(client: CognitoIdpUserPoolClient, key: str) -> list[str]:
-        return [str(v) for v in client.extended_config.get(key) or []]
-
     def _user_tokens(
         self,
         pool: CognitoIdpUserPool,
@@ -296,12 +191,13 @@ class OAuthDomain:
         scope: str,
         origin: str,
         nonce: str | None,
+        source: str,
     ) -> dict[str, Any]:
         user = pool_user(pool, username)
         if user is None or not user.enabled:
             raise OAuthProblem(400, "invalid_grant", "User does not exist or is disabled.")
-        minted = self.state.mint(
-            pool, client.id, user, origin, None, scope=scope,
+        minted = self.tokens.mint(
+            pool, client.id, user, origin, None, source=source, scope=scope,
             with_id="openid" in scope.split(), nonce=nonce,
         )  # fmt: skip
         answer = {
@@ -331,7 +227,7 @@ class OAuthDomain:
     def _client_credentials(
         self, pool: CognitoIdpUserPool, client: CognitoIdpUserPoolClient, form: dict[str, str]
     ) -> Answer:
-        if not client.generate_secret or "client_credentials" not in self._config(
+        if not client.generate_secret or "client_credentials" not in client_config(
             client, "AllowedOAuthFlows"
         ):
             raise OAuthProblem(400, "unauthorized_client", "client may not use this grant")
@@ -340,27 +236,13 @@ class OAuthDomain:
             for server in pool.resource_servers.values()
             for scope in server.scopes or []
         }
-        allowed = set(self._config(client, "AllowedOAuthScopes")) & defined
+        allowed = set(client_config(client, "AllowedOAuthScopes")) & defined
         requested = form.get("scope")
         scopes = sorted(allowed) if requested is None else requested.split()
         if not scopes or not set(scopes) <= allowed:
             raise OAuthProblem(400, "invalid_scope", "scope not allowed for this client")
-        now = int(self.state.now())
-        life = self.state.validity(pool, client.id, "AccessToken")
-        claims = {
-            "sub": client.id,
-            "token_use": "access",
-            "scope": " ".join(scopes),
-            "auth_time": now,
-            "iss": f"https://cognito-idp.{pool.region}.amazonaws.com/{pool.id}",
-            "exp": now + life,
-            "iat": now,
-            "version": 2,
-            "jti": str(uuid.uuid4()),
-            "client_id": client.id,
-        }
-        token = jwt.encode({"kid": "dummy", "alg": "RS256"}, claims, pool.json_web_key)
-        return _json(200, {"access_token": token, "expires_in": life, "token_type": "Bearer"})
+        token, life = self.tokens.machine(pool, client, scopes)
+        return json_answer(200, {"access_token": token, "expires_in": life, "token_type": "Bearer"})
 
     def _code_grant(
         self, pool: CognitoIdpUserPool, client: CognitoIdpUserPoolClient, form: dict[str, str]
@@ -375,19 +257,19 @@ class OAuthDomain:
             raise OAuthProblem(400, "invalid_grant", "code was issued to another client or URI")
         verifier = form.get("code_verifier")
         if record.challenge is not None and not (
-            verifier and same(_s256(verifier), record.challenge)
+            verifier and same(s256(verifier), record.challenge)
         ):
             raise OAuthProblem(400, "invalid_grant", "code_verifier does not match")
         origin = str(uuid.uuid4())
         answer = self._user_tokens(
-            pool, client, record.username, record.scope, origin, record.nonce
+            pool, client, record.username, record.scope, origin, record.nonce, "HostedAuth"
         )
         user = pool_user(pool, record.username)
         assert user is not None  # checked by _user_tokens
-        refresh = self.state.new_refresh(pool, client, user.username, origin, None)
+        refresh = self.tokens.new_refresh(pool, client, user.username, origin, None)
         self.refresh_scopes[refresh] = record.scope
         answer["refresh_token"] = refresh
-        return _json(200, answer)
+        return json_answer(200, answer)
 
     def _refresh_grant(
         self, pool: CognitoIdpUserPool, client: CognitoIdpUserPoolClient, form: dict[str, str]
@@ -395,47 +277,50 @@ class OAuthDomain:
         token = form.get("refresh_token")
         if not token:
             raise OAuthProblem(400, "invalid_request", "refresh_token is required")
-        flows = self._config(client, "ExplicitAuthFlows")
+        flows = client_config(client, "ExplicitAuthFlows")
         if flows and "ALLOW_REFRESH_TOKEN_AUTH" not in flows:
             raise OAuthProblem(400, "unauthorized_client", "client may not refresh")
         try:
-            user, origin, info = self.ops.refreshable(pool, client, token)
+            user, origin, info = self.refresh.refreshable(pool, client, token)
         except Fault:
             raise OAuthProblem(400, "invalid_grant", "Invalid Refresh Token") from None
         if info is not None and (info.rotated_at is not None or info.device_key is not None):
             raise OAuthProblem(400, "invalid_grant", "Invalid Refresh Token")
         scope = self.refresh_scopes.get(token, "openid aws.cognito.signin.user.admin")
-        return _json(200, self._user_tokens(pool, client, user.username, scope, origin, None))
+        return json_answer(
+            200,
+            self._user_tokens(pool, client, user.username, scope, origin, None, "RefreshTokens"),
+        )
 
     # ------------------------------------------------------------ /oauth2/authorize
 
     def _authorize(self, environ: dict[str, Any], body: bytes) -> Answer:
-        query = _unique(parse_qsl(str(environ.get("QUERY_STRING") or ""), keep_blank_values=True))
+        query = unique(parse_qsl(str(environ.get("QUERY_STRING") or ""), keep_blank_values=True))
         self.last_authorize = dict(query)
         client_id, redirect_uri = query.get("client_id", ""), query.get("redirect_uri", "")
         try:
             pool, client = self._client(client_id)
         except OAuthProblem:
-            return _text(400, "invalid client_id")  # nowhere safe to send an error
-        if redirect_uri not in self._config(client, "CallbackURLs"):
-            return _text(400, "redirect_mismatch")
+            return text_answer(400, "invalid client_id")  # nowhere safe to send an error
+        if redirect_uri not in client_config(client, "CallbackURLs"):
+            return text_answer(400, "redirect_mismatch")
         state = query.get("state")
 
         def back(**params: str) -> Answer:
             if state is not None:
                 params["state"] = state
-            return _redirect(_with_query(redirect_uri, params))
+            return redirect(with_query(redirect_uri, params))
 
         if query.get("response_type") != "code":
             return back(error="unsupported_response_type")
-        if "code" not in self._config(client, "AllowedOAuthFlows"):
+        if "code" not in client_config(client, "AllowedOAuthFlows"):
             return back(error="unauthorized_client")
         challenge, method = query.get("code_challenge"), query.get("code_challenge_method")
         if challenge is None and not client.generate_secret:
             return back(error="invalid_request", error_description="code_challenge required")
         if challenge is not None and method != "S256":
             return back(error="invalid_request", error_description="method must be S256")
-        allowed = self._config(client, "AllowedOAuthScopes")
+        allowed = client_config(client, "AllowedOAuthScopes")
         scope = query.get("scope") or " ".join(allowed)
         if not set(scope.split()) <= set(allowed):
             return back(error="invalid_scope")
@@ -444,18 +329,18 @@ class OAuthDomain:
             if username is None:
                 return back(error="access_denied", error_description="denied by the test")
         elif environ.get("REQUEST_METHOD") == "POST":
-            form = _unique(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+            form = unique(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
             typed, password = form.get("username", ""), form.get("password", "")
             user = pool_user(pool, typed)
             stored = "" if user is None else str(user.password or "")
             ok = bool(stored) and same(stored, password)
             if user is None or not ok or not user.enabled:
-                return _login_page(query, "Incorrect username or password.")
+                return login_page(query, "Incorrect username or password.")
             if user.status != "CONFIRMED":
-                return _login_page(query, f"User status {user.status} is not supported locally.")
+                return login_page(query, f"User status {user.status} is not supported locally.")
             username = user.username
         else:
-            return _login_page(query, None)
+            return login_page(query, None)
         code = secrets.token_urlsafe(32)
         self.codes[code] = _Code(
             client.id, redirect_uri, challenge, scope, username, query.get("nonce"),
@@ -475,7 +360,7 @@ class OAuthDomain:
         if client.generate_secret:
             params["ClientSecret"] = client.secret
         try:
-            self.ops.op_RevokeToken(params)
+            self.refresh.revoke(params)
         except Fault as fault:
             if fault.code == "UnsupportedTokenTypeException":
                 raise OAuthProblem(400, "unsupported_token_type", fault.message) from None
@@ -500,21 +385,21 @@ class OAuthDomain:
             return 401, [("WWW-Authenticate", challenge)], b""
         info = {k: v for k, v in user.attribute_lookup.items() if isinstance(v, str)}
         info.update({"sub": user.id, "username": user.username})
-        return _json(200, info)
+        return json_answer(200, info)
 
     def _logout(self, environ: dict[str, Any], body: bytes) -> Answer:
-        query = _unique(parse_qsl(str(environ.get("QUERY_STRING") or ""), keep_blank_values=True))
+        query = unique(parse_qsl(str(environ.get("QUERY_STRING") or ""), keep_blank_values=True))
         try:
             _, client = self._client(query.get("client_id", ""))
         except OAuthProblem:
-            return _text(400, "invalid client_id")
+            return text_answer(400, "invalid client_id")
         if "logout_uri" in query:
-            if query["logout_uri"] not in self._config(client, "LogoutURLs"):
-                return _text(400, "logout_uri not allowed")
-            return _redirect(query["logout_uri"])
-        if query.get("redirect_uri") in self._config(client, "CallbackURLs"):
-            return _redirect(f"/oauth2/authorize?{urlencode(query)}")
-        return _text(400, "redirect_uri not allowed")
+            if query["logout_uri"] not in client_config(client, "LogoutURLs"):
+                return text_answer(400, "logout_uri not allowed")
+            return redirect(query["logout_uri"])
+        if query.get("redirect_uri") in client_config(client, "CallbackURLs"):
+            return redirect(f"/oauth2/authorize?{urlencode(query)}")
+        return text_answer(400, "redirect_uri not allowed")
 
     # ------------------------------------------------------------ test API
 
@@ -589,39 +474,3 @@ class OAuthDomain:
     def _reset_route(self, b: dict[str, Any]) -> dict[str, Any]:
         self.reset()
         return {}
-
-
-_PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Sign in (local Cognito)</title></head>
-<body><main><h1>Sign in</h1>{error}
-<form method="post" action="/oauth2/authorize?{query}">
-<label for="username">Username</label>
-<input id="username" name="username" type="text" autocomplete="username" required>
-<label for="password">Password</label>
-<input id="password" name="password" type="password" autocomplete="current-password" required>
-<button type="submit" name="signInSubmitButton">Sign in</button>
-</form><p>acognito.testing local Cognito: the managed login page, in miniature.</p>
-</main></body></html>
-"""
-
-
-def _login_page(query: dict[str, str], error: str | None) -> Answer:
-    shown = f'<p role="alert" id="error">{html.escape(error)}</p>' if error else ""
-    page = _PAGE.format(error=shown, query=html.escape(urlencode(query)))
-    status, headers, payload = _text(200, page, "text/html")
-    return status, [*headers, ("Cache-Control", "no-store")], payload
-
-
-def answer_wsgi(answer: Answer, start_response: Callable[..., Any]) -> Iterable[bytes]:
-    """Send an :data:`Answer` through WSGI's ``start_response``."""
-    status, headers, payload = answer
-    reason = {
-        200: "OK",
-        204: "No Content",
-        302: "Found",
-        400: "Bad Request",
-        401: "Unauthorized",
-        403: "Forbidden",
-    }.get(status, "")
-    start_response(f"{status} {reason}", [*headers, ("Content-Length", str(len(payload)))])
-    return [payload]

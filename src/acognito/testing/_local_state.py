@@ -18,12 +18,10 @@ import re
 import secrets
 import threading
 import time
-import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from joserfc import jwt
 from moto.cognitoidp.models import (
     CognitoIdpBackend,
     CognitoIdpUser,
@@ -31,16 +29,20 @@ from moto.cognitoidp.models import (
     CognitoIdpUserPoolClient,
     cognitoidp_backends,
 )
+from moto.core.exceptions import JsonRESTError
 
 from ..errors import JwtParseError
 from ..tokens import peek_claims
 from ._local_totp import TotpSecrets
 from ._srp_server import SrpServer, user_verifier
 
-__all__ = ["Fault", "LocalState", "SentCode"]
+__all__ = ["Caller", "Fault", "LocalState", "Pending", "SentCode"]
 
 #: A handler's answer may carry extra response headers under this key.
 HEADERS = "__headers__"
+
+#: Our name for ConfirmSignUp's session (it expects one USER_AUTH sign-in, no password).
+SIGN_UP_SESSION = "SIGN_UP_SESSION"
 
 #: What local error messages end with, so a user reading one knows where it came from.
 NOT_SUPPORTED = "is not supported by the local Cognito (acognito.testing)"
@@ -65,6 +67,14 @@ def invalid_parameter(message: str) -> Fault:
 
 def unsupported(what: str) -> Fault:
     return Fault("UnsupportedOperationException", f"{what} {NOT_SUPPORTED}")
+
+
+def moto_call(call: Any, *args: Any) -> Any:
+    """Run a moto backend method, its errors turned into our faults."""
+    try:
+        return call(*args)
+    except JsonRESTError as exc:
+        raise Fault(exc.error_type, exc.message) from None
 
 
 def required(params: Mapping[str, Any], name: str) -> Any:
@@ -138,7 +148,8 @@ class SrpState:
     expires_at: float
     device_key: str | None = None
     for_device: bool = False
-    then: str | None = None
+    #: What follows the checked proof instead of the usual steps (CUSTOM_AUTH's define).
+    then: Any = field(default=None, repr=False)
 
 
 @dataclass
@@ -186,6 +197,71 @@ class SentCode:
     code: str = field(repr=False)
     destination: str
     at: float
+    #: The text the user got (the CustomMessage trigger's, when the pool has one).
+    message: str | None = field(default=None, repr=False)
+    subject: str | None = None
+
+
+@dataclass
+class Pending:
+    """A challenge we answer ourselves (custom, choice, one-time code), single use."""
+
+    pool_id: str
+    client_id: str
+    username: str
+    expected: tuple[str, ...]
+    expires_at: float
+    device_key: str | None = None
+    code: str | None = field(default=None, repr=False)
+    #: A code sent to a new email address in MFA set-up: its answer turns email MFA on.
+    email_setup: bool = False
+    #: A trigger-made CUSTOM_CHALLENGE: its private parameters, metadata and the history.
+    private: dict[str, str] | None = field(default=None, repr=False)
+    metadata: Any = None
+    history: list[dict[str, Any]] | None = None
+
+
+@dataclass
+class Passkey:
+    """A registered credential: its id (base64url), public key (COSE) and counter."""
+
+    credential_id: str
+    public_key: bytes = field(repr=False)
+    sign_count: int
+    created_at: float
+    attachment: str | None
+    transports: list[str]
+
+
+@dataclass
+class Caller:
+    """Who a step of a sign-in is for: moto's backend, pool, app client and user, the
+    device the client named, and the request's ClientMetadata (for the triggers)."""
+
+    backend: CognitoIdpBackend
+    pool: CognitoIdpUserPool
+    client: CognitoIdpUserPoolClient
+    user: CognitoIdpUser
+    device_key: str | None = None
+    metadata: dict[str, str] = field(default_factory=dict)
+
+
+def client_metadata(params: Mapping[str, Any]) -> dict[str, str]:
+    """A request's ClientMetadata, as the triggers get it."""
+    given = params.get("ClientMetadata")
+    if not isinstance(given, dict):
+        return {}
+    return {str(k): str(v) for k, v in given.items()}
+
+
+def may_sign_in(user: CognitoIdpUser) -> None:
+    """Refuse a disabled, unconfirmed or reset user (before the password, as Cognito does)."""
+    if not user.enabled:
+        raise not_authorized("User is disabled.")
+    if user.status == "UNCONFIRMED":
+        raise Fault("UserNotConfirmedException", "User is not confirmed.")
+    if user.status == "RESET_REQUIRED":
+        raise Fault("PasswordResetRequiredException", "Password reset required for the user")
 
 
 def pool_user(pool: CognitoIdpUserPool, typed: str) -> CognitoIdpUser | None:
@@ -229,8 +305,6 @@ class LocalState:
             self.codes: dict[tuple[str, str, str], tuple[str, float]] = {}
             self.pending: dict[str, Any] = {}
             self.custom_auth: dict[str, tuple[str, dict[str, str]]] = {}
-            #: Pool id -> URL of the test process's auth challenge trigger callbacks.
-            self.custom_triggers: dict[str, str] = {}
             self.requests: list[dict[str, Any]] = []
             self.internal_errors: list[str] = []
             self.used_sessions: set[str] = set()
@@ -238,6 +312,18 @@ class LocalState:
             self.recording = False
             #: Each user's TOTP secrets (moto hands every user the same one).
             self.totp = TotpSecrets()
+            #: EmailMfaConfiguration per pool id, and (pool id, user name) with email MFA on.
+            self.email_config: dict[str, dict[str, Any]] = {}
+            self.email_users: set[tuple[str, str]] = set()
+            #: Passkeys per (pool id, user sub), and the one pending registration challenge.
+            self.passkeys: dict[tuple[str, str], list[Passkey]] = {}
+            self.registering: dict[tuple[str, str], tuple[bytes, float]] = {}
+            #: Pool id -> Lambda trigger name -> URL of the test process's callback host.
+            self.trigger_urls: dict[str, dict[str, str]] = {}
+            #: Pool id -> PreTokenGeneration event version ("1", "2" or "3") set with the URL.
+            self.token_versions: dict[str, str] = {}
+            #: Answers that broke botocore's model of the operation (shape checks on).
+            self.shape_violations: list[str] = []
             self._client_pool: dict[str, tuple[CognitoIdpBackend, CognitoIdpUserPool]] = {}
 
     def now(self) -> float:
@@ -339,123 +425,53 @@ class LocalState:
                 for key in [k for k, s in table.items() if now >= s.expires_at]:
                     del table[key]
 
-    def record_code(
-        self, pool: CognitoIdpUserPool, user: CognitoIdpUser, purpose: str, code: str
-    ) -> None:
-        """Put a code the user would get by mail or SMS into the inbox."""
-        destination = user.attribute_lookup.get("email") or user.attribute_lookup.get(
-            "phone_number", ""
-        )
-        with self.lock:
-            self.inbox.append(
-                SentCode(pool.id, user.username, purpose, code, str(destination), self.now())
-            )
-
-    # ------------------------------------------------------------ tokens
-
-    @staticmethod
-    def validity(pool: CognitoIdpUserPool, client_id: str, kind: str) -> int:
-        """Seconds a ``kind`` token (AccessToken, IdToken) of the client lives."""
-        client = pool.clients.get(client_id)
-        config = client.extended_config if client is not None else {}
-        value = config.get(f"{kind}Validity")
-        if not value:
-            return 3600
-        unit = (config.get("TokenValidityUnits") or {}).get(kind, "hours")
-        scale = {"seconds": 1, "minutes": 60, "hours": 3600, "days": 86400}.get(unit, 3600)
-        return int(value) * scale
-
-    def mint(
-        self,
-        pool: CognitoIdpUserPool,
-        client_id: str,
-        user: CognitoIdpUser,
-        origin_jti: str,
-        device_key: str | None,
-        *,
-        scope: str = "aws.cognito.signin.user.admin",
-        with_id: bool = True,
-        nonce: str | None = None,
-    ) -> dict[str, Any]:
-        """Access and id tokens signed with moto's pool key, registered with moto.
-
-        The OAuth2 domain passes the granted ``scope``, the id token only with openid."""
-        now = int(self.now())
-        access_life = self.validity(pool, client_id, "AccessToken")
-        id_life = self.validity(pool, client_id, "IdToken")
-        issuer = f"https://cognito-idp.{pool.region}.amazonaws.com/{pool.id}"
-        event_id = str(uuid.uuid4())
-        groups = sorted(group.group_name for group in user.groups)
-        access: dict[str, Any] = {
-            "sub": user.id,
-            "iss": issuer,
-            "client_id": client_id,
-            "origin_jti": origin_jti,
-            "event_id": event_id,
-            "token_use": "access",
-            "scope": scope,
-            "auth_time": now,
-            "exp": now + access_life,
-            "iat": now,
-            "jti": str(uuid.uuid4()),
-            "username": user.username,
-        }
-        if device_key:
-            access["device_key"] = device_key
-        ident: dict[str, Any] = {}
-        for name, value in user.attribute_lookup.items():
-            ident[name] = value == "true" if name.endswith("_verified") else value
-        ident.update(
-            {
-                "sub": user.id,
-                "iss": issuer,
-                "cognito:username": user.username,
-                "origin_jti": origin_jti,
-                "aud": client_id,
-                "event_id": event_id,
-                "token_use": "id",
-                "auth_time": now,
-                "exp": now + id_life,
-                "iat": now,
-                "jti": str(uuid.uuid4()),
-            }
-        )
-        if nonce is not None:
-            ident["nonce"] = nonce
-        if groups:
-            access["cognito:groups"] = groups
-            ident["cognito:groups"] = groups
-        header = {"kid": "dummy", "alg": "RS256"}  # moto's published key id
-        access_token = jwt.encode(header, access, pool.json_web_key)
-        pool.access_tokens[access_token] = (client_id, user.username)
-        minted = {"AccessToken": access_token, "ExpiresIn": access_life, "TokenType": "Bearer"}
-        if with_id:
-            id_token = jwt.encode(header, ident, pool.json_web_key)
-            pool.id_tokens[id_token] = (client_id, user.username)
-            minted["IdToken"] = id_token
-        return minted
-
-    def new_refresh(
-        self,
-        pool: CognitoIdpUserPool,
-        client: CognitoIdpUserPoolClient,
-        username: str,
-        origin_jti: str,
-        device_key: str | None,
-        expires_at: float | None = None,
-    ) -> str:
-        token = secrets.token_urlsafe(96)
-        pool.refresh_tokens[token] = (client.id, username, origin_jti)
-        config = client.extended_config
-        value = config.get("RefreshTokenValidity") or 30
-        unit = (config.get("TokenValidityUnits") or {}).get("RefreshToken", "days")
-        scale = {"seconds": 1, "minutes": 60, "hours": 3600, "days": 86400}.get(unit, 86400)
-        if expires_at is None:
-            expires_at = self.now() + float(value) * scale
-        with self.lock:
-            self.refresh[token] = RefreshInfo(device_key, expires_at)
-        return token
-
     def devices_of(self, pool_id: str) -> dict[str, Device]:
         with self.lock:
             return self.devices.setdefault(pool_id, {})
+
+    # ------------------------------------------------------------ our challenge sessions
+
+    def open_session(
+        self,
+        caller: Caller,
+        expected: tuple[str, ...],
+        code: str | None = None,
+    ) -> str:
+        """A single-use session for a challenge we answer, valid for the client's
+        AuthSessionValidity (minutes, default 3)."""
+        session = secrets.token_urlsafe(96)
+        minutes = caller.client.extended_config.get("AuthSessionValidity") or 3
+        with self.lock:
+            self.pending[session] = Pending(
+                caller.pool.id,
+                caller.client.id,
+                caller.user.username,
+                expected,
+                self.now() + float(minutes) * 60,
+                caller.device_key,
+                code,
+            )
+        return session
+
+    def is_ours(self, session: str) -> bool:
+        """Whether ``session`` is (or was) one of our challenge sessions."""
+        with self.lock:
+            return session in self.pending or session in self.used_sessions
+
+    def take_session(self, session: Any, client: CognitoIdpUserPoolClient, name: str) -> Pending:
+        """Spend a session on an answer to ``name``: NotAuthorized when unknown, used,
+        expired or another client's; InvalidParameter when it expects another challenge."""
+        key = str(session or "")
+        with self.lock:
+            step: Pending | None = self.pending.pop(key, None)
+            reused = step is None and key in self.used_sessions
+            self.used_sessions.add(key)
+        if reused:
+            raise not_authorized("Invalid session for the user, session can only be used once.")
+        if step is None or step.client_id != client.id:
+            raise not_authorized("Invalid session for the user.")
+        if self.now() >= step.expires_at:
+            raise not_authorized("Invalid session for the user, session is expired.")
+        if name not in step.expected:
+            raise invalid_parameter(f"The session expects {step.expected[0]}, not {name}")
+        return step

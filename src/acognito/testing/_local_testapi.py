@@ -19,10 +19,12 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from ._local_state import Fault, LocalState, is_loopback, pool_user
+from ._local_triggers import TRIGGERS
 
 __all__ = ["Key", "Route", "TestApiError", "TestApiRoutes"]
 
 _INBOX_FILTERS = ("pool_id", "username", "purpose")
+_CUSTOM_AUTH = ("DefineAuthChallenge", "CreateAuthChallenge", "VerifyAuthChallengeResponse")
 
 Handler = Callable[[dict[str, Any]], dict[str, Any]]
 
@@ -142,6 +144,20 @@ class TestApiRoutes:
                 {"pool_id": takes(STR, required=True), "url": takes(STR, nullable=True)},
             ),
         )
+        self.add(
+            "triggers",
+            Route(
+                "POST",
+                self._triggers,
+                {
+                    "pool_id": text,
+                    "trigger": text,
+                    "url": takes(STR, nullable=True),
+                    "version": takes((str, int), nullable=True),
+                },
+            ),
+        )
+        self.add("shape-violations", Route("GET", self._shape_violations, {"since": s}))
         user = {"pool_id": takes(STR, required=True), "username": takes(STR, required=True)}
         self.add(
             "user-mfa",
@@ -270,13 +286,36 @@ class TestApiRoutes:
         return {}
 
     def _custom_auth_triggers(self, b: dict[str, Any]) -> dict[str, Any]:
-        url = b.get("url")
-        with self.state.lock:
-            if url:
-                self.state.custom_triggers[b["pool_id"]] = loopback_url(url)
-            else:
-                self.state.custom_triggers.pop(b["pool_id"], None)
+        """The three auth challenge triggers at one URL (or none)."""
+        for name in _CUSTOM_AUTH:
+            self._triggers({"pool_id": b["pool_id"], "trigger": name, "url": b.get("url")})
         return {}
+
+    def _triggers(self, b: dict[str, Any]) -> dict[str, Any]:
+        """One of the pool's Lambda triggers at a loopback URL (null: none)."""
+        name, url, pool_id = b["trigger"], b.get("url"), b["pool_id"]
+        if name not in TRIGGERS:
+            raise TestApiError(400, f"no trigger {name!r}: one of {', '.join(sorted(TRIGGERS))}")
+        version = str(b.get("version") or "1").upper().removeprefix("V").split("_")[0]
+        if version not in ("1", "2", "3") or (version != "1" and name != "PreTokenGeneration"):
+            raise TestApiError(400, "version is for PreTokenGeneration: 1, 2 or 3 (V1_0 ...)")
+        with self.state.lock:
+            urls = self.state.trigger_urls.setdefault(pool_id, {})
+            if url:
+                urls[name] = loopback_url(url)
+                if name == "PreTokenGeneration":
+                    self.state.token_versions[pool_id] = version
+            else:
+                urls.pop(name, None)
+        return {}
+
+    def _shape_violations(self, q: dict[str, Any]) -> dict[str, Any]:
+        since = str(q.get("since") or "0")
+        if not since.isdigit():
+            raise TestApiError(400, "since must be a whole number")
+        with self.state.lock:
+            found = self.state.shape_violations
+            return {"violations": found[int(since) :], "total": len(found)}
 
     def _user(self, b: Mapping[str, Any]) -> Any:
         _, pool = self.state.pool(b["pool_id"])

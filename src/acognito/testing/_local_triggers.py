@@ -1,206 +1,235 @@
-"""CUSTOM_AUTH through the pool's own auth challenge triggers (Python callbacks).
+"""The pool's Lambda triggers, run as Python callables (server process only).
 
-The test process registers a loopback URL per pool (``LocalCognito.set_custom_auth_triggers``);
-here the server runs Cognito's loop against it: DefineAuthChallenge over the session's
-history, CreateAuthChallenge for each CUSTOM_CHALLENGE, VerifyAuthChallengeResponse for
-each answer, with Lambda event shapes and Cognito's errors for a failing trigger.
+A trigger is reached one of two ways: a URL on loopback, registered per pool through the
+test API (the test process serves its callables there: ``LocalCognito.set_triggers``),
+or a callable imported into this process (``acognito local --triggers module:attr``),
+which serves every pool without a registration of its own. Either gets the Lambda event
+Cognito sends (``version``, ``triggerSource``, ``region``, ``userPoolId``, ``userName``,
+``callerContext``, ``request``, ``response``) and returns the event's ``response``.
+
+Failures answer as Cognito does: a trigger that raises is UserLambdaValidationException
+("PreSignUp failed with error <message>."), one that overruns its timeout (Cognito's
+5 s) UnexpectedLambdaException ("... invocation failed due to error Socket timeout while
+invoking Lambda function."), one whose answer is no JSON object
+InvalidLambdaResponseException ("Unrecognizable lambda output").
 """
 
 from __future__ import annotations
 
+import inspect
 import json
+import threading
 import urllib.error
 import urllib.request
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping
+from typing import Any
 
-from moto.cognitoidp.models import CognitoIdpUser, CognitoIdpUserPool, CognitoIdpUserPoolClient
+from moto.cognitoidp.models import CognitoIdpUser, CognitoIdpUserPool
 
-from ._local_auth import _TOKENS
-from ._local_state import Fault, not_authorized
+from ._local_state import Fault, LocalState
 
-if TYPE_CHECKING:
-    from ._local_account import AccountOps, Pending
+__all__ = ["TRIGGERS", "TriggerRunner", "user_attributes"]
 
-__all__ = ["after_srp", "answer", "start"]
+#: The triggers, by their names in a pool's LambdaConfig.
+TRIGGERS = frozenset(
+    {
+        "PreSignUp",
+        "PostConfirmation",
+        "PreAuthentication",
+        "PostAuthentication",
+        "PreTokenGeneration",
+        "UserMigration",
+        "CustomMessage",
+        "DefineAuthChallenge",
+        "CreateAuthChallenge",
+        "VerifyAuthChallengeResponse",
+    }
+)
 
-#: Seconds a trigger may take (Cognito gives a Lambda trigger 5 s; loaded CI needs more).
-TRIGGER_TIMEOUT = 30.0
-_SOURCES = {
-    "define": "DefineAuthChallenge_Authentication",
-    "create": "CreateAuthChallenge_Authentication",
-    "verify": "VerifyAuthChallengeResponse_Authentication",
-}
-_NAMES = {
-    "define": "DefineAuthChallenge",
-    "create": "CreateAuthChallenge",
-    "verify": "VerifyAuthChallengeResponse",
-}
-_DEFAULTS: dict[str, dict[str, Any]] = {
-    "define": {"challengeName": None, "issueTokens": False, "failAuthentication": False},
-    "create": {
-        "publicChallengeParameters": {},
-        "privateChallengeParameters": {},
-        "challengeMetadata": None,
-    },
-    "verify": {"answerCorrect": False},
-}
+#: Seconds a trigger may take: Cognito's. The pytest fixtures give loaded CI machines more.
+DEFAULT_TIMEOUT = 5.0
+
+Callables = Mapping[str, Callable[[dict[str, Any]], Any]]
 
 
-def _attributes(user: CognitoIdpUser) -> dict[str, str]:
+def user_attributes(user: CognitoIdpUser) -> dict[str, str]:
+    """The user's attributes as a trigger's ``request.userAttributes`` carries them."""
     attributes = {str(k): str(v) for k, v in user.attribute_lookup.items()}
     attributes.setdefault("sub", str(user.id))
     attributes["cognito:user_status"] = str(getattr(user.status, "value", user.status))
     return attributes
 
 
-def _invoke(
-    ops: AccountOps,
-    kind: str,
-    pool: CognitoIdpUserPool,
-    client: CognitoIdpUserPoolClient,
-    user: CognitoIdpUser,
-    request: dict[str, Any],
-) -> dict[str, Any]:
-    """Send one Lambda event to the test process's callback host; its ``response``."""
-    with ops.state.lock:
-        url = ops.state.custom_triggers.get(pool.id)
-    if url is None:
-        raise Fault("UnexpectedLambdaException", f"{_NAMES[kind]} trigger is not configured.")
-    event = {
-        "version": "1",
-        "region": pool.id.partition("_")[0],
-        "userPoolId": pool.id,
-        "userName": user.username,
-        "callerContext": {"awsSdkVersion": "aws-sdk-unknown-unknown", "clientId": client.id},
-        "triggerSource": _SOURCES[kind],
-        "request": {"userAttributes": _attributes(user), **request, "userNotFound": False},
-        "response": dict(_DEFAULTS[kind]),
-    }
-    body = json.dumps({"trigger": kind, "event": event}).encode()
-    req = urllib.request.Request(url, data=body, method="POST")  # noqa: S310 - loopback
-    # Let other requests run meanwhile: a trigger may call Cognito (or the test API) itself.
-    try:
-        ops.state.lock.release()
-        held = True
-    except RuntimeError:
-        held = False
-    try:
-        with urllib.request.urlopen(req, timeout=TRIGGER_TIMEOUT) as resp:  # noqa: S310
-            answer = json.loads(resp.read())
-    except (urllib.error.URLError, OSError, ValueError):
-        raise Fault(
-            "UnexpectedLambdaException", f"{_NAMES[kind]} invocation failed (callback host)."
-        ) from None
-    finally:
-        if held:
-            ops.state.lock.acquire()
-    if not isinstance(answer, dict):
-        raise Fault("InvalidLambdaResponseException", "Unrecognizable lambda output")
-    if "error" in answer:
-        raise Fault(
-            "UserLambdaValidationException",
-            f"{_NAMES[kind]} failed with error {answer['error']}.",
+class TriggerRunner:
+    """Runs the pool's triggers: the registered URL, else the in-process callable."""
+
+    def __init__(
+        self,
+        state: LocalState,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        callables: Callables | None = None,
+        token_version: str = "1",  # noqa: S107 - an event version
+    ) -> None:
+        self.state = state
+        self.timeout = timeout
+        #: Callables of ``--triggers`` (every pool), by trigger name.
+        self.callables = dict(callables or {})
+        #: PreTokenGeneration's event version for the in-process callable.
+        self.token_version = token_version
+
+    def configured(self, pool: CognitoIdpUserPool, name: str) -> bool:
+        with self.state.lock:
+            return name in self.state.trigger_urls.get(pool.id, {}) or name in self.callables
+
+    def token_event_version(self, pool: CognitoIdpUserPool) -> str:
+        """ "1", "2" or "3": the registration's, else the pool's LambdaConfig, else V1."""
+        with self.state.lock:
+            if "PreTokenGeneration" in self.state.trigger_urls.get(pool.id, {}):
+                return self.state.token_versions.get(pool.id, "1")
+        config = (pool.extended_config.get("LambdaConfig") or {}).get("PreTokenGenerationConfig")
+        if isinstance(config, dict) and config.get("LambdaVersion"):
+            return str(config["LambdaVersion"])[1]  # "V2_0" -> "2"
+        return self.token_version
+
+    def run(
+        self,
+        name: str,
+        source: str,
+        pool: CognitoIdpUserPool,
+        client_id: str | None,
+        user_name: str | None,
+        request: dict[str, Any],
+        response: dict[str, Any],
+        *,
+        version: str = "1",
+    ) -> dict[str, Any]:
+        """Send one event to the pool's ``name`` trigger; the ``response`` it returns.
+
+        Call only when :meth:`configured`; the state's lock is let go meanwhile, so a
+        trigger may call the server itself."""
+        event: dict[str, Any] = {
+            "version": version,
+            "triggerSource": source,
+            "region": pool.region,
+            "userPoolId": pool.id,
+            "userName": user_name,
+            "callerContext": {
+                "awsSdkVersion": "aws-sdk-unknown-unknown",
+                "clientId": client_id or "CLIENT_ID_NOT_APPLICABLE",
+            },
+            "request": request,
+            "response": response,
+        }
+        if user_name is None:
+            del event["userName"]  # a client-credentials grant has no user
+        with self.state.lock:
+            url = self.state.trigger_urls.get(pool.id, {}).get(name)
+        held = _release(self.state.lock)
+        try:
+            answer = self._call(name, event) if url is None else self._post(name, url, event)
+        finally:
+            for _ in range(held):
+                self.state.lock.acquire()
+        return _response_of(answer)
+
+    # ------------------------------------------------------------ the two ways
+
+    def _post(self, name: str, url: str, event: dict[str, Any]) -> dict[str, Any]:
+        """The test process's callback host: ``{"response": ...}`` or ``{"error": ...}``."""
+        body = json.dumps({"trigger": name, "event": event}).encode()
+        req = urllib.request.Request(  # noqa: S310 - a loopback URL (checked on registration)
+            url, data=body, method="POST", headers={"Content-Type": "application/json"}
         )
+        try:
+            with urllib.request.urlopen(req, timeout=self.timeout) as resp:  # noqa: S310
+                answer = json.loads(resp.read())
+        except TimeoutError:
+            raise _timed_out(name) from None
+        except urllib.error.URLError as exc:
+            if isinstance(exc.reason, TimeoutError):
+                raise _timed_out(name) from None
+            raise _unreachable(name) from None
+        except (OSError, ValueError):
+            raise _unreachable(name) from None
+        if not isinstance(answer, dict):
+            raise _unrecognizable()
+        if "error" in answer:
+            raise Fault(
+                "UserLambdaValidationException", f"{name} failed with error {answer['error']}."
+            )
+        return answer
+
+    def _call(self, name: str, event: dict[str, Any]) -> dict[str, Any]:
+        """An in-process callable (sync or async) in a thread of its own, within the timeout."""
+        call = self.callables.get(name)
+        if call is None:
+            raise Fault("UnexpectedLambdaException", f"{name} trigger is not configured.")
+        outcome: dict[str, Any] = {}
+
+        def target() -> None:
+            try:
+                result = call(event)
+                if inspect.isawaitable(result):
+                    result = _run_awaitable(result)
+                outcome["response"] = result
+            except BaseException as exc:  # a failing Lambda: its message goes back
+                outcome["error"] = str(exc) or type(exc).__name__
+
+        worker = threading.Thread(target=target, name=f"trigger-{name}", daemon=True)
+        worker.start()
+        worker.join(self.timeout)
+        if worker.is_alive():
+            raise _timed_out(name)  # the thread is left to finish; its answer is dropped
+        if "error" in outcome:
+            raise Fault(
+                "UserLambdaValidationException", f"{name} failed with error {outcome['error']}."
+            )
+        return {"response": outcome.get("response")}
+
+
+def _run_awaitable(awaitable: Any) -> Any:
+    """An async trigger's result, on an event loop of its own (this thread's)."""
+    import asyncio
+
+    async def wait() -> Any:
+        return await awaitable
+
+    return asyncio.run(wait())
+
+
+def _response_of(answer: Mapping[str, Any]) -> dict[str, Any]:
     response = answer.get("response")
+    if isinstance(response, dict) and "response" in response and "triggerSource" in response:
+        response = response["response"]  # the whole event returned, as a Lambda does
     if not isinstance(response, dict):
-        raise Fault("InvalidLambdaResponseException", "Unrecognizable lambda output")
+        raise _unrecognizable()
     return response
 
 
-def _define(
-    ops: AccountOps,
-    pool: CognitoIdpUserPool,
-    client: CognitoIdpUserPoolClient,
-    user: CognitoIdpUser,
-    device_key: str | None,
-    history: list[dict[str, Any]],
-    decision: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    """Ask DefineAuthChallenge what comes next and do it: tokens, failure or a challenge."""
-    if decision is None:
-        decision = _invoke(ops, "define", pool, client, user, {"session": history})
-    if decision.get("failAuthentication"):
-        raise not_authorized("Incorrect username or password.")
-    if decision.get("issueTokens"):
-        return ops.finish(pool, client, user, _TOKENS, device_key)
-    name = decision.get("challengeName")
-    if name != "CUSTOM_CHALLENGE":
-        raise Fault("InvalidLambdaResponseException", "Unrecognizable lambda output")
-    request = {"challengeName": name, "session": history}
-    made = _invoke(ops, "create", pool, client, user, request)
-    public = made.get("publicChallengeParameters") or {}
-    private = made.get("privateChallengeParameters") or {}
-    if not isinstance(public, dict) or not isinstance(private, dict):
-        raise Fault("InvalidLambdaResponseException", "Unrecognizable lambda output")
-    session = ops._open(pool, client, user, ("CUSTOM_CHALLENGE",), device_key)
-    with ops.state.lock:
-        step: Pending = ops.state.pending[session]
-        step.private = {str(k): str(v) for k, v in private.items()}
-        step.history = history
-        step.metadata = made.get("challengeMetadata")
-    return {
-        "ChallengeName": "CUSTOM_CHALLENGE",
-        "Session": session,
-        "ChallengeParameters": {
-            "USERNAME": user.username,
-            **{str(k): str(v) for k, v in public.items()},
-        },
-    }
+def _release(lock: Any) -> int:
+    """Let go of every level of ``lock`` this thread holds; how many there were."""
+    held = 0
+    while True:
+        try:
+            lock.release()
+        except RuntimeError:
+            return held
+        held += 1
 
 
-def start(
-    ops: AccountOps,
-    pool: CognitoIdpUserPool,
-    client: CognitoIdpUserPoolClient,
-    user: CognitoIdpUser,
-    ap: Mapping[str, Any],
-    device_key: str | None,
-) -> dict[str, Any]:
-    """InitiateAuth CUSTOM_AUTH; with CHALLENGE_NAME=SRP_A, define decides on SRP first."""
-    if ap.get("CHALLENGE_NAME") == "SRP_A" or ap.get("SRP_A"):
-        history = [{"challengeName": "SRP_A", "challengeResult": True, "challengeMetadata": None}]
-        decision = _invoke(ops, "define", pool, client, user, {"session": history})
-        wants = decision.get("challengeName")
-        if wants == "PASSWORD_VERIFIER" and not decision.get("failAuthentication"):
-            return ops.srp_challenge(pool, client, user, ap, device_key, then="custom")
-        return _define(ops, pool, client, user, device_key, history, decision)
-    return _define(ops, pool, client, user, device_key, [])
+def _timed_out(name: str) -> Fault:
+    return Fault(
+        "UnexpectedLambdaException",
+        f"{name} invocation failed due to error Socket timeout while invoking Lambda function.",
+    )
 
 
-def after_srp(
-    ops: AccountOps,
-    pool: CognitoIdpUserPool,
-    client: CognitoIdpUserPoolClient,
-    user: CognitoIdpUser,
-    device_key: str | None,
-) -> dict[str, Any]:
-    """The password proof checked: define sees SRP_A and PASSWORD_VERIFIER, as on Cognito."""
-    history = [
-        {"challengeName": "SRP_A", "challengeResult": True, "challengeMetadata": None},
-        {"challengeName": "PASSWORD_VERIFIER", "challengeResult": True, "challengeMetadata": None},
-    ]
-    return _define(ops, pool, client, user, device_key, history)
+def _unreachable(name: str) -> Fault:
+    return Fault(
+        "UnexpectedLambdaException", f"{name} invocation failed due to error AccessDeniedException."
+    )
 
 
-def answer(
-    ops: AccountOps,
-    pool: CognitoIdpUserPool,
-    client: CognitoIdpUserPoolClient,
-    user: CognitoIdpUser,
-    step: Pending,
-    r: Mapping[str, Any],
-) -> dict[str, Any]:
-    """RespondToAuthChallenge CUSTOM_CHALLENGE: verify, add the result, define again."""
-    request = {
-        "privateChallengeParameters": dict(step.private or {}),
-        "challengeAnswer": str(r.get("ANSWER") or ""),
-    }
-    verdict = _invoke(ops, "verify", pool, client, user, request)
-    result = {
-        "challengeName": "CUSTOM_CHALLENGE",
-        "challengeResult": verdict.get("answerCorrect") is True,
-        "challengeMetadata": step.metadata,
-    }
-    history = [*(step.history or []), result]
-    return _define(ops, pool, client, user, step.device_key, history)
+def _unrecognizable() -> Fault:
+    return Fault("InvalidLambdaResponseException", "Unrecognizable lambda output")

@@ -13,63 +13,66 @@ import base64
 import datetime
 import json
 import secrets
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from moto.cognitoidp.models import (
-    CognitoIdpBackend,
-    CognitoIdpUser,
-    CognitoIdpUserPool,
-    CognitoIdpUserPoolClient,
+from moto.cognitoidp.models import CognitoIdpUser, CognitoIdpUserPool
+
+from ._local_state import (
+    Caller,
+    Fault,
+    LocalState,
+    Passkey,
+    Pending,
+    invalid_parameter,
+    not_authorized,
+    required,
 )
+from ._local_tokens import Tokens
 
-from ._local_auth import _TOKENS
-from ._local_mfa import MfaOps
-from ._local_state import Fault, LocalState, invalid_parameter, not_authorized, required
-
-__all__ = ["RP_ID", "RP_ORIGIN", "WebAuthnOps"]
+__all__ = ["RP_ID", "RP_ORIGIN", "WebAuthn"]
 
 #: The relying party of every local pool, and the origin its passkeys must come from.
 RP_ID = "localhost"
 RP_ORIGIN = "https://localhost"
 _ES256, _RS256 = -7, -257
+Responder = Callable[[Caller, str, Pending, Mapping[str, Any]], dict[str, Any]]
 
 
 def _b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
-@dataclass
-class Passkey:
-    """A registered credential: its id (base64url), public key (COSE) and counter."""
-
-    credential_id: str
-    public_key: bytes = field(repr=False)
-    sign_count: int
-    created_at: float
-    attachment: str | None
-    transports: list[str]
+Op = Callable[[Mapping[str, Any]], dict[str, Any]]
 
 
-class WebAuthnOps(MfaOps):
-    """Start/Complete/List/Delete WebAuthn credentials; WEB_AUTHN in USER_AUTH sign-in."""
+class WebAuthn:
+    """Start/Complete/List/Delete WebAuthn credentials; the WEB_AUTHN first factor."""
 
-    def __init__(self, state: LocalState) -> None:
-        super().__init__(state)
-        #: Passkeys per (pool id, user sub), and the one pending registration challenge.
-        self.passkeys: dict[tuple[str, str], list[Passkey]] = {}
-        self.registering: dict[tuple[str, str], tuple[bytes, float]] = {}
+    #: Its name among USER_AUTH's first factors.
+    name = "WEB_AUTHN"
+
+    def __init__(self, state: LocalState, tokens: Tokens) -> None:
+        self.state = state
+        self.tokens = tokens
+
+    def operations(self) -> dict[str, Op]:
+        return {
+            "StartWebAuthnRegistration": self.start_registration,
+            "CompleteWebAuthnRegistration": self.complete_registration,
+            "ListWebAuthnCredentials": self.list_credentials,
+            "DeleteWebAuthnCredential": self.delete_credential,
+        }
 
     def _of(self, pool: CognitoIdpUserPool, user: CognitoIdpUser) -> list[Passkey]:
-        return self.passkeys.setdefault((pool.id, user.id), [])
+        return self.state.passkeys.setdefault((pool.id, user.id), [])
 
     # ------------------------------------------------------------ registration
 
-    def op_StartWebAuthnRegistration(self, params: Mapping[str, Any]) -> dict[str, Any]:
+    def start_registration(self, params: Mapping[str, Any]) -> dict[str, Any]:
         _, pool, user, _ = self.state.access(required(params, "AccessToken"))
         challenge = secrets.token_bytes(32)
-        self.registering[(pool.id, user.id)] = (
+        self.state.registering[(pool.id, user.id)] = (
             challenge,
             self.state.now() + self.state.SESSION_SECONDS,
         )
@@ -94,7 +97,7 @@ class WebAuthnOps(MfaOps):
         }
         return {"CredentialCreationOptions": options}
 
-    def op_CompleteWebAuthnRegistration(self, params: Mapping[str, Any]) -> dict[str, Any]:
+    def complete_registration(self, params: Mapping[str, Any]) -> dict[str, Any]:
         from webauthn import verify_registration_response
         from webauthn.helpers.exceptions import WebAuthnException
 
@@ -102,7 +105,7 @@ class WebAuthnOps(MfaOps):
         credential = required(params, "Credential")
         if not isinstance(credential, dict):
             raise invalid_parameter("Credential must be a JSON object")
-        pending = self.registering.pop((pool.id, user.id), None)
+        pending = self.state.registering.pop((pool.id, user.id), None)
         if pending is None or self.state.now() >= pending[1]:
             raise Fault("WebAuthnChallengeNotFoundException", "No WebAuthn challenge is pending.")
         try:
@@ -133,7 +136,7 @@ class WebAuthnOps(MfaOps):
         )
         return {}
 
-    def op_ListWebAuthnCredentials(self, params: Mapping[str, Any]) -> dict[str, Any]:
+    def list_credentials(self, params: Mapping[str, Any]) -> dict[str, Any]:
         _, pool, user, _ = self.state.access(required(params, "AccessToken"))
         limit = params.get("MaxResults", 20)
         if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= 20:
@@ -161,7 +164,7 @@ class WebAuthnOps(MfaOps):
             answer["NextToken"] = str(int(start) + limit)
         return answer
 
-    def op_DeleteWebAuthnCredential(self, params: Mapping[str, Any]) -> dict[str, Any]:
+    def delete_credential(self, params: Mapping[str, Any]) -> dict[str, Any]:
         _, pool, user, _ = self.state.access(required(params, "AccessToken"))
         wanted = str(required(params, "CredentialId"))
         mine = self._of(pool, user)
@@ -173,24 +176,11 @@ class WebAuthnOps(MfaOps):
 
     # ------------------------------------------------------------ the WEB_AUTHN factor
 
-    def _factors(self, user: CognitoIdpUser) -> list[str]:
-        offered = super()._factors(user)
-        if self.passkeys.get((user.user_pool_id, user.id)):
-            offered.append("WEB_AUTHN")
-        return offered
+    def offered(self, caller: Caller) -> bool:
+        return bool(self.state.passkeys.get((caller.pool.id, caller.user.id)))
 
-    def _choose(
-        self,
-        backend: CognitoIdpBackend,
-        pool: CognitoIdpUserPool,
-        client: CognitoIdpUserPoolClient,
-        user: CognitoIdpUser,
-        factor: str,
-        r: Mapping[str, Any],
-        device_key: str | None,
-    ) -> dict[str, Any]:
-        if factor != "WEB_AUTHN" or factor not in self._factors(user):
-            return super()._choose(backend, pool, client, user, factor, r, device_key)
+    def start(self, caller: Caller) -> dict[str, Any]:
+        """The WEB_AUTHN challenge: request options over the user's passkeys."""
         challenge = _b64url(secrets.token_bytes(32))
         options = {
             "challenge": challenge,
@@ -198,43 +188,28 @@ class WebAuthnOps(MfaOps):
             "rpId": RP_ID,
             "allowCredentials": [
                 {"type": "public-key", "id": p.credential_id, "transports": p.transports}
-                for p in self._of(pool, user)
+                for p in self._of(caller.pool, caller.user)
             ],
             "userVerification": "preferred",
         }
-        session = self._open(pool, client, user, ("WEB_AUTHN",), device_key, challenge)
+        session = self.state.open_session(caller, ("WEB_AUTHN",), challenge)
         return {
             "ChallengeName": "WEB_AUTHN",
             "Session": session,
             "ChallengeParameters": {
-                "USERNAME": user.username,
+                "USERNAME": caller.user.username,
                 "CREDENTIAL_REQUEST_OPTIONS": json.dumps(options),
             },
         }
 
-    def respond_other(
-        self,
-        backend: CognitoIdpBackend,
-        pool: CognitoIdpUserPool,
-        client: CognitoIdpUserPoolClient,
-        name: str,
-        params: Mapping[str, Any],
-    ) -> dict[str, Any] | None:
-        session = str(params.get("Session") or "")
-        with self.state.lock:
-            ours = session in self.state.pending or session in self.state.used_sessions
-        if name != "WEB_AUTHN" or not ours:
-            return super().respond_other(backend, pool, client, name, params)
-        step = self._take(session, client, name)
-        r: Mapping[str, Any] = params.get("ChallengeResponses") or {}
-        user = pool.users.get(step.username)
-        if user is None:
-            raise Fault("UserNotFoundException", "User does not exist.")
-        if str(r.get("USERNAME") or "") != user.username:
-            raise not_authorized("USERNAME must be the USERNAME the challenge returned.")
-        self.state.check_secret_hash(client, user.username, r.get("SECRET_HASH"))
-        self._verify_assertion(pool, user, str(step.code or ""), r.get("CREDENTIAL"))
-        return self.finish(pool, client, user, _TOKENS, step.device_key)
+    def responders(self) -> dict[str, Responder]:
+        return {"WEB_AUTHN": self.answer}
+
+    def answer(
+        self, caller: Caller, name: str, step: Pending, r: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        self._verify_assertion(caller.pool, caller.user, str(step.code or ""), r.get("CREDENTIAL"))
+        return self.tokens.sign_in(caller)
 
     def _verify_assertion(
         self, pool: CognitoIdpUserPool, user: CognitoIdpUser, challenge: str, answer: Any

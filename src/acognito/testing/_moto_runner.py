@@ -16,6 +16,7 @@ trip to a real region); ``--log-requests`` turns werkzeug's access log back on.
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import signal
 import socket
@@ -23,7 +24,7 @@ import sys
 import threading
 import time
 import traceback
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import IO, Any, cast
 
 from moto.moto_server.werkzeug_app import (
@@ -35,6 +36,7 @@ from werkzeug.serving import run_simple
 from werkzeug.wsgi import LimitedStream
 
 from ._local_app import LocalCognitoApp
+from .triggers import LambdaTriggers
 
 __all__ = ["CachingDispatcher", "KeepAliveMotoHandler", "main"]
 
@@ -188,6 +190,21 @@ class KeepAliveMotoHandler(MotoRequestHandler):
         self.wfile.flush()
 
 
+def load_triggers(spec: str) -> LambdaTriggers:
+    """``module:attr`` (attr may be dotted): a LambdaTriggers, or a mapping of names."""
+    module_name, _, attr = spec.partition(":")
+    if not module_name or not attr:
+        raise ValueError("give module:attr")
+    found: Any = importlib.import_module(module_name)
+    for part in attr.split("."):
+        found = getattr(found, part)
+    if isinstance(found, LambdaTriggers):
+        return found
+    if isinstance(found, Mapping):
+        return LambdaTriggers.from_mapping(found)
+    raise TypeError(f"{spec} is a {type(found).__name__}, not LambdaTriggers or a mapping")
+
+
 def _stop(signum: int, frame: Any) -> None:
     sys.exit(0)
 
@@ -224,6 +241,26 @@ def main(argv: Sequence[str] | None = None) -> None:
         help="serve moto alone, without acognito's honest extensions",
     )
     parser.add_argument(
+        "--trigger-timeout",
+        type=float,
+        default=5.0,
+        help="seconds a Lambda trigger may take (Cognito's: 5)",
+    )
+    parser.add_argument(
+        "--triggers",
+        metavar="MODULE:ATTR",
+        default=None,
+        help="Lambda triggers for every pool: a LambdaTriggers (or a mapping of names)",
+    )
+    parser.add_argument(
+        "--check-shapes",
+        action="store_true",
+        help="hold every answer against botocore's model (for tests)",
+    )
+    parser.add_argument(
+        "--state", metavar="DIR", default=None, help="keep the pools and users in DIR"
+    )
+    parser.add_argument(
         "--parent-pid",
         type=int,
         default=None,
@@ -234,6 +271,14 @@ def main(argv: Sequence[str] | None = None) -> None:
         _exit_with_parent(args.parent_pid)
     if args.delay < 0:
         parser.error("--delay must be >= 0")
+    if not args.trigger_timeout > 0:
+        parser.error("--trigger-timeout must be > 0")
+    triggers = None
+    if args.triggers is not None:
+        try:
+            triggers = load_triggers(args.triggers)
+        except (ImportError, AttributeError, TypeError, ValueError) as exc:
+            parser.error(f"--triggers {args.triggers}: {exc}")
     KeepAliveMotoHandler.log_requests = args.log_requests
     KeepAliveMotoHandler.response_delay = args.delay
     # moto builds some URLs (e.g. presigned ones) from this variable, as moto.server sets it.
@@ -242,7 +287,15 @@ def main(argv: Sequence[str] | None = None) -> None:
     signal.signal(signal.SIGINT, _stop)
     moto_app = CachingDispatcher(create_backend_app)
     moto_app.debug = True  # type: ignore[attr-defined]
-    app: Any = moto_app if args.plain_moto else LocalCognitoApp(moto_app)
+    app: Any = moto_app
+    if not args.plain_moto:
+        app = LocalCognitoApp(
+            moto_app,
+            trigger_timeout=args.trigger_timeout,
+            callables=None if triggers is None else triggers.by_name(),
+            token_version="1" if triggers is None else triggers.event_version,
+            check_shapes=args.check_shapes,
+        )
     run_simple(args.host, args.port, app, threaded=True, request_handler=KeepAliveMotoHandler)
 
 

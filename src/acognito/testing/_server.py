@@ -5,6 +5,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import importlib.util
+import inspect
 import json
 import os
 import socket
@@ -15,7 +16,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
@@ -23,11 +24,12 @@ from typing import Any
 from acognito.errors import ConfigurationError
 
 from ._test_api import Inbox, LocalCognitoError, TestApi
+from .triggers import TRIGGER_NAMES, LambdaTriggers, Trigger
 
-__all__ = ["LocalCognito", "LocalCognitoError", "Trigger"]
+__all__ = ["CHECK_SHAPES_ENV", "LocalCognito", "LocalCognitoError"]
 
-#: An auth challenge trigger: Cognito's Lambda event in, the event's ``response`` out.
-Trigger = Callable[[dict[str, Any]], dict[str, Any]]
+#: The environment variable that turns shape checks on (``1``) for every LocalCognito.
+CHECK_SHAPES_ENV = "ACOGNITO_LOCAL_CHECK_SHAPES"
 
 
 def _free_port() -> int:
@@ -53,10 +55,11 @@ def _moto_server_installed() -> bool:
 
 
 class _TriggerHost:
-    """Loopback HTTP server in the test process that runs a pool's trigger callbacks.
+    """Loopback HTTP server in the test process that runs the pools' trigger callables.
 
-    The local Cognito runs in another process; it posts each Lambda event here and
-    gets the callback's ``response`` back, or ``{"error": ...}`` when it raised."""
+    The local Cognito runs in another process; it posts each Lambda event here and gets
+    the callable's ``response`` back, or ``{"error": ...}`` when it raised. Each event
+    runs in a thread of its own; an async callable on an event loop of that thread."""
 
     def __init__(self) -> None:
         self.triggers: dict[str, dict[str, Trigger]] = {}
@@ -65,7 +68,11 @@ class _TriggerHost:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 size = int(self.headers.get("Content-Length") or 0)
-                answer = host.run(self.rfile.read(size))
+                body = self.rfile.read(size)
+                if self.headers.get("Content-Type") != "application/json":
+                    answer: dict[str, Any] = {"error": "not a Lambda event"}
+                else:
+                    answer = host.run(body)
                 try:
                     payload = json.dumps(answer).encode()
                 except (TypeError, ValueError):
@@ -92,11 +99,13 @@ class _TriggerHost:
             body = json.loads(raw)
             call = self.triggers[str(body["event"]["userPoolId"])][str(body["trigger"])]
             response = call(body["event"])
+            if inspect.isawaitable(response):
+                response = _run_awaitable(response)
         except Exception as exc:  # a failing Lambda, reported back to the server
             return {"error": str(exc) or type(exc).__name__}
-        if not isinstance(response, dict):
+        if not isinstance(response, Mapping):
             return {"error": f"the trigger returned {type(response).__name__}, not a dict"}
-        return {"response": response}
+        return {"response": dict(response)}
 
     @property
     def url(self) -> str:
@@ -109,7 +118,22 @@ class _TriggerHost:
         self.thread.join(timeout=5)
 
 
+def _run_awaitable(awaitable: Any) -> Any:
+    """An async trigger's result, on an event loop of this (the host's) thread."""
+    import asyncio
+
+    async def wait() -> Any:
+        return await awaitable
+
+    return asyncio.run(wait())
+
+
 _LIVE: set[LocalCognito] = set()
+
+
+def live_servers() -> list[LocalCognito]:
+    """The LocalCognito servers this process started and has not stopped."""
+    return list(_LIVE)
 
 
 @atexit.register
@@ -136,6 +160,14 @@ class LocalCognito:
     comparisons only; it hands every user moto's fixed ``MOTO_TOTP_SECRET``).
     ``response_delay`` holds every response that many seconds, a stand-in for the round
     trip to a real region.
+
+    ``trigger_timeout`` is how long a Lambda trigger may take (Cognito's 5 s; the pytest
+    fixtures give 30 s, for loaded CI machines); ``triggers`` (``"module:attr"`` naming a
+    :class:`~acognito.testing.LambdaTriggers` or a mapping of LambdaConfig names to
+    callables) are imported and run in the server's process, for every pool.
+    ``check_shapes`` holds every answer against botocore's model of the operation (None:
+    on when ``ACOGNITO_LOCAL_CHECK_SHAPES=1``); ``state_dir`` keeps pools, clients,
+    users, devices, passkeys and revocations there across restarts.
     """
 
     host = "127.0.0.1"
@@ -149,20 +181,38 @@ class LocalCognito:
         keep_alive: bool = True,
         response_delay: float = 0.0,
         startup_timeout: float = 30.0,
+        trigger_timeout: float = 5.0,
+        triggers: str | None = None,
+        check_shapes: bool | None = None,
+        state_dir: str | os.PathLike[str] | None = None,
     ) -> None:
         if not response_delay >= 0:
             raise ConfigurationError("response_delay must be >= 0 seconds")
         if response_delay and not keep_alive:
             raise ConfigurationError("response_delay needs keep_alive=True (acognito's runner)")
+        if not trigger_timeout > 0:
+            raise ConfigurationError("trigger_timeout must be > 0 seconds")
+        if not keep_alive and (triggers or check_shapes or state_dir is not None):
+            raise ConfigurationError("triggers, check_shapes and state_dir need keep_alive=True")
+        if triggers is not None and ":" not in triggers:
+            raise ConfigurationError("triggers is 'module:attr'")
         self.response_delay = float(response_delay)
         self.region = region
         self._port = port
         self._enable_totp = enable_totp
         self.keep_alive = keep_alive
         self._startup_timeout = startup_timeout
+        self.trigger_timeout = float(trigger_timeout)
+        self._server_triggers = triggers
+        if check_shapes is None:
+            check_shapes = os.environ.get(CHECK_SHAPES_ENV, "") == "1" and keep_alive
+        self.check_shapes = bool(check_shapes)
+        self.state_dir = None if state_dir is None else os.fspath(state_dir)
         self._proc: subprocess.Popen[bytes] | None = None
         self._log: Any = None
         self._triggers: _TriggerHost | None = None
+        #: Shape violations already reported (the pytest plugin's cursor).
+        self.shape_violations_seen = 0
 
     @property
     def port(self) -> int:
@@ -194,25 +244,67 @@ class LocalCognito:
         """The codes this server "sent" by mail or SMS: ``local.inbox.last_code(...)``."""
         return Inbox(self.api)
 
+    def _host(self) -> _TriggerHost:
+        if self._triggers is None:
+            self._triggers = _TriggerHost()
+        return self._triggers
+
+    def set_triggers(self, pool_id: str, triggers: LambdaTriggers) -> None:
+        """Run ``pool_id``'s Lambda triggers as these callables (the pool's triggers are
+        then exactly these): they run in this process, in a thread each, reached over
+        loopback. One that raises fails the operation with Cognito's error for it
+        (UserLambdaValidationException, "PreSignUp failed with error ..."), one that
+        overruns ``trigger_timeout`` with UnexpectedLambdaException."""
+        named = triggers.by_name()
+        host = self._host()
+        host.triggers[pool_id] = dict(named)
+        for name in TRIGGER_NAMES:
+            body: dict[str, Any] = {"pool_id": pool_id, "trigger": name, "url": None}
+            if name in named:
+                body["url"] = host.url
+                if name == "PreTokenGeneration":
+                    body["version"] = triggers.pre_token_generation_version
+            self.api.call("triggers", body)
+
+    def clear_triggers(self, pool_id: str) -> None:
+        """No Lambda triggers for ``pool_id`` any more (the ``triggers`` the server was
+        started with, if any, serve it again)."""
+        self.set_triggers(pool_id, LambdaTriggers())
+        if self._triggers is not None:
+            self._triggers.triggers.pop(pool_id, None)
+
     def set_custom_auth_triggers(
         self, pool_id: str, *, define: Trigger, create: Trigger, verify: Trigger
     ) -> None:
         """Run CUSTOM_AUTH in ``pool_id`` through your own auth challenge triggers.
 
-        Each is a plain function taking Cognito's Lambda event (DefineAuthChallenge,
+        Each is a function taking Cognito's Lambda event (DefineAuthChallenge,
         CreateAuthChallenge, VerifyAuthChallengeResponse) and returning its ``response``
         dict; it runs in this process, in a thread. One that raises fails the sign-in with
-        UserLambdaValidationException, as a failing Lambda does."""
-        if self._triggers is None:
-            self._triggers = _TriggerHost()
-        self._triggers.triggers[pool_id] = {"define": define, "create": create, "verify": verify}
-        self.api.set_custom_auth_trigger_url(pool_id, self._triggers.url)
+        UserLambdaValidationException, as a failing Lambda does. The pool's other
+        triggers stay as they are."""
+        host = self._host()
+        host.triggers.setdefault(pool_id, {}).update(
+            {
+                "DefineAuthChallenge": define,
+                "CreateAuthChallenge": create,
+                "VerifyAuthChallengeResponse": verify,
+            }
+        )
+        self.api.set_custom_auth_trigger_url(pool_id, host.url)
 
     def clear_custom_auth_triggers(self, pool_id: str) -> None:
-        """No more triggers for ``pool_id`` (``api.set_custom_auth`` answers, if set)."""
+        """No more auth challenge triggers for ``pool_id`` (``api.set_custom_auth``
+        answers, if set)."""
         self.api.set_custom_auth_trigger_url(pool_id, None)
         if self._triggers is not None:
-            self._triggers.triggers.pop(pool_id, None)
+            mine = self._triggers.triggers.get(pool_id, {})
+            for name in (
+                "DefineAuthChallenge",
+                "CreateAuthChallenge",
+                "VerifyAuthChallengeResponse",
+            ):
+                mine.pop(name, None)
 
     def client_kwargs(self) -> dict[str, str]:
         """Keyword arguments that point an :class:`AsyncCognito` at this server."""
@@ -260,6 +352,14 @@ class LocalCognito:
             argv += ["--parent-pid", str(os.getpid())]
         if self.response_delay:
             argv += ["--delay", repr(self.response_delay)]
+        if self.keep_alive:
+            argv += ["--trigger-timeout", repr(self.trigger_timeout)]
+        if self._server_triggers is not None:
+            argv += ["--triggers", self._server_triggers]
+        if self.check_shapes:
+            argv += ["--check-shapes"]
+        if self.state_dir is not None:
+            argv += ["--state", self.state_dir]
         self._proc = subprocess.Popen(  # noqa: S603 - fixed argv, our own interpreter
             argv,
             stdout=self._log,

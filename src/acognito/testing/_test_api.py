@@ -38,6 +38,10 @@ class SentCode:
     code: str = field(repr=False)
     destination: str
     at: float
+    #: The text the user got: the CustomMessage trigger's when the pool has one.
+    message: str | None = field(default=None, repr=False)
+    #: The e-mail's subject (None for an SMS).
+    subject: str | None = None
 
 
 @dataclass(frozen=True)
@@ -182,6 +186,23 @@ class TestApi:
     def release(self, operation: str) -> None:
         """Let the held ``operation`` requests go on."""
         self.call("release", {"operation": operation})
+
+    def shape_violations(self, since: int = 0) -> list[str]:
+        """Answers that broke botocore's model of their operation, from index ``since``
+        (only with ``check_shapes`` on)."""
+        found: list[str] = self.call("shape-violations", query={"since": str(since)})["violations"]
+        return found
+
+    def set_trigger_url(
+        self, pool_id: str, trigger: str, url: str | None, *, version: str | None = None
+    ) -> None:
+        """Send the pool's ``trigger`` (a LambdaConfig name, ``PreSignUp`` ...) events to
+        ``url``, a loopback ``http://`` URL (None: no such trigger). ``version`` is
+        PreTokenGeneration's (``V1_0``, ``V2_0``, ``V3_0``)."""
+        body: dict[str, Any] = {"pool_id": pool_id, "trigger": trigger, "url": url}
+        if version is not None:
+            body["version"] = version
+        self.call("triggers", body)
 
     def internal_errors(self) -> list[str]:
         """Tracebacks of bugs in the local Cognito's own extensions (empty, we hope)."""

@@ -23,6 +23,14 @@ Installed as a pytest plugin with acognito. Fixtures:
     scopes openid, email, profile. Its domain: ``cognito_local.oauth_domain_url()``.
 ``cognito_inbox``
     the :class:`~acognito.testing.Inbox`: every code the server "sent" by mail or SMS.
+``cognito_triggers``
+    sets ``cognito_pool``'s Lambda triggers: ``cognito_triggers(LambdaTriggers(...))``;
+    they run in the test process and are taken away after the test.
+
+Answers held against Cognito's model: with ``ACOGNITO_LOCAL_CHECK_SHAPES=1`` every
+:class:`~acognito.testing.LocalCognito` this process starts checks each answer against
+botocore's model of its operation, and a test during which one broke it fails (at its
+teardown, naming the operation and the member).
 
 The async fixtures run under anyio's pytest plugin, so they follow the test's
 ``anyio_backend`` (asyncio, trio, or both when parametrized).
@@ -47,6 +55,10 @@ if TYPE_CHECKING:
     from ._server import LocalCognito
     from ._test_api import Inbox
     from .admin import AppClient, CognitoAdmin, LocalPool, LocalUser
+    from .triggers import LambdaTriggers
+
+#: Seconds a trigger may take in the fixtures' server (Cognito's 5, for loaded CI machines).
+FIXTURE_TRIGGER_TIMEOUT = 30.0
 
 
 @pytest.fixture(scope="session")
@@ -54,7 +66,7 @@ def cognito_local() -> Iterator[LocalCognito]:
     """A local Cognito on 127.0.0.1, shared by the whole test session."""
     from ._server import LocalCognito
 
-    with LocalCognito() as server:
+    with LocalCognito(trigger_timeout=FIXTURE_TRIGGER_TIMEOUT) as server:
         yield server
 
 
@@ -121,3 +133,52 @@ async def cognito_hosted_ui_client(
 def cognito_inbox(cognito_local: LocalCognito) -> Inbox:
     """Codes the local Cognito sent: ``cognito_inbox.last_code(pool_id, user, purpose)``."""
     return cognito_local.inbox
+
+
+class PoolTriggers:
+    """Sets one pool's Lambda triggers; what the ``cognito_triggers`` fixture hands out."""
+
+    def __init__(self, local: LocalCognito, pool_id: str) -> None:
+        self.local = local
+        self.pool_id = pool_id
+
+    def __call__(self, triggers: LambdaTriggers) -> None:
+        """The pool's triggers are now these (callables of this process)."""
+        self.local.set_triggers(self.pool_id, triggers)
+
+    def clear(self) -> None:
+        """No triggers any more."""
+        self.local.clear_triggers(self.pool_id)
+
+
+@pytest.fixture
+def cognito_triggers(
+    cognito_local: LocalCognito, cognito_pool: LocalPool
+) -> Iterator[PoolTriggers]:
+    """Set ``cognito_pool``'s Lambda triggers: ``cognito_triggers(LambdaTriggers(...))``."""
+    setter = PoolTriggers(cognito_local, cognito_pool.user_pool_id)
+    yield setter
+    if cognito_local.running:
+        setter.clear()
+
+
+@pytest.fixture(autouse=True)
+def _cognito_answer_shapes() -> Iterator[None]:
+    """Fail the test when a local Cognito with shape checks on answered outside
+    Cognito's model during it (nothing to do when none is running)."""
+    yield
+    from ._server import live_servers
+
+    broken: list[str] = []
+    for server in live_servers():
+        if not (server.check_shapes and server.running):
+            continue
+        found = server.api.shape_violations(server.shape_violations_seen)
+        server.shape_violations_seen += len(found)
+        broken += found
+    if broken:
+        pytest.fail(
+            "the local Cognito answered outside Cognito's model (botocore's cognito-idp):\n"
+            + "\n".join(broken),
+            pytrace=False,
+        )
