@@ -156,7 +156,22 @@ class LocalServer:
         region: str = "us-east-1",
     ) -> str:
         assert region == self.local.region, "one region per local server"
-        params: dict[str, Any] = {"PoolName": f"pool-{uuid.uuid4().hex[:8]}"}
+        params: dict[str, Any] = {
+            "PoolName": f"pool-{uuid.uuid4().hex[:8]}",
+            # Every first factor of USER_AUTH (Cognito's default is PASSWORD only).
+            "Policies": {
+                "PasswordPolicy": {
+                    "MinimumLength": 8,
+                    "RequireUppercase": True,
+                    "RequireLowercase": True,
+                    "RequireNumbers": True,
+                    "RequireSymbols": True,
+                },
+                "SignInPolicy": {
+                    "AllowedFirstAuthFactors": ["PASSWORD", "EMAIL_OTP", "SMS_OTP", "WEB_AUTHN"]
+                },
+            },
+        }
         if username_attributes:
             params["UsernameAttributes"] = list(username_attributes)
         if alias_attributes:

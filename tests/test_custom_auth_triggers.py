@@ -127,9 +127,10 @@ async def test_the_typed_face_gives_a_new_challenge_after_a_wrong_answer(
     await cognito_admin.create_user(cognito_pool.user_pool_id, "tess", PASSWORD)
     async with client(cognito_pool, "tess") as c:
         step = await c.sign_in("tess", auth_flow="CUSTOM_AUTH")
-        assert step == ConfirmSignInWithCustomChallenge({"question": "2+2?"})
+        # USERNAME too, as Amplify's additionalInfo has it
+        assert step == ConfirmSignInWithCustomChallenge({"USERNAME": "tess", "question": "2+2?"})
         again = await c.confirm_sign_in("5")
-        assert again == ConfirmSignInWithCustomChallenge({"question": "1+3?"})
+        assert again == ConfirmSignInWithCustomChallenge({"USERNAME": "tess", "question": "1+3?"})
         assert await c.confirm_sign_in("4") == Done()
         assert c.access_claims is not None and c.access_claims["username"] == "tess"
     # the failed answer is in the history define saw, with create's metadata
@@ -172,7 +173,7 @@ async def test_srp_first_then_the_challenge(
     await cognito_admin.create_user(cognito_pool.user_pool_id, "sara", PASSWORD)
     async with client(cognito_pool, "sara") as c:
         step = await c.sign_in("sara", PASSWORD, auth_flow="CUSTOM_AUTH")
-        assert step == ConfirmSignInWithCustomChallenge({"question": "2+2?"})
+        assert step == ConfirmSignInWithCustomChallenge({"USERNAME": "sara", "question": "2+2?"})
         assert await c.confirm_sign_in("4") == Done()
     assert quiz.sessions() == [
         ["SRP_A"],

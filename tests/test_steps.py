@@ -107,7 +107,9 @@ EMAIL_DELIVERY = {
         (
             "CUSTOM_CHALLENGE",
             {"USERNAME": "ann", "USER_ID_FOR_SRP": "ann", "question": "2+2?", "hint": "four"},
-            ConfirmSignInWithCustomChallenge({"question": "2+2?", "hint": "four"}),
+            ConfirmSignInWithCustomChallenge(
+                {"USERNAME": "ann", "question": "2+2?", "hint": "four"}
+            ),
         ),
         (
             "NEW_PASSWORD_REQUIRED",
@@ -542,7 +544,7 @@ async def test_custom_challenge_step(cognito_admin, cognito_pool, cognito_local)
     cognito_local.api.set_custom_auth(pool_id, "four", {"question": "2+2?"})
     async with AsyncCognito(**cognito_pool.cognito_kwargs()) as c:
         step = await c.sign_in("cy", auth_flow="CUSTOM_AUTH")
-        assert step == ConfirmSignInWithCustomChallenge({"question": "2+2?"})
+        assert step == ConfirmSignInWithCustomChallenge({"USERNAME": "cy", "question": "2+2?"})
         with pytest.raises(NotAuthorizedError):
             await c.confirm_sign_in("five")
         assert await c.sign_in("cy", auth_flow="CUSTOM_AUTH") == step

@@ -76,8 +76,6 @@ _FIRST_FACTORS: tuple[FirstFactor, ...] = (
     "WEB_AUTHN",
 )
 
-#: Parameters naming the user, not part of a custom challenge's own parameters.
-_USER_KEYS = frozenset({"USERNAME", "USER_ID_FOR_SRP"})
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.]{0,127}$")
 
 #: The ChallengeResponses key that carries a code, per code challenge.
@@ -156,7 +154,8 @@ class ConfirmSignInWithPassword(SignInStep):
 
 @dataclass(frozen=True)
 class ConfirmSignInWithCustomChallenge(SignInStep):
-    """Answer your custom-auth Lambda's challenge; ``parameters`` are its public parameters."""
+    """Answer your custom-auth Lambda's challenge; ``parameters`` are its public parameters
+    and ``USERNAME`` (the user name to answer as, like Amplify's ``additionalInfo``)."""
 
     amplify_step: ClassVar[str] = "CONFIRM_SIGN_IN_WITH_CUSTOM_CHALLENGE"
     parameters: Mapping[str, str] = field(default_factory=dict)
@@ -361,7 +360,8 @@ def step_for_challenge(
         return ConfirmSignInWithEmailCode(CodeDelivery.from_challenge(params))
     if name == "CUSTOM_CHALLENGE":
         return ConfirmSignInWithCustomChallenge(
-            {k: v for k, v in params.items() if k not in _USER_KEYS and isinstance(v, str)}
+            # USERNAME stays, as in Amplify's additionalInfo: the name to answer with.
+            {k: v for k, v in params.items() if k != "USER_ID_FOR_SRP" and isinstance(v, str)}
         )
     if name == "NEW_PASSWORD_REQUIRED":
         required = _name_list(params.get("requiredAttributes", "[]"), "requiredAttributes")

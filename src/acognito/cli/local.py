@@ -24,6 +24,8 @@ LOCAL_USER = "demo"
 LOCAL_PASSWORD = "Local-Passw0rd!"  # noqa: S105 - a throw-away local user
 #: The environment variable ``acognito local`` reads the user's password from.
 PASSWORD_ENV = "ACOGNITO_LOCAL_PASSWORD"  # noqa: S105 - a variable's name
+#: The name of the pool ``acognito local`` makes (and finds again with ``--state``).
+LOCAL_POOL = "acognito-local"
 
 
 def register(sub: Any, parents: dict[str, Any]) -> None:
@@ -55,6 +57,18 @@ def register(sub: Any, parents: dict[str, Any]) -> None:
     )
     # Never on the command line: every user of the machine can read it there (ps).
     secret.add_argument("--password", help=argparse.SUPPRESS)
+    local.add_argument(
+        "--state",
+        metavar="DIR",
+        default=None,
+        help="keep pools, clients, users, devices and passkeys in DIR across restarts",
+    )
+    local.add_argument(
+        "--triggers",
+        metavar="MODULE:ATTR",
+        default=None,
+        help="the pools' Lambda triggers: an acognito.testing.LambdaTriggers (5 s timeout)",
+    )
     from .inbox import register_inbox
 
     register_inbox(local, parents)
@@ -83,29 +97,64 @@ def _password(args: Any) -> str:
 
 
 async def _set_up(local: Any, username: str, password: str) -> dict[str, str]:
+    """The demo pool, its public client and the user: made now, or (``--state``) the
+    ones a run before made, kept with the password given this time."""
     from acognito.testing import CognitoAdmin
 
     async with CognitoAdmin(local.endpoint_url, region=local.region) as admin:
-        pool = await admin.create_local_pool()
-        await admin.create_user(
-            pool.user_pool_id,
-            username,
-            password,
-            attributes={"email": f"{username}@example.com", "email_verified": "true"},
+        pool_id, client_id = await _kept(admin)
+        if pool_id is None:
+            pool = await admin.create_local_pool(name=LOCAL_POOL)
+            pool_id, client_id = pool.user_pool_id, pool.public_client.client_id
+        known = await admin.idp.call(
+            "list_users", UserPoolId=pool_id, Filter=f'username = "{username}"'
         )
+        if known["Users"]:
+            await admin.idp.call(
+                "admin_set_user_password",
+                UserPoolId=pool_id,
+                Username=username,
+                Password=password,
+                Permanent=True,
+            )
+        else:
+            await admin.create_user(
+                pool_id,
+                username,
+                password,
+                attributes={"email": f"{username}@example.com", "email_verified": "true"},
+            )
     return {
         "endpoint_url": local.endpoint_url,
         "region": local.region,
-        "user_pool_id": pool.user_pool_id,
-        "client_id": pool.public_client.client_id,
+        "user_pool_id": pool_id,
+        "client_id": client_id,
         "username": username,
         # The fixed throw-away one only: a password you chose stays off the output.
         **({"password": password} if password == LOCAL_PASSWORD else {}),
-        "jwks_uri": f"{local.endpoint_url}/{pool.user_pool_id}/.well-known/jwks.json",
+        "jwks_uri": f"{local.endpoint_url}/{pool_id}/.well-known/jwks.json",
         # The deprecated spelling, for scripts that read it (removed in the next release).
-        "jwks_url": f"{local.endpoint_url}/{pool.user_pool_id}/.well-known/jwks.json",
+        "jwks_url": f"{local.endpoint_url}/{pool_id}/.well-known/jwks.json",
         "oauth_domain_url": local.oauth_domain_url(),
     }
+
+
+async def _kept(admin: Any) -> tuple[str | None, str]:
+    """The demo pool and public client a run before kept (``--state``), if any."""
+    pools = await admin.idp.call("list_user_pools", MaxResults=60)
+    for pool in pools["UserPools"]:
+        if pool["Name"] != LOCAL_POOL:
+            continue
+        clients = await admin.idp.call(
+            "list_user_pool_clients", UserPoolId=pool["Id"], MaxResults=60
+        )
+        for client in clients["UserPoolClients"]:
+            described = await admin.idp.call(
+                "describe_user_pool_client", UserPoolId=pool["Id"], ClientId=client["ClientId"]
+            )
+            if not described["UserPoolClient"].get("ClientSecret"):
+                return pool["Id"], client["ClientId"]
+    return None, ""
 
 
 async def run_local(ctx: Context) -> None:
@@ -113,7 +162,7 @@ async def run_local(ctx: Context) -> None:
 
     args = ctx.args
     password = await anyio.to_thread.run_sync(_password, args)
-    local = LocalCognito(port=args.port)
+    local = LocalCognito(port=args.port, state_dir=args.state, triggers=args.triggers)
     started = False
     # SIGTERM is watched before the server starts, so a stop never leaves it behind;
     # Ctrl-C cancels the command (exit 130) and the same clean-up runs.

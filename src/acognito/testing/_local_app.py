@@ -34,6 +34,7 @@ from ._local_mfa import Mfa
 from ._local_oauth import OAUTH_PATHS, OAuthDomain
 from ._local_oauth_http import answer_wsgi
 from ._local_password import PasswordSteps
+from ._local_persist import StateStore
 from ._local_refresh import Refresh
 from ._local_shapes import SHAPE_VIOLATION, ShapeChecker
 from ._local_signin import SignIn
@@ -131,9 +132,16 @@ class LocalCognitoApp:
         callables: Callables | None = None,
         token_version: str = "1",  # noqa: S107 - an event version
         check_shapes: bool = False,
+        state_dir: str | None = None,
     ) -> None:
         self.app = app
         self.state = LocalState()
+        #: Where the state lives across restarts (``--state``), None: in memory only.
+        self.store: StateStore | None = None
+        if state_dir is not None:
+            self.store = StateStore(state_dir, self.state)
+            self.store.load()
+            self.store.start()
         handlers = compose(
             self.state,
             trigger_timeout=trigger_timeout,
@@ -161,6 +169,12 @@ class LocalCognitoApp:
         return None if has else _unsupported(operation)
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        answer = self._serve(environ, start_response)
+        if self.store is not None and environ.get("REQUEST_METHOD") != "GET":
+            self.store.changed()
+        return answer
+
+    def _serve(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         host = str(environ.get("HTTP_HOST") or "")
         if host and not is_loopback(_hostname(host)):
             # DNS rebinding: a page whose name resolves to 127.0.0.1 sends its own name.
@@ -208,6 +222,9 @@ class LocalCognitoApp:
         handler = self.handler(operation)
         if handler is not None:
             return self._answer(handler, environ, start_response)
+        if self.store is not None:
+            with self.state.lock:  # moto changes what the saver reads: not at once
+                return list(self.app(environ, start_response))
         return self.app(environ, start_response)
 
     def _watched(

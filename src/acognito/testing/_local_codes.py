@@ -2,9 +2,9 @@
 
 Every code (sign-up, password reset, attribute verification, SMS and email MFA, one-time
 passwords) is drawn here, lands in the inbox with the message the user would read, and
-is checked when it comes back (moto accepts any). With a CustomMessage trigger its
-``emailMessage``/``emailSubject`` or ``smsMessage`` is that message, ``{####}`` replaced
-by the code.
+is checked when it comes back (moto accepts any). The message is the pool's verification
+template (``VerificationMessageTemplate``), or, with a CustomMessage trigger, its
+``emailMessage``/``emailSubject`` or ``smsMessage``; ``{####}`` is the code.
 """
 
 from __future__ import annotations
@@ -110,8 +110,12 @@ class Codes:
     ) -> tuple[str, str | None]:
         """The message (and e-mail subject) the user reads: the trigger's, else the default."""
         email = attribute == "email"
-        default = f"Your verification code is {code}."
-        subject = "Your verification code" if email else None
+        config = pool.extended_config
+        template = config.get("EmailVerificationMessage" if email else "SmsVerificationMessage")
+        if not isinstance(template, str) or _PLACEHOLDER not in template:
+            template = "Your verification code is {####}."
+        default = template.replace(_PLACEHOLDER, code)
+        subject = str(config.get("EmailVerificationSubject") or "") or None if email else None
         source = source or _SOURCES.get(purpose) or "CustomMessage_VerifyUserAttribute"
         if not self.triggers.configured(pool, "CustomMessage"):
             return default, subject

@@ -41,7 +41,9 @@ def missing_required(pool: CognitoIdpUserPool, user: CognitoIdpUser) -> list[str
     return [
         name
         for name, attribute in pool.schema_attributes.items()
-        if getattr(attribute, "required", False) and not user.attribute_lookup.get(name)
+        if name != "sub"
+        and getattr(attribute, "required", False)
+        and not user.attribute_lookup.get(name)
     ]
 
 

@@ -60,6 +60,8 @@ def _check(shape: Any, value: Any, path: str) -> Iterator[str]:
     """The problems of ``value`` against ``shape`` (a botocore Shape), with their paths."""
     where = path or "the answer"
     kind = shape.type_name
+    if getattr(shape, "is_document_type", False):
+        return  # free-form JSON (WebAuthn's options, for one)
     if kind == "structure":
         if not isinstance(value, dict):
             yield f"{where}: {type(value).__name__} where a structure belongs"
@@ -102,7 +104,5 @@ def _check(shape: Any, value: Any, path: str) -> Iterator[str]:
         # The JSON protocol sends epoch seconds; botocore also reads ISO 8601 text.
         if isinstance(value, bool) or not isinstance(value, (int, float, str)):
             yield f"{where}: {type(value).__name__} where a timestamp belongs"
-    elif kind == "document":
-        return
     else:  # pragma: no cover - a type botocore's JSON services do not use
         yield f"{where}: unchecked type {kind}"

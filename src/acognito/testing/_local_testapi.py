@@ -151,7 +151,7 @@ class TestApiRoutes:
                 self._triggers,
                 {
                     "pool_id": text,
-                    "trigger": text,
+                    "trigger": takes(STR, nullable=True),
                     "url": takes(STR, nullable=True),
                     "version": takes((str, int), nullable=True),
                 },
@@ -292,8 +292,17 @@ class TestApiRoutes:
         return {}
 
     def _triggers(self, b: dict[str, Any]) -> dict[str, Any]:
-        """One of the pool's Lambda triggers at a loopback URL (null: none)."""
-        name, url, pool_id = b["trigger"], b.get("url"), b["pool_id"]
+        """One of the pool's Lambda triggers at a loopback URL (null: none; the pool then
+        has only its registered ones), or, without ``trigger``, no registration at all
+        (the server's own triggers serve the pool again)."""
+        name, url, pool_id = b.get("trigger"), b.get("url"), b["pool_id"]
+        if name is None:
+            if url is not None or b.get("version") is not None:
+                raise TestApiError(400, "url and version go with a trigger")
+            with self.state.lock:
+                self.state.trigger_urls.pop(pool_id, None)
+                self.state.token_versions.pop(pool_id, None)
+            return {}
         if name not in TRIGGERS:
             raise TestApiError(400, f"no trigger {name!r}: one of {', '.join(sorted(TRIGGERS))}")
         version = str(b.get("version") or "1").upper().removeprefix("V").split("_")[0]

@@ -93,3 +93,7 @@ class TotpSecrets:
     def forget(self, user: CognitoIdpUser) -> None:
         """TOTP switched off from outside: no secret at all any more."""
         self._records.pop(user, None)
+
+    def restore(self, user: CognitoIdpUser, confirmed: str | None, pending: str | None) -> None:
+        """The user's secrets as a saved state had them (``--state``)."""
+        self._records[user] = _Record(confirmed, pending)

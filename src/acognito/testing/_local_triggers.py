@@ -79,8 +79,11 @@ class TriggerRunner:
         self.token_version = token_version
 
     def configured(self, pool: CognitoIdpUserPool, name: str) -> bool:
+        """Whether the pool has a ``name`` trigger: its registration's (a pool with one
+        has only those), else the server's."""
         with self.state.lock:
-            return name in self.state.trigger_urls.get(pool.id, {}) or name in self.callables
+            urls = self.state.trigger_urls.get(pool.id)
+        return name in (self.callables if urls is None else urls)
 
     def token_event_version(self, pool: CognitoIdpUserPool) -> str:
         """ "1", "2" or "3": the registration's, else the pool's LambdaConfig, else V1."""
@@ -172,7 +175,7 @@ class TriggerRunner:
                 result = call(event)
                 if inspect.isawaitable(result):
                     result = _run_awaitable(result)
-                outcome["response"] = result
+                outcome["response"] = dict(result) if isinstance(result, Mapping) else None
             except BaseException as exc:  # a failing Lambda: its message goes back
                 outcome["error"] = str(exc) or type(exc).__name__
 

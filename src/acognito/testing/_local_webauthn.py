@@ -150,6 +150,9 @@ class WebAuthn:
             "Credentials": [
                 {
                     "CredentialId": p.credential_id,
+                    # Cognito names a passkey after its authenticator's model; ours
+                    # carry no model (attestation "none"), so a generic name.
+                    "FriendlyCredentialName": "Passkey",
                     "RelyingPartyId": RP_ID,
                     "AuthenticatorTransports": p.transports,
                     "CreatedAt": datetime.datetime.fromtimestamp(

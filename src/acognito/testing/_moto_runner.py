@@ -16,6 +16,7 @@ trip to a real region); ``--log-requests`` turns werkzeug's access log back on.
 from __future__ import annotations
 
 import argparse
+import atexit
 import importlib
 import os
 import signal
@@ -36,6 +37,7 @@ from werkzeug.serving import run_simple
 from werkzeug.wsgi import LimitedStream
 
 from ._local_app import LocalCognitoApp
+from ._local_persist import StateFileError
 from .triggers import LambdaTriggers
 
 __all__ = ["CachingDispatcher", "KeepAliveMotoHandler", "main"]
@@ -289,13 +291,20 @@ def main(argv: Sequence[str] | None = None) -> None:
     moto_app.debug = True  # type: ignore[attr-defined]
     app: Any = moto_app
     if not args.plain_moto:
-        app = LocalCognitoApp(
-            moto_app,
-            trigger_timeout=args.trigger_timeout,
-            callables=None if triggers is None else triggers.by_name(),
-            token_version="1" if triggers is None else triggers.event_version,
-            check_shapes=args.check_shapes,
-        )
+        try:
+            app = LocalCognitoApp(
+                moto_app,
+                trigger_timeout=args.trigger_timeout,
+                callables=None if triggers is None else triggers.by_name(),
+                token_version="1" if triggers is None else triggers.event_version,
+                check_shapes=args.check_shapes,
+                state_dir=args.state,
+            )
+        except (StateFileError, OSError) as exc:
+            parser.error(f"--state {args.state}: {exc}")
+        store = app.store
+        if store is not None:
+            atexit.register(store.stop)  # SIGTERM and SIGINT exit through here
     run_simple(args.host, args.port, app, threaded=True, request_handler=KeepAliveMotoHandler)
 
 

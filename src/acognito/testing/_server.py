@@ -103,9 +103,8 @@ class _TriggerHost:
                 response = _run_awaitable(response)
         except Exception as exc:  # a failing Lambda, reported back to the server
             return {"error": str(exc) or type(exc).__name__}
-        if not isinstance(response, Mapping):
-            return {"error": f"the trigger returned {type(response).__name__}, not a dict"}
-        return {"response": dict(response)}
+        # Anything but a mapping is no Lambda response: the server says so, as Cognito does.
+        return {"response": dict(response) if isinstance(response, Mapping) else None}
 
     @property
     def url(self) -> str:
@@ -250,11 +249,12 @@ class LocalCognito:
         return self._triggers
 
     def set_triggers(self, pool_id: str, triggers: LambdaTriggers) -> None:
-        """Run ``pool_id``'s Lambda triggers as these callables (the pool's triggers are
-        then exactly these): they run in this process, in a thread each, reached over
-        loopback. One that raises fails the operation with Cognito's error for it
-        (UserLambdaValidationException, "PreSignUp failed with error ..."), one that
-        overruns ``trigger_timeout`` with UnexpectedLambdaException."""
+        """Run ``pool_id``'s Lambda triggers as these callables: the pool's triggers are
+        then exactly these (the server's own ``triggers`` no longer serve it). They run
+        in this process, a thread each, reached over loopback. One that raises fails the
+        operation with Cognito's error for it (UserLambdaValidationException, "PreSignUp
+        failed with error ..."), one that overruns ``trigger_timeout`` with
+        UnexpectedLambdaException."""
         named = triggers.by_name()
         host = self._host()
         host.triggers[pool_id] = dict(named)
@@ -267,9 +267,9 @@ class LocalCognito:
             self.api.call("triggers", body)
 
     def clear_triggers(self, pool_id: str) -> None:
-        """No Lambda triggers for ``pool_id`` any more (the ``triggers`` the server was
-        started with, if any, serve it again)."""
-        self.set_triggers(pool_id, LambdaTriggers())
+        """Forget ``pool_id``'s registered triggers (the server's own ``triggers``, if it
+        was started with some, serve it again)."""
+        self.api.call("triggers", {"pool_id": pool_id})
         if self._triggers is not None:
             self._triggers.triggers.pop(pool_id, None)
 

@@ -17,6 +17,18 @@ __all__ = ["AppClient", "CognitoAdmin", "LocalPool", "LocalUser"]
 
 DEFAULT_PASSWORD = "Corr3ct-Horse-Battery!"  # noqa: S105 - a test fixture value
 
+#: Every first factor of choice-based sign-in (USER_AUTH).
+ALL_FIRST_FACTORS = ("PASSWORD", "EMAIL_OTP", "SMS_OTP", "WEB_AUTHN")
+#: Cognito's default password policy (moto's too).
+_PASSWORD_POLICY = {
+    "MinimumLength": 8,
+    "RequireUppercase": True,
+    "RequireLowercase": True,
+    "RequireNumbers": True,
+    "RequireSymbols": True,
+    "TemporaryPasswordValidityDays": 7,
+}
+
 _ALL_FLOWS = [
     "ALLOW_USER_SRP_AUTH",
     "ALLOW_USER_PASSWORD_AUTH",
@@ -115,15 +127,32 @@ class CognitoAdmin(AsyncClosing):
         mfa: str = "OFF",
         custom_attributes: Sequence[str] = (),
         device_tracking: bool = False,
+        first_factors: Sequence[str] = ALL_FIRST_FACTORS,
+        required_attributes: Sequence[str] = (),
     ) -> str:
-        """Create a user pool and return its id. ``mfa`` is OFF, OPTIONAL or ON."""
+        """Create a user pool and return its id. ``mfa`` is OFF, OPTIONAL or ON;
+        ``first_factors`` its SignInPolicy's AllowedFirstAuthFactors (here every one;
+        Cognito's default is PASSWORD only); ``required_attributes`` the standard
+        attributes a user must have (NEW_PASSWORD_REQUIRED asks for missing ones)."""
+        required = set(required_attributes)
+        standard = ["email", "given_name", "family_name", *sorted(required)]
         params: dict[str, Any] = {
             "PoolName": name or f"pool-{uuid.uuid4().hex[:8]}",
             "MfaConfiguration": mfa,
+            "Policies": {
+                "PasswordPolicy": dict(_PASSWORD_POLICY),
+                "SignInPolicy": {"AllowedFirstAuthFactors": list(first_factors)},
+            },
             "Schema": [
-                {"Name": "email", "AttributeDataType": "String", "Mutable": True},
-                {"Name": "given_name", "AttributeDataType": "String", "Mutable": True},
-                {"Name": "family_name", "AttributeDataType": "String", "Mutable": True},
+                *(
+                    {
+                        "Name": attr,
+                        "AttributeDataType": "String",
+                        "Mutable": True,
+                        "Required": attr in required,
+                    }
+                    for attr in dict.fromkeys(standard)
+                ),
                 *(
                     {"Name": attr, "AttributeDataType": "String", "Mutable": True}
                     for attr in custom_attributes

@@ -1,0 +1,255 @@
+"""Sign-in rules the local Cognito keeps as Cognito does, found by running AWS Amplify JS
+against it: NEW_PASSWORD_REQUIRED's ``requiredAttributes`` and the pool's
+``SignInPolicy.AllowedFirstAuthFactors``; and the one clock every token follows.
+
+The wire tests send what Amplify JS v6 sends (``signIn`` with SRP, then
+``confirmSignIn`` with the new password and ``options.userAttributes``; ``signIn`` with
+``authFlowType: USER_AUTH`` and a ``preferredChallenge``), through botocore, with
+pycognito's SRP math (a client independent of acognito's).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import botocore.session
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
+from pycognito.aws_srp import AWSSRP
+
+from acognito import AsyncCognito
+from acognito.errors import InvalidParameterError
+from acognito.steps import ConfirmSignInWithNewPassword, ContinueSignInWithFirstFactorSelection
+from acognito.testing import CognitoAdmin, Inbox, LocalCognito
+from acognito.tokens import peek_claims
+
+pytestmark = pytest.mark.anyio
+
+TEMPORARY = "Temp-Passw0rd!"
+NEW_PASSWORD = "N3w-Passw0rd!"
+
+
+@pytest.fixture
+def idp(cognito_local: LocalCognito) -> Iterator[Any]:
+    client = botocore.session.get_session().create_client(
+        "cognito-idp",
+        region_name=cognito_local.region,
+        endpoint_url=cognito_local.endpoint_url,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        config=Config(retries={"total_max_attempts": 1}),
+    )
+    yield client
+    client.close()
+
+
+def srp_sign_in(idp: Any, pool_id: str, client_id: str, username: str, password: str) -> Any:
+    """InitiateAuth USER_SRP_AUTH and the PASSWORD_VERIFIER answer, as Amplify sends them."""
+    srp = AWSSRP(username, password, pool_id, client_id, client=object())
+    started = idp.initiate_auth(
+        ClientId=client_id, AuthFlow="USER_SRP_AUTH", AuthParameters=srp.get_auth_params()
+    )
+    assert started["ChallengeName"] == "PASSWORD_VERIFIER"
+    answers = srp.process_challenge(started["ChallengeParameters"], {"USERNAME": username})
+    return idp.respond_to_auth_challenge(
+        ClientId=client_id, ChallengeName="PASSWORD_VERIFIER", ChallengeResponses=answers
+    )
+
+
+# ---------------------------------------------------------------- NEW_PASSWORD_REQUIRED
+
+
+async def test_new_password_required_lists_and_requires_the_pools_required_attributes(
+    cognito_admin: CognitoAdmin, idp: Any
+) -> None:
+    pool_id = await cognito_admin.create_pool(required_attributes=["given_name"])
+    client = await cognito_admin.create_client(pool_id)
+    # An invited user (admin-created, temporary password) without the required attribute.
+    await cognito_admin.idp.call(
+        "admin_create_user",
+        UserPoolId=pool_id,
+        Username="gia",
+        TemporaryPassword=TEMPORARY,
+        MessageAction="SUPPRESS",
+        UserAttributes=[{"Name": "email", "Value": "gia@example.com"}],
+    )
+    step = srp_sign_in(idp, pool_id, client.client_id, "gia", TEMPORARY)
+    assert step["ChallengeName"] == "NEW_PASSWORD_REQUIRED"
+    params = step["ChallengeParameters"]
+    assert json.loads(params["requiredAttributes"]) == ["userAttributes.given_name"]
+    assert json.loads(params["userAttributes"])["email"] == "gia@example.com"
+
+    def confirm(session: str, **attributes: str) -> Any:
+        return idp.respond_to_auth_challenge(
+            ClientId=client.client_id,
+            ChallengeName="NEW_PASSWORD_REQUIRED",
+            Session=session,
+            ChallengeResponses={
+                "USERNAME": "gia",
+                "NEW_PASSWORD": NEW_PASSWORD,
+                **{f"userAttributes.{k}": v for k, v in attributes.items()},
+            },
+        )
+
+    with pytest.raises(ClientError) as refused:
+        confirm(step["Session"])  # Amplify's confirmSignIn without options.userAttributes
+    assert refused.value.response["Error"]["Code"] == "InvalidParameterException"
+    assert "given_name" in refused.value.response["Error"]["Message"]
+    step = srp_sign_in(idp, pool_id, client.client_id, "gia", TEMPORARY)  # still temporary
+    done = confirm(step["Session"], given_name="Gia")
+    claims = peek_claims(done["AuthenticationResult"]["IdToken"])
+    assert claims["given_name"] == "Gia"
+    assert srp_sign_in(idp, pool_id, client.client_id, "gia", NEW_PASSWORD)["AuthenticationResult"]
+
+    # acognito's typed step names the attribute too
+    await cognito_admin.idp.call(
+        "admin_create_user",
+        UserPoolId=pool_id,
+        Username="hal",
+        TemporaryPassword=TEMPORARY,
+        MessageAction="SUPPRESS",
+    )
+    pool = {"user_pool_id": pool_id, "client_id": client.client_id}
+    async with AsyncCognito(
+        **pool, endpoint_url=cognito_admin.endpoint_url, access_key="t", secret_key="t"
+    ) as c:
+        typed = await c.sign_in("hal", TEMPORARY)
+        assert isinstance(typed, ConfirmSignInWithNewPassword)
+        assert typed.required_attributes == ("given_name",)
+
+
+async def test_a_user_with_the_required_attributes_is_asked_for_none(
+    cognito_admin: CognitoAdmin, idp: Any
+) -> None:
+    pool_id = await cognito_admin.create_pool(required_attributes=["given_name"])
+    client = await cognito_admin.create_client(pool_id)
+    await cognito_admin.idp.call(
+        "admin_create_user",
+        UserPoolId=pool_id,
+        Username="ida",
+        TemporaryPassword=TEMPORARY,
+        MessageAction="SUPPRESS",
+        UserAttributes=[{"Name": "given_name", "Value": "Ida"}],
+    )
+    step = srp_sign_in(idp, pool_id, client.client_id, "ida", TEMPORARY)
+    assert json.loads(step["ChallengeParameters"]["requiredAttributes"]) == []
+
+
+# ---------------------------------------------------------------- AllowedFirstAuthFactors
+
+
+async def test_allowed_first_factors_decide_what_user_auth_offers(
+    cognito_admin: CognitoAdmin, cognito_inbox: Inbox, idp: Any
+) -> None:
+    only_password = await cognito_admin.create_pool(first_factors=["PASSWORD"])
+    everything = await cognito_admin.create_pool()
+    offered = {}
+    for pool_id in (only_password, everything):
+        client = await cognito_admin.create_client(pool_id)
+        await cognito_admin.create_user(
+            pool_id, "amy", NEW_PASSWORD, attributes={"email": "amy@example.com"}
+        )
+
+        def start(client_id: str = client.client_id, **params: str) -> Any:
+            return idp.initiate_auth(
+                ClientId=client_id,
+                AuthFlow="USER_AUTH",
+                AuthParameters={"USERNAME": "amy", **params},
+            )
+
+        choice = start()
+        assert choice["ChallengeName"] == "SELECT_CHALLENGE"
+        offered[pool_id] = choice["AvailableChallenges"]
+        if pool_id == only_password:
+            # Amplify: signIn({authFlowType: "USER_AUTH", preferredChallenge: "EMAIL_OTP"})
+            with pytest.raises(ClientError) as refused:
+                start(PREFERRED_CHALLENGE="EMAIL_OTP")
+            assert refused.value.response["Error"]["Code"] == "InvalidParameterException"
+            with pytest.raises(ClientError):  # nor chosen from the selection
+                idp.respond_to_auth_challenge(
+                    ClientId=client.client_id,
+                    ChallengeName="SELECT_CHALLENGE",
+                    Session=choice["Session"],
+                    ChallengeResponses={"USERNAME": "amy", "ANSWER": "EMAIL_OTP"},
+                )
+            assert cognito_inbox.codes(pool_id, "amy") == []  # no code was sent
+            done = start(PREFERRED_CHALLENGE="PASSWORD", PASSWORD=NEW_PASSWORD)
+            assert done["AuthenticationResult"]["AccessToken"]
+        else:
+            assert start(PREFERRED_CHALLENGE="EMAIL_OTP")["ChallengeName"] == "EMAIL_OTP"
+    assert offered[only_password] == ["PASSWORD", "PASSWORD_SRP"]
+    assert offered[everything] == ["PASSWORD", "PASSWORD_SRP", "EMAIL_OTP"]
+
+    pool = {"user_pool_id": only_password}
+    listed = await cognito_admin.idp.call("list_user_pool_clients", UserPoolId=only_password)
+    pool["client_id"] = listed["UserPoolClients"][0]["ClientId"]
+    async with AsyncCognito(
+        **pool, endpoint_url=cognito_admin.endpoint_url, access_key="t", secret_key="t"
+    ) as c:
+        step = await c.sign_in("amy", auth_flow="USER_AUTH")
+        assert isinstance(step, ContinueSignInWithFirstFactorSelection)
+        assert step.available == ("PASSWORD", "PASSWORD_SRP")
+        with pytest.raises(InvalidParameterError):
+            await c.sign_in("amy", auth_flow="USER_AUTH", preferred_first_factor="EMAIL_OTP")
+
+
+async def test_a_pool_without_a_sign_in_policy_allows_password_only(
+    cognito_local: LocalCognito, idp: Any
+) -> None:
+    pool_id = idp.create_user_pool(PoolName="no-policy")["UserPool"]["Id"]
+    client_id = idp.create_user_pool_client(
+        UserPoolId=pool_id, ClientName="c", ExplicitAuthFlows=["ALLOW_USER_AUTH"]
+    )["UserPoolClient"]["ClientId"]
+    idp.admin_create_user(
+        UserPoolId=pool_id,
+        Username="bo",
+        MessageAction="SUPPRESS",
+        UserAttributes=[{"Name": "email", "Value": "bo@example.com"}],
+    )
+    idp.admin_set_user_password(
+        UserPoolId=pool_id, Username="bo", Password=NEW_PASSWORD, Permanent=True
+    )
+    choice = idp.initiate_auth(
+        ClientId=client_id, AuthFlow="USER_AUTH", AuthParameters={"USERNAME": "bo"}
+    )
+    assert choice["AvailableChallenges"] == ["PASSWORD", "PASSWORD_SRP"]
+
+
+# ---------------------------------------------------------------- one clock
+
+
+async def test_admin_sign_in_tokens_follow_the_servers_clock(
+    cognito_local: LocalCognito, cognito_admin: CognitoAdmin, idp: Any
+) -> None:
+    pool = await cognito_admin.create_local_pool()
+    await cognito_admin.create_user(pool.user_pool_id, "cal", NEW_PASSWORD)
+    moved = -7200.0
+    cognito_local.api.advance_clock(moved)
+    try:
+        answers = [
+            idp.admin_initiate_auth(
+                UserPoolId=pool.user_pool_id,
+                ClientId=pool.public_client.client_id,
+                AuthFlow="ADMIN_USER_PASSWORD_AUTH",
+                AuthParameters={"USERNAME": "cal", "PASSWORD": NEW_PASSWORD},
+            ),
+            idp.initiate_auth(
+                ClientId=pool.public_client.client_id,
+                AuthFlow="USER_PASSWORD_AUTH",
+                AuthParameters={"USERNAME": "cal", "PASSWORD": NEW_PASSWORD},
+            ),
+        ]
+    finally:
+        cognito_local.api.advance_clock(-moved)
+    for answer in answers:
+        result = answer["AuthenticationResult"]
+        for token in (result["AccessToken"], result["IdToken"]):
+            claims = peek_claims(token)
+            # issued two hours ago on the server's clock: expired an hour ago
+            assert abs(claims["iat"] - (time.time() + moved)) < 120
+            assert claims["exp"] == claims["iat"] + 3600
+            assert claims["auth_time"] == claims["iat"]
