@@ -5,16 +5,22 @@ against it: NEW_PASSWORD_REQUIRED's ``requiredAttributes`` and the pool's
 The wire tests send what Amplify JS v6 sends (``signIn`` with SRP, then
 ``confirmSignIn`` with the new password and ``options.userAttributes``; ``signIn`` with
 ``authFlowType: USER_AUTH`` and a ``preferredChallenge``), through botocore, with
-pycognito's SRP math (a client independent of acognito's).
+pycognito's SRP math (a client independent of acognito's); then Amplify JS itself (npm's
+aws-amplify in Node) runs the same two scenarios against the server.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import subprocess
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
+import anyio
 import botocore.session
 import pytest
 from botocore.config import Config
@@ -253,3 +259,96 @@ async def test_admin_sign_in_tokens_follow_the_servers_clock(
             assert abs(claims["iat"] - (time.time() + moved)) < 120
             assert claims["exp"] == claims["iat"] + 3600
             assert claims["auth_time"] == claims["iat"]
+
+
+# ---------------------------------------------------------------- AWS Amplify JS itself
+
+AMPLIFY = "6.22.1"
+AMPLIFY_SCRIPT = Path(__file__).parent / "js" / "amplify_check.js"
+
+
+@pytest.fixture(scope="module")
+def amplify() -> Path:
+    """aws-amplify from npm, in a cache directory (``ACOGNITO_AMPLIFY_DIR`` or
+    ``~/.cache/acognito-tests/aws-amplify-<v>``). Skipped only without node/npm, and
+    never on CI."""
+    node, npm = shutil.which("node"), shutil.which("npm")
+    if node is None or npm is None:
+        if os.environ.get("CI"):
+            pytest.fail("node/npm not installed (Debian: nodejs, npm): cannot run Amplify JS")
+        pytest.skip("node/npm not installed (Debian packages nodejs, npm): Amplify JS not run")
+    configured = os.environ.get("ACOGNITO_AMPLIFY_DIR")
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    root = Path(configured) if configured else cache / "acognito-tests" / f"aws-amplify-{AMPLIFY}"
+    modules = root / "node_modules"
+    if not (modules / "aws-amplify" / "package.json").exists():
+        root.mkdir(parents=True, exist_ok=True)
+        done = subprocess.run(  # noqa: S603 - npm, fixed arguments
+            [npm, "install", "--prefix", str(root), "--no-audit", "--no-fund",
+             f"aws-amplify@{AMPLIFY}"],
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )  # fmt: skip
+        if done.returncode != 0:
+            pytest.fail(f"npm install aws-amplify failed:\n{done.stderr[-2000:]}")
+    return modules
+
+
+async def run_amplify(
+    modules: Path, local: LocalCognito, scenario: str, **args: Any
+) -> dict[str, dict[str, Any]]:
+    with anyio.fail_after(120):
+        run = await anyio.run_process(
+            ["node", str(AMPLIFY_SCRIPT), str(modules), local.endpoint_url, scenario,
+             json.dumps(args)],
+            check=False,
+        )  # fmt: skip
+    assert run.returncode == 0, run.stderr.decode()[-2000:]
+    steps = [json.loads(line) for line in run.stdout.decode().splitlines() if line.strip()]
+    return {s["step"]: s for s in steps}
+
+
+async def test_amplify_js_new_password_with_a_required_attribute(
+    amplify: Path, cognito_local: LocalCognito, cognito_admin: CognitoAdmin, idp: Any
+) -> None:
+    pool_id = await cognito_admin.create_pool(required_attributes=["given_name"])
+    client = await cognito_admin.create_client(pool_id)
+    idp.admin_create_user(
+        UserPoolId=pool_id, Username="joy", TemporaryPassword=TEMPORARY, MessageAction="SUPPRESS"
+    )
+    got = await run_amplify(
+        amplify, cognito_local, "newPassword",
+        poolId=pool_id, clientId=client.client_id, username="joy", temporary=TEMPORARY,
+        newPassword=NEW_PASSWORD, attributes={"given_name": "Joy"},
+    )  # fmt: skip
+    first = got["signIn"]["next"]
+    assert first["signInStep"] == "CONFIRM_SIGN_IN_WITH_NEW_PASSWORD_REQUIRED"
+    assert first["missingAttributes"] == ["given_name"]
+    refused = got["confirmWithoutAttributes"]
+    assert refused["ok"] is False and refused["name"] == "InvalidParameterException"
+    assert "given_name" in refused["message"]
+    assert got["confirmWithAttributes"]["next"] == {"signInStep": "DONE"}
+    user = idp.admin_get_user(UserPoolId=pool_id, Username="joy")
+    assert {"Name": "given_name", "Value": "Joy"} in user["UserAttributes"]
+    assert user["UserStatus"] == "CONFIRMED"
+
+
+async def test_amplify_js_sees_only_the_pools_first_factors(
+    amplify: Path, cognito_local: LocalCognito, cognito_admin: CognitoAdmin, cognito_inbox: Inbox
+) -> None:
+    pool_id = await cognito_admin.create_pool(first_factors=["PASSWORD"])
+    client = await cognito_admin.create_client(pool_id)
+    await cognito_admin.create_user(
+        pool_id, "kai", NEW_PASSWORD, attributes={"email": "kai@example.com"}
+    )
+    got = await run_amplify(
+        amplify, cognito_local, "firstFactors",
+        poolId=pool_id, clientId=client.client_id, username="kai",
+    )  # fmt: skip
+    assert got["preferEmailCode"]["ok"] is False  # not served: the pool allows PASSWORD only
+    assert cognito_inbox.codes(pool_id, "kai") == []
+    choice = got["choose"]["next"]
+    assert choice["signInStep"] == "CONTINUE_SIGN_IN_WITH_FIRST_FACTOR_SELECTION"
+    assert choice["availableChallenges"] == ["PASSWORD", "PASSWORD_SRP"]

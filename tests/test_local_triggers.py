@@ -568,3 +568,23 @@ async def test_invalid_pre_token_answer(
     async with session(cognito_pool, "ivy") as c:
         with pytest.raises(InvalidLambdaResponseError):
             await c.authenticate(PASSWORD)
+
+
+async def test_a_server_side_trigger_past_its_timeout(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "slow_triggers.py").write_text(
+        "import threading\n"
+        "def stuck(event):\n"
+        "    threading.Event().wait(30)\n"
+        "    return {}\n"
+        "triggers = {'PreAuthentication': stuck}\n"
+    )
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path))
+    with LocalCognito(triggers="slow_triggers:triggers", trigger_timeout=1.0) as local:
+        async with CognitoAdmin(local.endpoint_url, region=local.region) as admin:
+            pool = await admin.create_local_pool()
+            await new_user(admin, pool, "sal")
+        async with session(pool, "sal") as c:
+            with pytest.raises(UnexpectedLambdaError, match="Socket timeout"):
+                await c.authenticate(PASSWORD)
