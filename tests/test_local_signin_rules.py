@@ -352,3 +352,42 @@ async def test_amplify_js_sees_only_the_pools_first_factors(
     choice = got["choose"]["next"]
     assert choice["signInStep"] == "CONTINUE_SIGN_IN_WITH_FIRST_FACTOR_SELECTION"
     assert choice["availableChallenges"] == ["PASSWORD", "PASSWORD_SRP"]
+
+
+async def test_a_new_password_session_expires_on_the_servers_clock(
+    cognito_local: LocalCognito, cognito_admin: CognitoAdmin, idp: Any
+) -> None:
+    pool = await cognito_admin.create_local_pool()
+    client_id = pool.public_client.client_id
+    idp.admin_create_user(
+        UserPoolId=pool.user_pool_id,
+        Username="ned",
+        TemporaryPassword=TEMPORARY,
+        MessageAction="SUPPRESS",
+    )
+
+    def challenge() -> str:
+        step = idp.initiate_auth(
+            ClientId=client_id,
+            AuthFlow="USER_PASSWORD_AUTH",
+            AuthParameters={"USERNAME": "ned", "PASSWORD": TEMPORARY},
+        )
+        assert step["ChallengeName"] == "NEW_PASSWORD_REQUIRED"
+        return str(step["Session"])
+
+    def answer(session: str) -> Any:
+        return idp.respond_to_auth_challenge(
+            ClientId=client_id,
+            ChallengeName="NEW_PASSWORD_REQUIRED",
+            Session=session,
+            ChallengeResponses={"USERNAME": "ned", "NEW_PASSWORD": NEW_PASSWORD},
+        )
+
+    stale = challenge()
+    cognito_local.api.advance_clock(181)  # Cognito's default session: 3 minutes
+    try:
+        with pytest.raises(ClientError, match="session is expired"):
+            answer(stale)
+    finally:
+        cognito_local.api.advance_clock(-181)
+    assert answer(challenge())["AuthenticationResult"]["AccessToken"]

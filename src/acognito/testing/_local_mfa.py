@@ -307,6 +307,8 @@ class Mfa:
         session = str(params.get("Session") or "")
         for backend in self.state.backends():
             known = backend.sessions.get(session) if session else None
+            if known is not None and self.state.moto_session_expired(session):
+                raise not_authorized("Invalid session for the user, session is expired.")
             if known is not None:
                 username, pool = known
                 found = pool.users.get(username) or pool_user(pool, username)
@@ -324,7 +326,7 @@ class Mfa:
     def verify_software_token(self, params: Mapping[str, Any]) -> dict[str, Any]:
         """A code of the pending secret confirms it; a wrong one is
         EnableSoftwareTokenMFAException, as on Cognito."""
-        backend, pool, user, _ = self._totp_user(params)
+        backend, pool, user, session = self._totp_user(params)
         code = str(required(params, "UserCode"))
         if get_cognito_idp_user_pool_enable_totp():
             pending = self.state.totp.pending(user)
@@ -340,4 +342,9 @@ class Mfa:
         # moto's answer: a session for the MFA_SETUP answer of a sign-in.
         fresh = str(uuid.uuid4())
         backend.sessions[fresh] = (user.username, pool)
+        if session is not None:  # the MFA_SETUP step goes on: as long as the old session
+            with self.state.lock:
+                until = self.state.moto_sessions.get(session)
+                if until is not None:
+                    self.state.moto_sessions[fresh] = until
         return {"Status": "SUCCESS", "Session": fresh}

@@ -128,6 +128,8 @@ class PasswordSteps:
             # moto takes any SMS code and keeps sessions forever: ours are Cognito's.
             caller.backend.sessions.pop(str(result.get("Session") or ""), None)
             return self.mfa.step(caller, str(name))
+        if name in ("NEW_PASSWORD_REQUIRED", "MFA_SETUP") and result.get("Session"):
+            self.state.moto_session(caller.client, str(result["Session"]))
         if name == "NEW_PASSWORD_REQUIRED":
             attrs = {k: v for k, v in user.attribute_lookup.items() if k != "sub"}
             required = [_ATTRIBUTE + a for a in missing_required(pool, user)]

@@ -205,6 +205,9 @@ class SignIn:
         known = backend.sessions.get(session)
         if known is None:
             raise not_authorized("Invalid session for the user.")
+        if self.state.moto_session_expired(session):
+            backend.sessions.pop(session, None)
+            raise not_authorized("Invalid session for the user, session is expired.")
         user = pool_user(pool, username) or pool_user(pool, known[0])
         if user is None:
             raise Fault("UserNotFoundException", "User does not exist.")

@@ -308,6 +308,9 @@ class LocalState:
             self.requests: list[dict[str, Any]] = []
             self.internal_errors: list[str] = []
             self.used_sessions: set[str] = set()
+            #: When each of moto's sessions we hand out (NEW_PASSWORD_REQUIRED,
+            #: MFA_SETUP) expires on our clock: moto keeps its sessions forever.
+            self.moto_sessions: dict[str, float] = {}
             self.holds: dict[str, threading.Event] = {}
             self.recording = False
             #: Each user's TOTP secrets (moto hands every user the same one).
@@ -475,3 +478,15 @@ class LocalState:
         if name not in step.expected:
             raise invalid_parameter(f"The session expects {step.expected[0]}, not {name}")
         return step
+
+    def moto_session(self, client: CognitoIdpUserPoolClient, session: str) -> str:
+        """Give one of moto's sessions the client's AuthSessionValidity on our clock."""
+        minutes = client.extended_config.get("AuthSessionValidity") or 3
+        with self.lock:
+            self.moto_sessions[session] = self.now() + float(minutes) * 60
+        return session
+
+    def moto_session_expired(self, session: str) -> bool:
+        with self.lock:
+            until = self.moto_sessions.get(session)
+        return until is not None and self.now() >= until
