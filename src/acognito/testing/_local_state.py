@@ -1,10 +1,11 @@
-"""State and shared rules of the local Cognito's extensions to moto (server side).
+"""The one state every handler of the local Cognito works over, and the rules they share.
 
-moto keeps pools, clients, users and the tokens it knows; this module keeps what moto
-lacks (SRP exchanges, devices, refresh-token rotation, the code inbox) and the rules the
-operations share: finding a client's pool, SECRET_HASH, minting tokens with moto's
-pool key so every token verifies against the JWKS moto publishes.
-Runs inside the server process (it imports moto); nothing here does I/O.
+moto keeps pools, clients, users and the tokens it knows; :class:`LocalState` keeps what
+moto lacks (SRP exchanges, devices, refresh-token rotation, the code inbox, TOTP
+secrets, email MFA, passkeys, single-use challenge sessions, trigger registrations) on
+one clock the test API can move. The shared rules live here too: finding a client's
+pool, SECRET_HASH, a user's status before a sign-in, Cognito's error faults. Runs inside
+the server process (it imports moto); nothing here does I/O.
 """
 
 from __future__ import annotations
