@@ -33,7 +33,7 @@ STATE_FILE = "local-cognito.state"
 _FORMAT = 1
 _KEY = "moto-pool-key"
 #: Modules whose classes a state file may name (and, for builtins, these names only).
-_MODULES = ("moto.cognitoidp.models", "acognito.testing._local_state")
+_MODULES = ("moto.cognitoidp.models", "acognito.testing._local_records")
 _STANDARD = {
     ("collections", "OrderedDict"),
     ("collections", "deque"),
