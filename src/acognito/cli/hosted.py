@@ -19,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import html
 import webbrowser
-from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -28,17 +27,16 @@ import anyio.abc
 import anyio.to_thread
 
 from .cache import CachedLogin
-from .config import Profile, resolve_secret
 from .errors import CliError, UsageError
+from .keep import finish_login, oauth_client
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
+    from acognito.oauth import AuthorizationRequest
 
-    from acognito.oauth import AuthorizationRequest, OAuth2Client
-
+    from .config import Profile
     from .context import Context
 
-__all__ = ["Callback", "hosted_login", "oauth_client", "preflight"]
+__all__ = ["Callback", "hosted_login", "preflight"]
 
 CALLBACK_PATH = "/callback"
 DEFAULT_SCOPES = "openid email profile"
@@ -56,21 +54,6 @@ _PEER_TROUBLE = (
     OSError,
     UnicodeError,
 )
-
-
-@asynccontextmanager
-async def oauth_client(profile: Profile) -> AsyncIterator[OAuth2Client]:
-    """An OAuth2 client for the profile's domain (with its secret, if it has one)."""
-    from acognito.oauth import OAuth2Client
-
-    domain = profile.need("domain", "--domain")
-    client = OAuth2Client(
-        domain, profile.need("client_id", "--client-id"), client_secret=resolve_secret(profile)
-    )
-    try:
-        yield client
-    finally:
-        await client.aclose()
 
 
 class Callback:
@@ -290,7 +273,6 @@ async def hosted_login(ctx: Context) -> None:
         id_token=tokens.id_token,
         refresh_token=tokens.refresh_token,
     )
-    from .signin import finish_login
 
     claims: dict[str, Any] = {"access": access, "id": ident}
     await finish_login(ctx, profile, login, claims)

@@ -51,7 +51,7 @@ def register(sub: Any, parents: dict[str, Any]) -> None:
 
 
 async def run_m2m_token(ctx: Context) -> None:
-    from .hosted import oauth_client
+    from .keep import oauth_client
 
     profile = ctx.profile()
     domain = profile.need("domain", "--domain")

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import time
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from acognito.steps import (
@@ -24,22 +23,21 @@ from acognito.steps import (
     ResetPassword,
     SignInStep,
 )
-from acognito.tokens import peek_claims
 
 from ._fast import expiry, iso_time, jwt_exp
 from .app import add_command
 from .cache import CachedLogin
 from .errors import CliError, UsageError
+from .keep import finish_login, oauth_client, refresh_login
 from .output import human_expiry
 
 if TYPE_CHECKING:
     from acognito import AsyncCognito
     from acognito.flows import SignInFlow
 
-    from .config import Profile
     from .context import Context
 
-__all__ = ["refresh_login", "register"]
+__all__ = ["register"]
 
 AUTH_FLOWS = ("USER_SRP_AUTH", "USER_PASSWORD_AUTH", "USER_AUTH")
 #: USER_AUTH's first factors; "choose" lets the user pick from what Cognito offers.
@@ -302,20 +300,6 @@ async def run_login(ctx: Context) -> None:
     await finish_login(ctx, profile, login, claims)
 
 
-async def finish_login(
-    ctx: Context, profile: Profile, login: CachedLogin, claims: dict[str, Any]
-) -> None:
-    """Keep a new sign-in: the profile recorded (for a flag login), the tokens cached."""
-    given = any(value is not None for value in ctx.pool_options().values())
-    note = (
-        await ctx.record_profile(profile, explicit=ctx.named_profile is not None) if given else None
-    )
-    path = await ctx.cache.save(login)
-    report_login(ctx, login, claims, str(path))
-    if note:
-        ctx.out.say(note)
-
-
 def _flow_and_factor(ctx: Context) -> tuple[SignInFlow, str | None]:
     """The auth flow and USER_AUTH first factor that --auth-flow, --first-factor and
     --passkey ask for (the last two imply USER_AUTH)."""
@@ -334,65 +318,7 @@ def _flow_and_factor(ctx: Context) -> tuple[SignInFlow, str | None]:
     return flow, None
 
 
-def report_login(ctx: Context, login: CachedLogin, claims: dict[str, Any], path: str) -> None:
-    access = claims.get("access") or peek_claims(login.access_token)
-    who = access.get("username") or login.username
-    if ctx.out.json_mode:
-        ctx.out.json(
-            {
-                "profile": login.profile,
-                "username": login.username,
-                "cache": path,
-                **expiry(jwt_exp(login.access_token), time.time()),
-                **claims,  # "access" and "id": the verified claims
-            }
-        )
-    ctx.out.say(
-        f"Signed in as {who} (profile {login.profile}); "
-        f"access token {human_expiry(access.get('exp'))}."
-    )
-    ctx.out.say("Next: acognito token | acognito whoami | acognito status | acognito logout")
-
-
 # ------------------------------------------------------------------------- refresh
-
-
-async def refresh_login(ctx: Context, login: CachedLogin) -> tuple[CachedLogin, bool]:
-    """New tokens for a cached sign-in, from where it came; returns (login, rotated)."""
-    if not login.refresh_token:
-        raise CliError(
-            f"the sign-in of {login.username!r} has no refresh token",
-            hint=f"acognito login --profile {login.profile} --username {login.username}",
-        )
-    profile = login.as_profile()
-    if login.source == "oauth":
-        from .hosted import oauth_client
-
-        async with oauth_client(profile) as client:
-            fresh = await client.refresh(login.refresh_token)
-        new = replace(
-            login,
-            access_token=fresh.access_token,
-            id_token=fresh.id_token or login.id_token,
-            refresh_token=fresh.refresh_token or login.refresh_token,
-        )
-    else:
-        async with ctx.cognito(
-            profile,
-            login.username,
-            id_token=login.id_token,
-            access_token=login.access_token,
-            refresh_token=login.refresh_token,
-        ) as cognito:
-            await cognito.renew_access_token()
-            new = replace(
-                login,
-                access_token=cognito.access_token or "",
-                id_token=cognito.id_token or login.id_token,
-                refresh_token=cognito.refresh_token or login.refresh_token,
-            )
-    await ctx.cache.save(new)
-    return new, new.refresh_token != login.refresh_token
 
 
 async def run_refresh(ctx: Context) -> None:
@@ -471,8 +397,6 @@ async def _sign_out(ctx: Context, login: CachedLogin, profile: Any) -> None:
             await cognito.logout()
         return
     if login.source == "oauth":
-        from .hosted import oauth_client
-
         async with oauth_client(profile) as client:
             await client.revoke(login.refresh_token or login.access_token)
         return

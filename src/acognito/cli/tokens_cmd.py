@@ -106,7 +106,7 @@ async def run_token(ctx: Context) -> None:
     if expires_within(token, ctx.args.min_valid):
         from acognito.errors import NotAuthorizedError
 
-        from .signin import refresh_login
+        from .keep import refresh_login
 
         try:
             async with ctx.out.progress("refreshing the token"):
