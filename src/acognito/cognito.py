@@ -193,6 +193,7 @@ class AsyncCognito(
         self.base_attributes = None
         self.custom_attributes = None
         self._conversation = Conversation()
+        self._remember_device = False
         self.refresh_token_rotation = user.get("refresh_token_rotation", False)
         self.refresh_margin = refresh_margin
         #: Verify tokens (and set ``id_claims`` / ``access_claims``) on every sign-in and refresh.

@@ -11,7 +11,7 @@ shows as pycognito's dict.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol, cast
 
 from ..errors import ConfigurationError, ForceChangePasswordException
 from ..flows import (
@@ -27,8 +27,11 @@ from ..flows import (
     mfa_tokens,
     record_from_mfa_tokens,
 )
-from ..steps import SignInStep
+from ..steps import Done, SignInStep
 from ._base import CallsCognito, need
+
+if TYPE_CHECKING:
+    from ..devices import DeviceCredentials
 
 __all__ = ["AuthFlow", "SignInCommands", "SignInHost"]
 
@@ -48,6 +51,13 @@ class SignInHost(CallsCognito, SignInIO, Protocol):
     @property
     def refresh_token(self) -> str | None: ...
 
+    @property
+    def access_token(self) -> str | None: ...
+
+    new_device_metadata: dict[str, str] | None
+
+    async def renew_access_token(self) -> None: ...
+
     def _app_client(self, operation: str) -> str: ...
 
     def _require_username(self, username: str | None = None) -> str: ...
@@ -59,10 +69,21 @@ class SignInHost(CallsCognito, SignInIO, Protocol):
     async def _signed_out(self, *, revoked: bool) -> None: ...
 
 
+class _ConfirmsDevices(Protocol):
+    """The account room's device confirmation, reached without a stub in the sign-in
+    room's contract (a stub there would stand in front of it)."""
+
+    async def confirm_device(
+        self, device_name: str | None = None, *, remember: bool = True
+    ) -> DeviceCredentials: ...
+
+
 class SignInCommands(SignInHost):
     """Sign-in (typed steps and pycognito's challenges) and sign-out for the session's user."""
 
     username: str | None
+    #: ``sign_in(remember_device=True)``: confirm and remember the new device once done.
+    _remember_device: bool
 
     # ------------------------------------------------------------------ the typed face
 
@@ -77,16 +98,29 @@ class SignInCommands(SignInHost):
         ``to_json()`` and continue elsewhere with :meth:`resume_sign_in`), or None."""
         return self._conversation.pending
 
-    def resume_sign_in(self, pending: PendingSignIn) -> SignInStep:
+    def resume_sign_in(
+        self, pending: PendingSignIn, *, remember_device: bool = False
+    ) -> SignInStep:
         """Continue a sign-in another session (or process) started: ``pending`` becomes
         this session's pending step (returned); answer it with :meth:`confirm_sign_in`.
 
         Use a session of the same pool, app client (and client secret) and remembered
         device as the one that started it; Cognito's challenge session expires after a
-        few minutes (the app client's AuthSessionValidity).
+        few minutes (the app client's AuthSessionValidity). ``remember_device`` as for
+        :meth:`sign_in`.
         """
         step = self._conversation.resume(pending)
         self.username = pending.username
+        self._remember_device = remember_device
+        return step
+
+    async def _finish(self, step: SignInStep) -> SignInStep:
+        """The step to return; once done, the device confirmed if the sign-in asked."""
+        if not isinstance(step, Done):
+            return step
+        remember, self._remember_device = self._remember_device, False
+        if remember and self.new_device_metadata:
+            await cast(_ConfirmsDevices, self).confirm_device(remember=True)
         return step
 
     async def sign_in(
@@ -99,6 +133,7 @@ class SignInCommands(SignInHost):
         client_metadata: Mapping[str, str] | None = None,
         custom_answer: CustomAnswer | None = None,
         totp_issuer: str | None = None,
+        remember_device: bool = False,
     ) -> SignInStep:
         """Start signing in; returns :class:`~acognito.steps.Done` or the step to answer.
 
@@ -107,6 +142,13 @@ class SignInCommands(SignInHost):
         PASSWORD_SRP, EMAIL_OTP, SMS_OTP, WEB_AUTHN; none: the user picks from what Cognito
         offers); CUSTOM_AUTH runs SRP first when given a password. ``totp_issuer`` names
         your app in the TOTP set-up URI (default: the user pool id).
+
+        ``remember_device=True`` confirms and remembers the new device Cognito reports
+        (a pool that tracks devices) as soon as the sign-in is done, in this call or in
+        the :meth:`confirm_sign_in` that finishes it, as Amplify's ``signIn`` does: the
+        same as calling :meth:`confirm_device` then (its credentials land on
+        :attr:`device`; persist them). If that call fails the sign-in stands, and
+        ``new_device_metadata`` stays for an explicit :meth:`confirm_device`.
         """
         name = need(username or self.username, "username")
         if auth_flow not in SIGN_IN_FLOWS:
@@ -130,7 +172,8 @@ class SignInCommands(SignInHost):
             password=password,
             custom_answer=custom_answer,
         )
-        return await self._conversation.start(self, record)
+        self._remember_device = remember_device
+        return await self._finish(await self._conversation.start(self, record))
 
     async def confirm_sign_in(
         self,
@@ -153,13 +196,14 @@ class SignInCommands(SignInHost):
         and the step stays pending; when Cognito will not take the challenge session again
         (``NotAuthorizedError``), start over with :meth:`sign_in`.
         """
-        return await self._conversation.answer(
+        step = await self._conversation.answer(
             self,
             answer,
             attributes=attributes,
             confirmation_code=confirmation_code,
             device_name=device_name,
         )
+        return await self._finish(step)
 
     @property
     def can_auto_sign_in(self) -> bool:
@@ -364,10 +408,23 @@ class SignInCommands(SignInHost):
         (every refresh token, this one included). With ``global_sign_out=False`` only
         this session's refresh token is revoked (RevokeToken, see :meth:`revoke_token`);
         the user's other devices stay signed in.
+
+        Nobody signed in (no access and no refresh token) is not an error: nothing is
+        sent and nothing changes, as Amplify's ``signOut()``. Without a refresh token,
+        ``global_sign_out=False`` just drops the tokens; with only a refresh token, the
+        global sign-out renews the access token first (GlobalSignOut needs one).
         """
-        if not global_sign_out:
-            await self.revoke_token()
+        if not self.access_token and not self.refresh_token:
+            self._forget_tokens()  # an id token alone: nothing to sign out server-side
             return
+        if not global_sign_out:
+            if self.refresh_token:
+                await self.revoke_token()
+            else:
+                self._forget_tokens()
+            return
+        if not self.access_token:
+            await self.renew_access_token()
         await self._call("global_sign_out", AccessToken=self._require_access_token())
         await self._signed_out(revoked=True)
 

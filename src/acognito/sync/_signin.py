@@ -163,8 +163,10 @@ class SyncSignIn(SyncHost):
         client_metadata: Mapping[str, str] | None = None,
         custom_answer: CustomAnswer | None = None,
         totp_issuer: str | None = None,
+        remember_device: bool = False,
     ) -> SignInStep:
-        """Start signing in; returns :class:`~acognito.steps.Done` or the step to answer."""
+        """Start signing in; returns :class:`~acognito.steps.Done` or the step to answer.
+        ``remember_device=True`` confirms and remembers the new device once done."""
         return self._run(
             self._async.sign_in,
             username,
@@ -174,6 +176,7 @@ class SyncSignIn(SyncHost):
             client_metadata=client_metadata,
             custom_answer=custom_answer,
             totp_issuer=totp_issuer,
+            remember_device=remember_device,
         )
 
     def confirm_sign_in(
@@ -205,15 +208,18 @@ class SyncSignIn(SyncHost):
             self._async.auto_sign_in, client_metadata=client_metadata, totp_issuer=totp_issuer
         )
 
-    def resume_sign_in(self, pending: PendingSignIn) -> SignInStep:
+    def resume_sign_in(
+        self, pending: PendingSignIn, *, remember_device: bool = False
+    ) -> SignInStep:
         """Continue a sign-in another session (or process) started; returns its step."""
-        return self._async.resume_sign_in(pending)
+        return self._async.resume_sign_in(pending, remember_device=remember_device)
 
     # ------------------------------------------------------------------ sign-out
 
     def logout(self, *, global_sign_out: bool = True) -> None:
         """Sign out everywhere (GlobalSignOut; with ``global_sign_out=False`` only this
-        session's refresh token is revoked) and drop the tokens."""
+        session's refresh token is revoked) and drop the tokens. Nobody signed in: a
+        no-op."""
         self._run(self._async.logout, global_sign_out=global_sign_out)
 
     def revoke_token(self) -> None:

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import weakref
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, TypeVar
 
 from .._loop_thread import shared_loop
 from .._secret import secret_hash
 from ..aws_srp import AWSSRP as AsyncAWSSRP
 from ..aws_srp import ChallengeNames
 from ..errors import ConfigurationError
+from ._errors import run_mapped
 
 __all__ = ["AWSSRP"]
+
+T = TypeVar("T")
 
 
 class AWSSRP(ChallengeNames):
@@ -47,6 +50,9 @@ class AWSSRP(ChallengeNames):
                 raise ConfigurationError(
                     "client must be a boto3 'cognito-idp' client (or pass pool_region=)"
                 )
+        #: The boto3 client given (pycognito's ``client``): its ``exceptions`` are the
+        #: classes this object's errors are instances of.
+        self.client = client
         self.username = username
         self.pool_id = pool_id
         self.client_id = client_id
@@ -91,6 +97,13 @@ class AWSSRP(ChallengeNames):
     def __repr__(self) -> str:
         return f"<acognito.sync.AWSSRP over {self._async!r}>"
 
+    def _run(self, func: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
+        # Refusals are botocore's too: ClientError and the given client's exceptions.
+        return run_mapped(self._loop.run, self._client_exceptions, func, *args, **kwargs)
+
+    def _client_exceptions(self) -> Any:
+        return getattr(self.client, "exceptions", None)
+
     get_secret_hash = staticmethod(secret_hash)
     get_cognito_formatted_timestamp = staticmethod(AsyncAWSSRP.get_cognito_formatted_timestamp)
 
@@ -106,36 +119,34 @@ class AWSSRP(ChallengeNames):
 
     def get_auth_params(self) -> dict[str, str]:
         """InitiateAuth's USER_SRP_AUTH parameters (USERNAME, SRP_A, SECRET_HASH, DEVICE_KEY)."""
-        return self._loop.run(self._async.get_auth_params)
+        return self._run(self._async.get_auth_params)
 
     def process_challenge(
         self, challenge_parameters: Mapping[str, str], request_parameters: Mapping[str, str]
     ) -> dict[str, str]:
         """The PASSWORD_VERIFIER answer for the ``a`` behind :meth:`get_auth_params`."""
-        return self._loop.run(
-            self._async.process_challenge, challenge_parameters, request_parameters
-        )
+        return self._run(self._async.process_challenge, challenge_parameters, request_parameters)
 
     def authenticate_user(
         self, client: Any = None, client_metadata: Mapping[str, str] | None = None
     ) -> dict[str, Any]:
         """Sign in with SRP (and device SRP); returns Cognito's response with tokens."""
-        return self._loop.run(self._async.authenticate_user, client_metadata)
+        return self._run(self._async.authenticate_user, client_metadata)
 
     def set_new_password_challenge(self, new_password: str, client: Any = None) -> dict[str, Any]:
         """Sign in with the temporary password and set ``new_password``."""
-        return self._loop.run(self._async.set_new_password_challenge, new_password)
+        return self._run(self._async.set_new_password_challenge, new_password)
 
     def confirm_device(
         self, tokens: Mapping[str, Any], device_name: str | None = None
     ) -> tuple[dict[str, Any], str]:
         """Confirm the device a sign-in reported; returns (response, device_password)."""
-        return self._loop.run(self._async.confirm_device, tokens, device_name)
+        return self._run(self._async.confirm_device, tokens, device_name)
 
     def update_device_status(self, is_remembered: bool, access_token: str, device_key: str) -> None:
         """Mark a device remembered or not."""
-        self._loop.run(self._async.update_device_status, is_remembered, access_token, device_key)
+        self._run(self._async.update_device_status, is_remembered, access_token, device_key)
 
     def forget_device(self, access_token: str, device_key: str) -> None:
         """Forget a device: its credentials no longer sign in."""
-        self._loop.run(self._async.forget_device, access_token, device_key)
+        self._run(self._async.forget_device, access_token, device_key)

@@ -26,6 +26,7 @@ from ..models import User
 from ..tokens import Tokens
 from ._account import SyncAccount
 from ._admin import SyncAdmin
+from ._errors import run_mapped
 from ._host import OnAsync
 from ._options import _session_kwargs
 from ._signin import SyncSignIn
@@ -156,10 +157,15 @@ class Cognito(SyncSignIn, SyncAccount, SyncAdmin):
     # ------------------------------------------------------------------ plumbing
 
     def _run(self, func: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
+        # Cognito's refusals come out as pycognito code catches them: botocore's
+        # ClientError and self.client.exceptions.<Code> too (see _errors).
         try:
-            return self._loop.run(func, *args, **kwargs)
+            return run_mapped(self._loop.run, self._client_exceptions, func, *args, **kwargs)
         finally:
             self._deliver()
+
+    def _client_exceptions(self) -> Any:
+        return self._async.client.exceptions
 
     def _deliver(self) -> None:
         """Hand the queued lifecycle events to the subscribers, in this thread."""
