@@ -23,7 +23,6 @@ from import_cycles import cycles, edges  # noqa: E402
 KNOWN_LARGE: dict[str, str] = {
     "auth/_cognito.py": "stores (#18): CognitoAuth with store= and events",
     "jwks/_cache.py": "api (#17): the blocking fetch beside the async one",
-    "testing/_local_oauth.py": "emulator (#21)",
 }
 #: Import circles that exist today, by owner (function-level imports, to keep start-up fast).
 KNOWN_CYCLES: dict[tuple[str, ...], str] = {}
