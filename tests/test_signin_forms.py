@@ -125,6 +125,8 @@ def test_form_sign_in_with_totp_set_up_then_a_code(
 ) -> None:
     username = mfa_pool.add_user()
     state: dict[str, Any] = {}
+    api = mfa_pool.local.api
+    api.record_requests(True, clear=True)
 
     # 1. The form: a protected page sends the browser to /signin (no managed login).
     def the_form(browser_: Any) -> dict[str, Any]:
@@ -186,6 +188,14 @@ def test_form_sign_in_with_totp_set_up_then_a_code(
     record = site.record(sid)
     assert record is not None and record["source"] == "idp"
     assert all(record[t] not in done["cookies"].values() for t in ("access_token", "refresh_token"))
+    # Cognito saw the browser's address, not the server's alone (threat protection).
+    sent = [
+        r.params.get("UserContextData")
+        for r in api.requests()
+        if r.operation in ("InitiateAuth", "RespondToAuthChallenge")
+    ]
+    api.record_requests(False, clear=True)
+    assert len(sent) >= 3 and all(s == {"IpAddress": "127.0.0.1"} for s in sent)
 
     # 4. A second sign-in, in a fresh browser: the code from the app, no set-up.
     def second(browser_: Any) -> dict[str, Any]:
@@ -399,3 +409,68 @@ def test_email_code_sign_in(cognito_local: LocalCognito) -> None:
             assert http.get("/api/me").json()["user"] is None
     finally:
         stop_site(site)
+
+
+def test_the_sign_in_carries_the_users_context(cognito_local: LocalCognito) -> None:
+    # What the local Cognito received: the browser's IP (the socket's peer; a forged
+    # X-Forwarded-For is ignored), or with 127.0.0.1 as a trusted proxy, the forwarded
+    # client's; and the encoded data of Cognito's collector from the form.
+    async def make() -> LocalPool:
+        async with CognitoAdmin(cognito_local.endpoint_url, region=cognito_local.region) as admin:
+            pool = await admin.create_local_pool()
+            await admin.create_user(pool.user_pool_id, "cleo", PASSWORD)
+            return pool
+
+    pool = anyio.run(make)
+    api = cognito_local.api
+    for proxies, expected in (((), "127.0.0.1"), (("127.0.0.1",), "203.0.113.7")):
+        options = pool.cognito_kwargs()
+        pool_id, client_id = options.pop("user_pool_id"), options.pop("client_id")
+        sock, port = listening_socket()
+        origin = f"http://127.0.0.1:{port}"
+        signin = ServerSignIn(
+            pool_id, client_id, app_url=origin, form_path="/signin", cognito_options=options,
+            jwks_uri=pool.jwks_uri, trusted_proxies=proxies,
+        )  # fmt: skip
+        site = serve_site("starlette-asyncio", sock, signin)
+        api.record_requests(True, clear=True)
+        try:
+            with httpx.Client(base_url=origin) as http:
+                browser = FormClient(http, origin)
+                form = http.get("/signin")
+                data = {
+                    "csrf_token": browser.token(form.text),
+                    "step": "password",
+                    "username": "cleo",
+                    "password": PASSWORD,
+                    "cognito_context_data": "ASF-ENCODED",
+                }
+                headers = {"Origin": origin, "X-Forwarded-For": "203.0.113.7"}
+                done = http.post("/signin", data=data, headers=headers)
+                assert done.status_code == 303
+                seen = [
+                    r.params["UserContextData"]
+                    for r in api.requests()
+                    if r.operation in ("InitiateAuth", "RespondToAuthChallenge")
+                ]
+                assert seen == [{"IpAddress": expected, "EncodedData": "ASF-ENCODED"}] * 2
+                # A refresh at the user pool carries the user's context too.
+                sid = site.sid_of(http.cookies[signin.session_cookie])
+                site.rewrite(sid, expires_at=0)
+                api.record_requests(True, clear=True)
+                assert (
+                    http.get("/api/me", headers={"X-Forwarded-For": "203.0.113.8"}).json()["user"]
+                    == "cleo"
+                )
+                [(operation, sent)] = [
+                    (r.operation, r.params.get("UserContextData"))
+                    for r in api.requests()
+                    if r.operation in ("InitiateAuth", "GetTokensFromRefreshToken")
+                ]
+                if operation == "InitiateAuth":  # REFRESH_TOKEN_AUTH takes the context
+                    assert sent == {"IpAddress": "203.0.113.8" if proxies else "127.0.0.1"}
+                else:  # GetTokensFromRefreshToken has no context parameter
+                    assert sent is None
+        finally:
+            api.record_requests(False, clear=True)
+            stop_site(site)

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from .auth import ClientCredentialsAuth, CognitoAuth
     from .aws_srp import AWSSRP
     from .cognito import AsyncCognito
+    from .context import UserContext
     from .devices import Device, DeviceCredentials
     from .errors import (
         ChallengeRequired,
@@ -72,6 +73,7 @@ _HOMES: dict[str, str | None] = {
     "TokenVerificationException": ".errors",
     "Tokens": ".tokens",
     "User": ".models",
+    "UserContext": ".context",
     "aclose_pools": ".pool",
     "errors": None,
     "oauth": None,
@@ -108,6 +110,7 @@ __all__ = [
     "TokenVerificationException",
     "Tokens",
     "User",
+    "UserContext",
     "__version__",
     "aclose_pools",
     "errors",

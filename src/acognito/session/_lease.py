@@ -16,6 +16,7 @@ from typing import Any, Generic, TypeVar
 from .._idp import IdpClient
 from .._pools import SessionFactory, SharedPool, implicit_pool
 from .._settings import Settings
+from ..context import UserContext, context_parameters
 from ..errors import ConfigurationError, SessionClosedError
 from ..jwks import JwksCache
 from ..verify import CognitoVerifier
@@ -46,6 +47,9 @@ class PoolLease(Generic[S]):
         self._own_jwks: JwksCache | None = None
         self._owns_jwks = False
         self._own_verifiers: tuple[CognitoVerifier, CognitoVerifier] | None = None
+        #: The user behind this session's requests, for Cognito's threat protection
+        #: (``UserContextData`` / ``ContextData`` on the calls that take them).
+        self.user_context: UserContext | None = None
         if (jwks is not None or jwks_cache is not None) and settings.client_id is not None:
             # Keys of its own: this session does not share the pool's verifiers.
             self._owns_jwks = jwks_cache is None
@@ -119,7 +123,10 @@ class PoolLease(Generic[S]):
 
     async def call(self, operation: str, **params: Any) -> dict[str, Any]:
         """Send one request (botocore's snake_case ``operation``); the answer without
-        its ``ResponseMetadata``. The session's one send path."""
+        its ``ResponseMetadata``. The session's one send path: the user's context goes
+        with every call that takes it (a parameter the caller passed wins)."""
+        if self.user_context is not None:
+            params = {**context_parameters(operation, self.user_context), **params}
         response = await (await self.idp()).call(operation, **params)
         response.pop("ResponseMetadata", None)
         return response

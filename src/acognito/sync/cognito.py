@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 from .._loop_thread import LoopThread, shared_loop
 from .._secret import secret_hash
 from ..cognito import AsyncCognito
+from ..context import UserContext
 from ..devices import DeviceCredentials
 from ..errors import ConfigurationError
 from ..events import AuthEvent, Events
@@ -75,6 +76,7 @@ class Cognito(SyncSignIn, SyncAccount, SyncAdmin):
     refresh_token_rotation: OnAsync[bool] = OnAsync()
     refresh_margin: OnAsync[float] = OnAsync()
     verify_on_sign_in: OnAsync[bool] = OnAsync()
+    user_context: OnAsync[UserContext | None] = OnAsync()
     closed: OnAsync[bool] = OnAsync()
     store: OnAsync[Any] = OnAsync()
     store_key: OnAsync[str | None] = OnAsync()

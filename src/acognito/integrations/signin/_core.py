@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from ..._secret import constant_time_equal
+from ...context import UserContext
 from ...errors import (
     CognitoConnectionError,
     CognitoError,
@@ -54,7 +55,7 @@ from ._http import (
 )
 from ._http import same_origin as _same_origin
 from ._managed import ManagedLogin
-from ._models import Visit, WebSession, WebUser, answer_from
+from ._models import Visit, WebSession, WebUser, answer_from, context_of
 from ._proxies import TrustedProxies
 from ._sessions import LOGIN_TTL, Loaded, SessionEnded, Sessions
 from ._userpool import UserPoolAccess
@@ -140,6 +141,8 @@ class ServerSignIn:
         #: Cookies carry ``Secure`` unless the app runs on loopback over plain http.
         self.secure = not (self.loopback and app.scheme == "http")
         self.origin = origin_of(app_url)
+        #: The app's host name (``ServerName`` in the Admin calls' ``ContextData``).
+        self.server_name = host
         paths = {
             "callback_path": callback_path,
             "login_path": login_path,
@@ -309,6 +312,12 @@ class ServerSignIn:
         """The client's IP address (``X-Forwarded-For`` only from trusted proxies)."""
         return self.trusted_proxies.client_ip(request.peer, request.forwarded_for)
 
+    def user_context(self, request: WebRequest, encoded_data: str | None = None) -> UserContext:
+        """The user's context of ``request`` for Cognito's threat protection (its
+        client IP, trusted proxies honoured; ``encoded_data`` from Cognito's JavaScript
+        collector when the page sent it)."""
+        return context_of(request, self.client_ip(request), self.server_name, encoded_data)
+
     def login_redirect(self, request: WebRequest) -> WebAnswer:
         """For a page that needs a user: GET and HEAD go to the login route (back here
         afterwards), anything else is answered 401."""
@@ -408,7 +417,7 @@ class ServerSignIn:
         A state-changing request judged by the cookie must pass the CSRF check (its
         Origin or Sec-Fetch-Site, and the session's token) or is refused 403. An expired
         access token is refreshed, once for every request and worker that needs it."""
-        found = Visit(request, self.trusted_proxies)
+        found = Visit(request, self.trusted_proxies, self.server_name)
         token = bearer_token(request.headers.get("authorization"))
         if token is not None:
             try:
@@ -438,8 +447,13 @@ class ServerSignIn:
         record = loaded.record
         try:
             if not self._usable(record):
+                context = found.user_context  # the user's, for a refresh at the user pool
+
+                async def refresh(record: Record) -> Record:
+                    return await self._refresh(record, context)
+
                 record = await self.sessions.refreshed(
-                    sid, loaded, usable=self._usable, refresh=self._refresh
+                    sid, loaded, usable=self._usable, refresh=refresh
                 )
             else:
                 await self.sessions.touch(sid, loaded)
@@ -477,7 +491,7 @@ class ServerSignIn:
             expires_at - self.clock() > self.refresh_margin
         )
 
-    async def _refresh(self, record: Record) -> Record:
+    async def _refresh(self, record: Record, context: UserContext | None = None) -> Record:
         token = record.get("refresh_token")
         if not isinstance(token, str) or not token:
             raise SessionEnded
@@ -485,7 +499,8 @@ class ServerSignIn:
             if record.get("source") == "oauth" and self.managed is not None:
                 fresh = await self.managed.refresh(token)
             else:
-                fresh = await self.cognito.refresh(token, str(record.get("username") or ""))
+                username = str(record.get("username") or "")
+                fresh = await self.cognito.refresh(token, username, context)
         except (InvalidGrantOAuthError, NotAuthorizedError):
             raise SessionEnded from None  # revoked or expired: signed out
         return {

@@ -61,6 +61,7 @@ from ._userpool import tokens_of
 
 if TYPE_CHECKING:
     from ...cognito import AsyncCognito
+    from ...context import UserContext
     from ._core import ServerSignIn
 
 __all__ = ["FormFlow", "FormView"]
@@ -80,6 +81,9 @@ FormKind = Literal[
     "unsupported",
 ]
 _MAX_FIELD = 512
+#: The form field that carries the encoded data of Cognito's JavaScript collector
+#: (``AmazonCognitoAdvancedSecurityData.getData(username, userPoolId, clientId)``).
+CONTEXT_FIELD = "cognito_context_data"
 _SIGN_IN_FLOWS = ("USER_SRP_AUTH", "USER_PASSWORD_AUTH")
 
 
@@ -95,7 +99,9 @@ class FormView:
     ``new_password`` and ``attr_<name>`` for each of :attr:`required_attributes`,
     ``choice`` (one of :attr:`choices`), ``email`` (``email_setup``). A ``cancel``
     submit (``step=cancel``) starts over. ``totp_setup`` shows :attr:`qr_svg` (with
-    the ``segno`` package), :attr:`totp_secret` and :attr:`totp_uri`.
+    the ``segno`` package), :attr:`totp_secret` and :attr:`totp_uri`. A hidden field
+    named :attr:`context_field`, filled by Cognito's JavaScript collector, passes the
+    user's encoded context data on to Cognito (threat protection).
     """
 
     kind: FormKind
@@ -109,6 +115,7 @@ class FormView:
     choices: tuple[str, ...] = ()
     required_attributes: tuple[str, ...] = ()
     email_otp: bool = False
+    context_field: str = CONTEXT_FIELD
     totp_secret: str | None = field(default=None, repr=False)
     totp_uri: str | None = field(default=None, repr=False)
     qr_svg: str | None = field(default=None, repr=False)
@@ -194,6 +201,7 @@ class FormFlow:
                 binding, "password", status=400, error="Enter your user name and password."
             )
         cognito = await self.signin.cognito.session(username)
+        cognito.user_context = self._context(request, form)
         try:
             if email_code:
                 step = await cognito.sign_in(
@@ -241,6 +249,7 @@ class FormFlow:
             return await self.page(binding, "password", status=400, error="Start again.")
         target = safe_next(str(saved.get("next", "")), self.signin.after_login)
         cognito = await self.signin.cognito.session(record.username)
+        cognito.user_context = self._context(request, form)
         try:
             step = cognito.resume_sign_in(record)
             value, extra = _answer_for(step, form)
@@ -293,6 +302,13 @@ class FormFlow:
         answer = redirect(self.path, status=303)
         answer.cookies.append(self.signin.binding_cookie(binding))
         return answer
+
+    def _context(self, request: WebRequest, form: Mapping[str, str]) -> UserContext:
+        """The user's context for the calls this request makes (threat protection)."""
+        encoded = form.get(CONTEXT_FIELD) or None
+        if encoded is not None and len(encoded) > 32 * 1024:
+            encoded = None
+        return self.signin.user_context(request, encoded)
 
     # ------------------------------------------------------------------ pages
 

@@ -8,12 +8,13 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Literal
 
+from ...context import UserContext
 from ..core import Answer, CognitoClaims
 from ._cookies import Cookie
 from ._http import WebAnswer, WebRequest
 from ._proxies import TrustedProxies
 
-__all__ = ["Visit", "WebSession", "WebUser", "answer_from"]
+__all__ = ["Visit", "WebSession", "WebUser", "answer_from", "context_of"]
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,7 @@ class Visit:
 
     request: WebRequest = field(repr=False)
     proxies: TrustedProxies = field(repr=False)
+    server_name: str = field(default="", repr=False)
     user: WebUser | None = None
     session: WebSession | None = None
     refusal: WebAnswer | None = None
@@ -84,6 +86,27 @@ class Visit:
         """The client's IP address: the peer's, or ``X-Forwarded-For``'s when the peer
         is a trusted proxy (worked out on first use)."""
         return self.proxies.client_ip(self.request.peer, self.request.forwarded_for)
+
+    @cached_property
+    def user_context(self) -> UserContext:
+        """The user's context for Cognito's threat protection, for calls the app makes
+        itself (``cognito.user_context = visit.user_context``): the client's IP, the
+        app's host name, the path, the allow-listed headers (never ``Cookie`` or
+        ``Authorization``)."""
+        return context_of(self.request, self.client_ip, self.server_name)
+
+
+def context_of(
+    request: WebRequest, client_ip: str | None, server_name: str, encoded_data: str | None = None
+) -> UserContext:
+    """A :class:`~acognito.context.UserContext` for ``request``."""
+    return UserContext.from_request(
+        ip_address=client_ip,
+        headers=request.headers,
+        server_name=server_name or None,
+        server_path=request.path,
+        encoded_data=encoded_data,
+    )
 
 
 def answer_from(answer: Answer) -> WebAnswer:

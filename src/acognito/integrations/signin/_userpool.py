@@ -12,6 +12,7 @@ from ...errors import SessionClosedError
 
 if TYPE_CHECKING:
     from ...cognito import AsyncCognito
+    from ...context import UserContext
 
 __all__ = ["UserPoolAccess", "tokens_of"]
 
@@ -48,9 +49,13 @@ class UserPoolAccess:
         parent = await self._parent.get()
         return parent.for_user(username, refresh_token=refresh_token)
 
-    async def refresh(self, refresh_token: str, username: str) -> dict[str, Any]:
-        """New tokens from ``refresh_token`` (the user's pool user name: SECRET_HASH)."""
+    async def refresh(
+        self, refresh_token: str, username: str, context: UserContext | None = None
+    ) -> dict[str, Any]:
+        """New tokens from ``refresh_token`` (the user's pool user name: SECRET_HASH;
+        ``context``: the user's, for threat protection)."""
         child = await self.session(username or None, refresh_token=refresh_token)
+        child.user_context = context
         try:
             await child.renew_access_token()
             return tokens_of(child)
