@@ -218,7 +218,7 @@ class Site:
         self.server.call(lambda: self.store.set(key, encode(record), ttl=None))
 
     def sid_of(self, cookie_value: str) -> str:
-        sid = self.signin._signer.unsign("session", cookie_value)
+        sid = self.signin.cookies.session_id({self.signin.session_cookie: cookie_value})
         assert sid is not None
         return sid
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from ...errors import ConfigurationError
 
-__all__ = ["Cookie", "CookieSigner", "new_id", "parse_cookies"]
+__all__ = ["AppCookies", "Cookie", "CookieSigner", "new_id", "parse_cookies"]
 
 #: Shortest secret accepted (bytes): a signing key is not a password.
 MIN_SECRET_BYTES = 32
@@ -123,3 +123,47 @@ def parse_cookies(header: str | None) -> Mapping[str, str]:
         if eq and name and name not in found:
             found[name] = value.strip()
     return found
+
+
+class AppCookies:
+    """The cookies of one app: the session cookie (a signed session id) and the login
+    cookie (a signed id binding a pending sign-in to the browser that started it, and
+    keying the form's CSRF token). ``__Host-`` names when ``secure``."""
+
+    def __init__(
+        self, secret: str | bytes | Iterable[str | bytes], *, secure: bool, session_max_age: int
+    ) -> None:
+        self._signer = CookieSigner(secret)
+        self.secure = secure
+        self.session_max_age = session_max_age
+        self.session_name = "__Host-acognito-session" if secure else "acognito-session"
+        self.login_name = "__Host-acognito-login" if secure else "acognito-login"
+
+    def session(self, sid: str) -> Cookie:
+        """The session cookie for ``sid``."""
+        value = self._signer.sign("session", sid)
+        return Cookie(self.session_name, value, self.session_max_age, self.secure)
+
+    def session_id(self, cookies: Mapping[str, str]) -> str | None:
+        """The id of a well-signed session cookie among ``cookies``."""
+        return self._signer.unsign("session", cookies.get(self.session_name))
+
+    def gone(self, name: str) -> Cookie:
+        """A ``Set-Cookie`` that deletes cookie ``name``."""
+        return Cookie(name, "", 0, self.secure)
+
+    def binding(self, cookies: Mapping[str, str]) -> str | None:
+        """The id of a well-signed login cookie among ``cookies``: which browser."""
+        return self._signer.unsign("login", cookies.get(self.login_name))
+
+    def binding_cookie(self, binding: str, max_age: int) -> Cookie:
+        """The login cookie for ``binding``."""
+        value = self._signer.sign("login", binding)
+        return Cookie(self.login_name, value, max_age, self.secure)
+
+    def form_token(self, binding: str) -> str:
+        """The CSRF token of the sign-in form of the browser ``binding``."""
+        return self._signer.sign("form", binding).partition(".")[2]
+
+    def __repr__(self) -> str:
+        return f"AppCookies(session={self.session_name!r}, secure={self.secure})"

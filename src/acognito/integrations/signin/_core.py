@@ -40,7 +40,7 @@ from ..core import (
     classify,
 )
 from ._config import DEFAULT_SCOPES, check_url, is_loopback, seconds, settings_arguments
-from ._cookies import Cookie, CookieSigner, new_id
+from ._cookies import AppCookies, Cookie, new_id
 from ._forms import FormFlow, FormView
 from ._http import (
     SAFE_METHODS,
@@ -63,9 +63,6 @@ from ._userpool import UserPoolAccess
 __all__ = ["ServerSignIn", "Visit", "WebSession", "WebUser"]
 
 log = logging.getLogger("acognito.integrations.signin")
-
-_SESSION = "session"
-_LOGIN = "login"
 
 
 class ServerSignIn:
@@ -173,7 +170,7 @@ class ServerSignIn:
                     "at least 32 random bytes); only an app on loopback starts without one"
                 )
             secret = secrets.token_bytes(32)
-        self._signer = CookieSigner(secret)
+        cookie_secret = secret
         self.scopes = tuple(scopes)
         idle = seconds(idle_timeout, "idle_timeout")
         absolute = seconds(absolute_timeout, "absolute_timeout")
@@ -189,9 +186,10 @@ class ServerSignIn:
         self.store = store
         prefix = store_prefix or f"acognito/web/{user_pool_id}/{client_id}"
         self.sessions = Sessions(store, idle=idle, absolute=absolute, prefix=prefix, clock=clock)
-        name = "acognito-session"
-        self.session_cookie = f"__Host-{name}" if self.secure else name
-        self.login_cookie = "__Host-acognito-login" if self.secure else "acognito-login"
+        #: The app's cookies (signed ids only); their names:
+        self.cookies = AppCookies(cookie_secret, secure=self.secure, session_max_age=int(absolute))
+        self.session_cookie = self.cookies.session_name
+        self.login_cookie = self.cookies.login_name
         self._jwks = JwksCache()
         common: dict[str, Any] = {"jwks_uri": jwks_uri, "issuer": issuer, "jwks_cache": self._jwks}
         self.access_verifier = CognitoVerifier(
@@ -268,16 +266,9 @@ class ServerSignIn:
 
     # ------------------------------------------------------------------ cookies
 
-    def _session_cookie(self, sid: str) -> Cookie:
-        value = self._signer.sign(_SESSION, sid)
-        return Cookie(self.session_cookie, value, int(self.sessions.absolute), self.secure)
-
-    def _gone(self, name: str) -> Cookie:
-        return Cookie(name, "", 0, self.secure)
-
     def session_id(self, request: WebRequest) -> str | None:
         """The session id of the request's cookie, if it carries a well-signed one."""
-        return self._signer.unsign(_SESSION, request.cookies.get(self.session_cookie))
+        return self.cookies.session_id(request.cookies)
 
     # ------------------------------------------------------------------ routing
 
@@ -339,16 +330,11 @@ class ServerSignIn:
 
     def browser_binding(self, request: WebRequest) -> str | None:
         """The id of the request's login cookie: which browser started a sign-in."""
-        return self._signer.unsign(_LOGIN, request.cookies.get(self.login_cookie))
+        return self.cookies.binding(request.cookies)
 
     def binding_cookie(self, binding: str) -> Cookie:
         """The login cookie for ``binding`` (10 minutes)."""
-        value = self._signer.sign(_LOGIN, binding)
-        return Cookie(self.login_cookie, value, int(LOGIN_TTL), self.secure)
-
-    def form_token(self, binding: str) -> str:
-        """The CSRF token of the sign-in form for the browser of ``binding``."""
-        return self._signer.sign("form", binding).partition(".")[2]
+        return self.cookies.binding_cookie(binding, int(LOGIN_TTL))
 
     async def start_session(
         self, request: WebRequest, tokens: Record, source: str, target: str
@@ -362,7 +348,7 @@ class ServerSignIn:
         record = self.sessions.new_record(source=source, csrf=new_id(), **tokens)
         if not await self.sessions.create(sid, record):
             return unavailable()
-        return redirect(target, status=303, cookies=[self._session_cookie(sid)])
+        return redirect(target, status=303, cookies=[self.cookies.session(sid)])
 
     # ------------------------------------------------------------------ /logout
 
@@ -387,7 +373,7 @@ class ServerSignIn:
                 await self.sessions.end(sid)
                 await self._revoke(loaded.record)
                 source = str(loaded.record.get("source", "oauth"))
-        gone = [self._gone(self.session_cookie)]
+        gone = [self.cookies.gone(self.session_cookie)]
         if self.managed is None or source != "oauth":
             return redirect(self.logout_uri, status=303, cookies=gone)
         return redirect(self.managed.logout_location(), status=303, cookies=gone)
@@ -430,13 +416,13 @@ class ServerSignIn:
         raw = request.cookies.get(self.session_cookie)
         if raw is None:
             return found
-        sid = self._signer.unsign(_SESSION, raw)
+        sid = self.cookies.session_id(request.cookies)
         loaded = None if sid is None else await self.sessions.load(sid)
         if loaded is UNAVAILABLE:
             found.refusal = unavailable()
             return found
         if sid is None or not isinstance(loaded, Loaded):
-            found.cookies.append(self._gone(self.session_cookie))  # tampered or ended
+            found.cookies.append(self.cookies.gone(self.session_cookie))  # tampered or ended
             return found
         checked = request.method not in SAFE_METHODS and request.path not in self.csrf_exempt
         if checked and not (
@@ -462,7 +448,7 @@ class ServerSignIn:
             id_claims = await self.id_verifier.verify(id_token) if id_token else None
         except SessionEnded:
             await self.sessions.end(sid)
-            found.cookies.append(self._gone(self.session_cookie))
+            found.cookies.append(self.cookies.gone(self.session_cookie))
             return found
         except TokenVerificationError as exc:
             if classify(exc) == "unavailable":  # a JWKS outage: not the session's fault
@@ -470,7 +456,7 @@ class ServerSignIn:
                 return found
             log.warning("a stored session's token failed verification: %s", type(exc).__name__)
             await self.sessions.end(sid)
-            found.cookies.append(self._gone(self.session_cookie))
+            found.cookies.append(self.cookies.gone(self.session_cookie))
             return found
         except CognitoConnectionError:
             found.refusal = unavailable("The sign-in service did not answer; try again.")

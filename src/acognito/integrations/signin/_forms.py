@@ -161,7 +161,9 @@ class FormFlow:
         if (
             binding is None
             or not same_origin(request, signin.allowed_origins)
-            or not constant_time_equal(str(form.get("csrf_token", "")), signin.form_token(binding))
+            or not constant_time_equal(
+                str(form.get("csrf_token", "")), signin.cookies.form_token(binding)
+            )
         ):
             return forbidden()
         step = form.get("step")
@@ -348,7 +350,7 @@ class FormFlow:
         view = FormView(
             kind=kind,
             action=self.path,
-            csrf_token=self.signin.form_token(binding),
+            csrf_token=self.signin.cookies.form_token(binding),
             submit="password" if kind == "password" else "answer",
             error=error,
             next=next_ or self.signin.after_login,
