@@ -21,7 +21,6 @@ from ._lifecycle import AsyncClosing
 from ._pools import SharedPool
 from ._secret import redact, secret_hash
 from ._settings import EndpointOptions, Settings, UserOptions, UserTokens, warn_jwks_url
-from .context import UserContext
 from .devices import DeviceCredentials
 from .errors import ConfigurationError
 from .flows import Conversation, CustomAnswer, SignIn
@@ -342,26 +341,6 @@ class AsyncCognito(
         if not name:
             raise ConfigurationError("a username is required (pass it or set it on the session)")
         return need(name, "username")
-
-    # ------------------------------------------------------------------ the user's context
-
-    @property
-    def user_context(self) -> UserContext | None:
-        """The user behind this session's requests, for Cognito's threat protection: a
-        :class:`~acognito.context.UserContext` (their IP address, the JavaScript
-        collector's encoded data; server name, path and headers for the Admin calls).
-        Set, every call that takes ``UserContextData`` (InitiateAuth,
-        RespondToAuthChallenge, SignUp, ConfirmSignUp, ForgotPassword,
-        ConfirmForgotPassword, ResendConfirmationCode) or ``ContextData``
-        (AdminInitiateAuth, AdminRespondToAuthChallenge) carries it. None (the default):
-        nothing is sent, and Cognito sees the server's own address."""
-        return self._lease.user_context
-
-    @user_context.setter
-    def user_context(self, context: UserContext | None) -> None:
-        if context is not None and not isinstance(context, UserContext):
-            raise ConfigurationError("user_context must be an acognito.UserContext or None")
-        self._lease.user_context = context
 
     # ------------------------------------------------------------------ the pool
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, Protocol, cast
 
+from ..context import UserContext
 from ..errors import ConfigurationError, ForceChangePasswordException
 from ..flows import (
     FIRST_FACTORS,
@@ -29,6 +30,7 @@ from ..flows import (
 )
 from ..steps import Done, SignInStep
 from ._base import CallsCognito, need
+from ._lease import PoolLease
 
 if TYPE_CHECKING:
     from ..devices import DeviceCredentials
@@ -44,6 +46,7 @@ class SignInHost(CallsCognito, SignInIO, Protocol):
     confirmations), the user's name, the refresh token and sign-out."""
 
     _conversation: Conversation
+    _lease: PoolLease[Any]
 
     @property
     def client_secret(self) -> str | None: ...
@@ -84,6 +87,27 @@ class SignInCommands(SignInHost):
     username: str | None
     #: ``sign_in(remember_device=True)``: confirm and remember the new device once done.
     _remember_device: bool
+
+    # ------------------------------------------------------------------ the user's context
+
+    @property
+    def user_context(self) -> UserContext | None:
+        """The user behind this session's requests, for Cognito's threat protection: a
+        :class:`~acognito.context.UserContext` (their IP address, the JavaScript
+        collector's encoded data; server name, path and headers for the Admin calls).
+        Set, every call that takes ``UserContextData`` (InitiateAuth,
+        RespondToAuthChallenge, SignUp, ConfirmSignUp, ForgotPassword,
+        ConfirmForgotPassword, ResendConfirmationCode) or ``ContextData``
+        (AdminInitiateAuth, AdminRespondToAuthChallenge) carries it, through the
+        session's one send path. None (the default): nothing is sent, and Cognito sees
+        the server's own address."""
+        return self._lease.user_context
+
+    @user_context.setter
+    def user_context(self, context: UserContext | None) -> None:
+        if context is not None and not isinstance(context, UserContext):
+            raise ConfigurationError("user_context must be an acognito.UserContext or None")
+        self._lease.user_context = context
 
     # ------------------------------------------------------------------ the typed face
 
